@@ -1,0 +1,43 @@
+# The two commands a user needs: `make demo` and `make test`. Each sets up what it needs first and is quick when
+# everything is already in place (stamp files track the inputs).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+
+.PHONY: demo test setup lint compile bench clean
+
+demo: setup
+	$(VENV)/bin/anacostia-chain demo
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n 2 -q -p no:cacheprovider --dist loadgroup
+
+setup: $(STAMPS)/venv $(STAMPS)/npm
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+compile: setup
+	$(PY) scripts/compile_contracts.py
+
+bench: setup
+	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/chain.py
+	$(PY) benchmarks/storage.py
+
+clean:
+	rm -rf $(STAMPS) .pytest_cache .ruff_cache build dist *.egg-info

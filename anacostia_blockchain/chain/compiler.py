@@ -1,0 +1,213 @@
+"""Compile the Solidity sources in ``contracts/`` into artifacts shipped inside the package.
+
+Users never need a compiler: the wheel carries ``chain/artifacts/<Name>.json`` (abi, bytecode, deployed bytecode,
+compiler version, source hash). Developers regenerate them with ``make compile`` (``scripts/compile_contracts.py``).
+
+The compiler is py-solc-x driving either a native ``solc`` (when one is on PATH or installed by ``solcx``) or the
+solc-js adapter ``scripts/solc-js-adapter.js`` (offline, from npm). Import remappings live in :data:`REMAPPINGS`
+and nowhere else (``foundry.toml`` mirrors them for Foundry users).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import CompilerError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ARTIFACTS_DIR = PACKAGE_DIR / "artifacts"
+PROJECT_ROOT = PACKAGE_DIR.parent.parent
+CONTRACTS_DIR = PROJECT_ROOT / "contracts"
+NODE_MODULES = PROJECT_ROOT / "node_modules"
+SOLC_JS_ADAPTER = PROJECT_ROOT / "scripts" / "solc-js-adapter.js"
+
+SOLC_VERSION = "0.8.28"
+EVM_VERSION = "cancun"
+OPTIMIZER_RUNS = 200
+
+#: The only place import remappings are defined (mirrored in foundry.toml).
+REMAPPINGS: dict[str, str] = {
+    "@openzeppelin/contracts/": "node_modules/@openzeppelin/contracts/",
+    "@chainlink/contracts/": "node_modules/@chainlink/contracts/",
+}
+
+#: Sources from npm packages compiled into artifacts next to our own (e.g. Chainlink's mock feed).
+EXTERNAL_SOURCES: tuple[str, ...] = ("node_modules/@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol",)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One compiled contract as shipped in the package."""
+
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+    compiler_version: str
+    source_path: str
+    source_hash: str
+
+    @property
+    def artifact_hash(self) -> str:
+        """A stable hash of what gets deployed (bytecode + abi), recorded in deployment manifests."""
+        payload = json.dumps({"abi": self.abi, "bytecode": self.bytecode}, sort_keys=True).encode()
+        return "0x" + hashlib.sha256(payload).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contractName": self.name,
+            "abi": self.abi,
+            "bytecode": self.bytecode,
+            "deployedBytecode": self.deployed_bytecode,
+            "compilerVersion": self.compiler_version,
+            "sourcePath": self.source_path,
+            "sourceHash": self.source_hash,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Artifact:
+        return cls(
+            name=data["contractName"],
+            abi=data["abi"],
+            bytecode=data["bytecode"],
+            deployed_bytecode=data["deployedBytecode"],
+            compiler_version=data["compilerVersion"],
+            source_path=data["sourcePath"],
+            source_hash=data["sourceHash"],
+        )
+
+
+def load_artifact(name: str) -> Artifact:
+    """Load a shipped artifact by contract name."""
+    path = ARTIFACTS_DIR / f"{name}.json"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json"))) or "none"
+        raise CompilerError(f"no shipped artifact named {name!r} (known: {known}); run `make compile`")
+    return Artifact.from_json(json.loads(path.read_text()))
+
+
+def list_artifacts() -> list[str]:
+    return sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json"))
+
+
+def source_files(contracts_dir: Path = CONTRACTS_DIR) -> list[Path]:
+    """Our own Solidity sources (recursively), in a stable order."""
+    return sorted(contracts_dir.rglob("*.sol"))
+
+
+def sources_digest(paths: list[Path]) -> str:
+    """sha256 over the given sources' relative paths and bytes: an artifact is stale when this changes."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return "0x" + digest.hexdigest()
+
+
+def find_solc_binary() -> Path:
+    """A native solc of the pinned version if one is available, else the solc-js adapter (needs node + npm ci)."""
+    try:
+        import solcx
+
+        for version in solcx.get_installed_solc_versions():
+            if str(version) == SOLC_VERSION:
+                return Path(solcx.get_executable(version))
+    except Exception:  # noqa: BLE001 - no solcx or no installed compilers: fall through to other options
+        pass
+    native = shutil.which("solc")
+    if native:
+        return Path(native)
+    if shutil.which("node") is None:
+        raise CompilerError("no solc found and no node to run solc-js: install Node.js, then run `npm ci`")
+    if not (NODE_MODULES / "solc").exists():
+        raise CompilerError("solc-js is not installed: run `npm ci` in the project root")
+    return SOLC_JS_ADAPTER
+
+
+def compile_sources(paths: list[Path] | None = None, solc_binary: Path | None = None) -> dict[str, Artifact]:
+    """Compile our sources (plus :data:`EXTERNAL_SOURCES`) and return artifacts by contract name."""
+    try:
+        import solcx
+        from solcx.exceptions import SolcError
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise CompilerError("py-solc-x is not installed: pip install 'anacostia-blockchain[compile]'") from exc
+
+    own = paths if paths is not None else source_files()
+    if not own:
+        return {}
+    binary = solc_binary or find_solc_binary()
+    all_paths = [*own, *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)]
+    sources = {str(p.relative_to(PROJECT_ROOT)): {"content": p.read_text()} for p in all_paths}
+    standard_input = {
+        "language": "Solidity",
+        "sources": sources,
+        "settings": {
+            "remappings": [f"{k}={v}" for k, v in REMAPPINGS.items()],
+            "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+            "evmVersion": EVM_VERSION,
+            "viaIR": False,
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+        },
+    }
+    try:
+        output = solcx.compile_standard(
+            standard_input, base_path=str(PROJECT_ROOT), allow_paths=[str(PROJECT_ROOT)], solc_binary=binary
+        )
+        version = str(solcx.wrapper.get_solc_version(binary, with_commit_hash=True))
+    except SolcError as exc:
+        raise CompilerError(f"solc failed:\n{exc.message if hasattr(exc, 'message') else exc}") from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CompilerError(f"could not run the compiler {binary}: {exc}") from exc
+
+    # One digest over every source compiled together: a change to a shared interface makes all artifacts stale.
+    digest = sources_digest(all_paths)
+    own_sources = {str(p.relative_to(PROJECT_ROOT)) for p in all_paths}
+    artifacts: dict[str, Artifact] = {}
+    for source_path, contracts in output.get("contracts", {}).items():
+        if source_path not in own_sources:
+            continue  # imported library code (OpenZeppelin, interfaces): not shipped on its own
+        for name, data in contracts.items():
+            bytecode = data["evm"]["bytecode"]["object"]
+            if not bytecode:
+                continue  # interfaces and abstract contracts
+            if name in artifacts:
+                raise CompilerError(f"two contracts are named {name}: {artifacts[name].source_path}, {source_path}")
+            artifacts[name] = Artifact(
+                name=name,
+                abi=data["abi"],
+                bytecode="0x" + bytecode,
+                deployed_bytecode="0x" + data["evm"]["deployedBytecode"]["object"],
+                compiler_version=version,
+                source_path=source_path,
+                source_hash=digest,
+            )
+    return artifacts
+
+
+def write_artifacts(artifacts: dict[str, Artifact], out_dir: Path = ARTIFACTS_DIR) -> list[Path]:
+    """Write artifacts as pretty JSON, removing shipped artifacts whose contract no longer exists."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, artifact in sorted(artifacts.items()):
+        path = out_dir / f"{name}.json"
+        path.write_text(json.dumps(artifact.to_json(), indent=1, sort_keys=True) + "\n")
+        written.append(path)
+    for stale in out_dir.glob("*.json"):
+        if stale.stem not in artifacts:
+            stale.unlink()
+    return written
+
+
+def current_sources_digest() -> str:
+    return sources_digest([*source_files(), *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)])
+
+
+def stale_artifacts() -> list[str]:
+    """Names of shipped artifacts whose recorded source hash no longer matches the sources on disk."""
+    digest = current_sources_digest()
+    return [name for name in list_artifacts() if load_artifact(name).source_hash != digest]
