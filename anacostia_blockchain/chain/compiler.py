@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import CompilerError
+
+logger = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = PACKAGE_DIR / "artifacts"
@@ -117,8 +121,8 @@ def find_solc_binary() -> Path:
         for version in solcx.get_installed_solc_versions():
             if str(version) == SOLC_VERSION:
                 return Path(solcx.get_executable(version))
-    except Exception:  # noqa: BLE001 - no solcx or no installed compilers: fall through to other options
-        pass
+    except (ImportError, OSError, ValueError):
+        logger.debug("no solcx-installed compiler; looking further")
     native = shutil.which("solc")
     if native:
         return Path(native)
@@ -189,15 +193,17 @@ def compile_sources(paths: list[Path] | None = None, solc_binary: Path | None = 
     return artifacts
 
 
-def write_artifacts(artifacts: dict[str, Artifact], out_dir: Path = ARTIFACTS_DIR) -> list[Path]:
-    """Write artifacts as pretty JSON, removing shipped artifacts whose contract no longer exists."""
+def write_artifacts(artifacts: dict[str, Artifact], out_dir: Path = ARTIFACTS_DIR, prune: bool = True) -> list[Path]:
+    """Write artifacts as JSON (atomically); with ``prune``, remove artifacts whose contract no longer exists."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, artifact in sorted(artifacts.items()):
         path = out_dir / f"{name}.json"
-        path.write_text(json.dumps(artifact.to_json(), indent=1, sort_keys=True) + "\n")
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(artifact.to_json(), indent=1, sort_keys=True) + "\n")
+        tmp.replace(path)
         written.append(path)
-    for stale in out_dir.glob("*.json"):
+    for stale in out_dir.glob("*.json") if prune else ():
         if stale.stem not in artifacts:
             stale.unlink()
     return written
