@@ -14,7 +14,7 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --dist loadgroup
 
-setup: $(STAMPS)/venv $(STAMPS)/npm
+setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -28,6 +28,12 @@ $(STAMPS)/npm: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Headless Chromium for the dashboard's browser test (tests/service/test_dashboard.py); quick when already installed.
+$(STAMPS)/chromium:
+	@mkdir -p $(STAMPS)
+	command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null
+	@touch $@
+
 lint: setup
 	$(VENV)/bin/ruff check .
 
@@ -38,6 +44,7 @@ bench: setup
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/chain.py
 	$(PY) benchmarks/storage.py
+	$(PY) benchmarks/marketplace.py
 
 clean:
 	rm -rf $(STAMPS) .pytest_cache .ruff_cache build dist *.egg-info

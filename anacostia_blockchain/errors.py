@@ -17,10 +17,13 @@ The tree::
     │   ├── PipelineStateError             launch twice, execute after terminate, ...
     │   └── NoActiveRunError               logging outside a run
     ├── MetadataStoreError                 the SQL store (wraps SQLAlchemy errors)
-    │   └── RunNotFoundError
+    │   ├── RunNotFoundError
+    │   ├── MetadataValueError             a metric/param/tag key or value the store cannot record
+    │   └── OutboxError                    the persistent outbox (unknown entry, bad transition)
     ├── ResourceError                      resource nodes
     │   ├── ArtifactNotFoundError
-    │   └── ArtifactWriteError             could not save an artifact (disk full, permissions); nothing recorded
+    │   ├── ArtifactWriteError             could not save an artifact (disk full, permissions); nothing recorded
+    │   └── InvalidArtifactPathError       an artifact name that is absolute or escapes the resource folder
     ├── ChainError                         everything below chain/
     │   ├── ChainConnectionError           RPC unreachable or failing
     │   ├── ChainIdMismatchError           the node serves another chain than expected
@@ -36,28 +39,40 @@ The tree::
     │   │   └── CustomContractError        a custom error found in the shipped ABIs
     │   ├── DeploymentError                manifest / deployment problems
     │   └── VerificationError              an anchored run does not verify
-    │       └── TamperedManifestError      .items names what changed
+    │       ├── TamperedManifestError      .items names what changed
+    │       ├── RunNotAnchoredError        the run has no root on chain (yet)
+    │       ├── AnchorConflictError        the chain holds another root for the run than the local manifest
+    │       └── ManifestItemNotFoundError  prove() for a key the manifest does not contain
     ├── StorageError                       everything below ipfs/
     │   ├── InvalidCIDError
     │   ├── CorruptBlockError              a block does not hash to its CID
+    │   ├── ContentMismatchError           whole content does not hash to the CID it was promised under
     │   ├── CarFormatError                 a malformed or corrupt CAR
     │   ├── ContentNotFoundError
+    │   ├── NotAFileError                  cat of a directory / symlink (UnixFS node that has no file content)
     │   ├── KuboError                      .code, .type from Kubo's error body or X-Stream-Error
     │   ├── StorachaError
     │   │   ├── StorachaAuthError
     │   │   └── StorachaSizeLimitError
+    │   ├── PinningServiceError            IPFS Pinning Service API error (.status, .reason)
     │   └── RemoteUnavailableError         timeouts, 5xx after retries
     ├── CryptoError                        everything below crypto/
     │   ├── DecryptionError                wrong key, flipped bytes, truncation, reordering
     │   └── KeyWrapError
     ├── ValidationError                    a malformed input file/record (carries the reason)
+    │   └── MetricValueError               a metric that cannot be anchored (NaN, inf, out of int256 range)
     ├── PriceFeedError                     Chainlink reads
     │   ├── StalePriceError
     │   ├── InvalidPriceError
     │   └── SequencerDownError
-    └── AuthError                          marketplace login (SIWE) and authorization
-        ├── SiweError
-        └── LicenseRequiredError
+    ├── AuthError                          marketplace login (SIWE) and authorization
+    │   ├── SiweError
+    │   ├── SessionError                   missing, forged or expired session token
+    │   └── LicenseRequiredError
+    └── ServiceError                       the marketplace service and its indexer
+        ├── NotFoundError                  no such model / run / key in the index
+        ├── RateLimitedError               a client exceeded its request budget (.retry_after seconds)
+        └── IndexerError                   the indexer cannot follow the chain (e.g. reorg deeper than kept)
 """
 
 from __future__ import annotations
@@ -115,6 +130,14 @@ class RunNotFoundError(MetadataStoreError):
     pass
 
 
+class MetadataValueError(MetadataStoreError):
+    pass
+
+
+class OutboxError(MetadataStoreError):
+    pass
+
+
 class ResourceError(AnacostiaError):
     pass
 
@@ -127,9 +150,14 @@ class ArtifactWriteError(ResourceError):
     pass
 
 
+class InvalidArtifactPathError(ResourceError):
+    pass
+
+
 # --- chain -----------------------------------------------------------------------------------------------------------
 class ChainError(AnacostiaError):
-    pass
+    #: The node's JSON-RPC error object (``chain.rpc.RpcErrorReply``) when the error came from one.
+    rpc_error: Any = None
 
 
 class ChainConnectionError(ChainError):
@@ -160,7 +188,9 @@ class TransactionError(ChainError):
 
 
 class InsufficientFundsError(TransactionError):
-    pass
+    #: Wei the transaction could cost (gas limit x max fee + value) and the balance, when known.
+    needed: int | None = None
+    available: int | None = None
 
 
 class NonceError(TransactionError):
@@ -172,7 +202,13 @@ class TransactionTimeoutError(TransactionError):
 
 
 class ContractRevertError(ChainError):
-    """A revert, decoded. ``error_name`` and ``args`` name the Solidity error; ``data`` is the raw revert data."""
+    """A revert, decoded. ``error_name`` and ``args`` name the Solidity error; ``data`` is the raw revert data.
+
+    ``receipt`` and ``tx_hash`` are set when the revert happened in a mined transaction (not in a call/estimate).
+    """
+
+    receipt: Any = None
+    tx_hash: str | None = None
 
     def __init__(
         self,
@@ -216,6 +252,18 @@ class TamperedManifestError(VerificationError):
         self.items = list(items or [])
 
 
+class RunNotAnchoredError(VerificationError):
+    pass
+
+
+class AnchorConflictError(VerificationError):
+    pass
+
+
+class ManifestItemNotFoundError(VerificationError):
+    pass
+
+
 # --- storage ---------------------------------------------------------------------------------------------------------
 class StorageError(AnacostiaError):
     pass
@@ -229,11 +277,19 @@ class CorruptBlockError(StorageError):
     pass
 
 
+class ContentMismatchError(StorageError):
+    pass
+
+
 class CarFormatError(StorageError):
     pass
 
 
 class ContentNotFoundError(StorageError):
+    pass
+
+
+class NotAFileError(StorageError):
     pass
 
 
@@ -256,6 +312,13 @@ class StorachaSizeLimitError(StorachaError):
     pass
 
 
+class PinningServiceError(StorageError):
+    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
 class RemoteUnavailableError(StorageError):
     pass
 
@@ -275,6 +338,10 @@ class KeyWrapError(CryptoError):
 
 # --- data, prices, auth ----------------------------------------------------------------------------------------------
 class ValidationError(AnacostiaError):
+    pass
+
+
+class MetricValueError(ValidationError):
     pass
 
 
@@ -303,4 +370,27 @@ class SiweError(AuthError):
 
 
 class LicenseRequiredError(AuthError):
+    pass
+
+
+class SessionError(AuthError):
+    pass
+
+
+# --- marketplace service ---------------------------------------------------------------------------------------------
+class ServiceError(AnacostiaError):
+    pass
+
+
+class NotFoundError(ServiceError):
+    pass
+
+
+class RateLimitedError(ServiceError):
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class IndexerError(ServiceError):
     pass

@@ -141,9 +141,14 @@ def compile_sources(paths: list[Path] | None = None, solc_binary: Path | None = 
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise CompilerError("py-solc-x is not installed: pip install 'anacostia-blockchain[compile]'") from exc
 
-    own = paths if paths is not None else source_files()
+    own = [Path(p).resolve() for p in paths] if paths is not None else source_files()
     if not own:
         return {}
+    for path in own:
+        if not path.is_file():
+            raise CompilerError(f"Solidity source {path} does not exist")
+        if not path.is_relative_to(PROJECT_ROOT):
+            raise CompilerError(f"Solidity source {path} is outside the project {PROJECT_ROOT}: move it inside")
     binary = solc_binary or find_solc_binary()
     all_paths = [*own, *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)]
     sources = {str(p.relative_to(PROJECT_ROOT)): {"content": p.read_text()} for p in all_paths}

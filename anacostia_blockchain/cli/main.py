@@ -35,7 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
+    _describe_subcommands(parser)
     return parser
+
+
+def _describe_subcommands(parser: argparse.ArgumentParser) -> None:
+    """Start every sub-command's ``--help`` with the line it is listed with (argparse shows it only in the list)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            listed = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, subparser in action.choices.items():
+                if subparser.description is None and listed.get(name):
+                    subparser.description = listed[name]
+                _describe_subcommands(subparser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

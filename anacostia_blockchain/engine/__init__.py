@@ -1,1 +1,35 @@
-"""engine"""
+"""The engine: node threads, DAG validation, runs. Imports no database, storage or chain library.
+
+See docs/engine.md for the full API and the design choices behind it.
+"""
+
+from .action import BaseActionNode
+from .artifact import Artifact
+from .context import ExecutionContext, current_execution, executing
+from .coordinator import RunCoordinator
+from .fingerprint import code_fingerprint
+from .graph import PipelineGraph
+from .metadata_store import BaseMetadataStoreNode, MetricRow
+from .node import BaseNode
+from .pipeline import Pipeline
+from .resource import BaseResourceNode
+from .states import ArtifactState, NodeStatus, RunStatus
+
+__all__ = [
+    "Artifact",
+    "ArtifactState",
+    "BaseActionNode",
+    "BaseMetadataStoreNode",
+    "BaseNode",
+    "BaseResourceNode",
+    "ExecutionContext",
+    "MetricRow",
+    "NodeStatus",
+    "Pipeline",
+    "PipelineGraph",
+    "RunCoordinator",
+    "RunStatus",
+    "code_fingerprint",
+    "current_execution",
+    "executing",
+]

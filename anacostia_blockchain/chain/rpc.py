@@ -1,0 +1,201 @@
+"""A minimal JSON-RPC transport and the one place where transport and node errors become typed errors.
+
+Why not web3's provider on the hot path: web3 adds middleware, formatters and retry sleeps per call. The sender
+needs exactly one HTTP round trip per call or per *batch* of calls, and it needs the raw error object (code,
+message, data) to decide between "retry", "resync the nonce", "bump the fee" and "decode the revert". ``requests``
+(web3's own dependency) keeps one keep-alive session per thread.
+
+Errors:
+- the node cannot be reached, answers garbage or HTTP 5xx -> :class:`ChainConnectionError`;
+- a JSON-RPC error object -> :func:`translate_rpc_error` -> a typed :class:`ChainError` subclass (revert data is
+  decoded by :mod:`.revert`). The original ``RpcErrorReply`` is kept on ``exc.rpc_error`` for callers that branch
+  on it (the sender does).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from ..errors import (
+    ChainConnectionError,
+    ChainError,
+    InsufficientFundsError,
+    NonceError,
+    TransactionError,
+)
+from .revert import decode_revert
+
+
+@dataclass(frozen=True)
+class RpcErrorReply:
+    """A JSON-RPC ``error`` object as the node sent it."""
+
+    method: str
+    code: int
+    message: str
+    data: Any = None
+
+    @property
+    def lowered(self) -> str:
+        return self.message.lower()
+
+    @property
+    def is_nonce_too_low(self) -> bool:
+        return "nonce too low" in self.lowered or "nonce has already been used" in self.lowered
+
+    @property
+    def is_already_known(self) -> bool:
+        text = self.lowered
+        return "already known" in text or "already imported" in text or "known transaction" in text
+
+    @property
+    def is_underpriced(self) -> bool:
+        text = self.lowered
+        return "underpriced" in text or "less than block base fee" in text or "fee cap less than" in text
+
+    @property
+    def is_insufficient_funds(self) -> bool:
+        return "insufficient funds" in self.lowered
+
+    @property
+    def revert_data(self) -> bytes | None:
+        """Revert bytes when this error is an EVM revert (code 3, or a message saying so with hex data)."""
+        raw = self.data
+        if isinstance(raw, dict):
+            raw = raw.get("data")
+        if isinstance(raw, str) and raw.startswith("0x"):
+            try:
+                return bytes.fromhex(raw[2:])
+            except ValueError:
+                return None
+        if self.code == 3 or "revert" in self.lowered:
+            return b""
+        return None
+
+
+_HAVE_WANT = re.compile(r"have (\d+) want (\d+)")
+
+
+def translate_rpc_error(error: RpcErrorReply) -> ChainError:
+    """Map a node's error reply onto the exception tree (the returned error carries ``rpc_error``)."""
+    exc: ChainError
+    revert_data = error.revert_data
+    if revert_data is not None:
+        exc = decode_revert(revert_data, fallback_reason=_reason_from_message(error.message))
+    elif error.is_insufficient_funds:
+        match = _HAVE_WANT.search(error.message)
+        detail = f": needs {int(match.group(2))} wei, account has {int(match.group(1))} wei" if match else ""
+        exc = InsufficientFundsError(f"insufficient funds for gas * price + value{detail} ({error.message})")
+    elif error.is_nonce_too_low:
+        exc = NonceError(f"{error.method}: {error.message}")
+    elif error.is_underpriced or error.is_already_known:
+        exc = TransactionError(f"{error.method}: {error.message}")
+    else:
+        exc = ChainError(f"{error.method} failed ({error.code}): {error.message}")
+    exc.rpc_error = error
+    return exc
+
+
+def _reason_from_message(message: str) -> str | None:
+    prefix = "execution reverted"
+    if message.lower().startswith(prefix):
+        rest = message[len(prefix) :].lstrip(": ").strip()
+        return rest or None
+    return None
+
+
+class JsonRpcTransport:
+    """JSON-RPC over HTTP with per-thread keep-alive sessions. Thread-safe."""
+
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._ids = itertools.count(1)
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers["Content-Type"] = "application/json"
+            self._local.session = session
+        return session
+
+    def _post(self, payload: Any, what: str, timeout: float | None) -> Any:
+        try:
+            response = self._session().post(
+                self.url, data=json.dumps(payload), timeout=timeout if timeout is not None else self.timeout
+            )
+        except requests.RequestException as exc:
+            raise ChainConnectionError(f"{what}: RPC {self.url} is unreachable ({type(exc).__name__})") from exc
+        if response.status_code >= 500 or response.status_code in (401, 403, 404, 429):
+            raise ChainConnectionError(f"{what}: RPC {self.url} answered HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ChainConnectionError(f"{what}: RPC {self.url} answered something that is not JSON") from exc
+
+    def call(self, method: str, params: Sequence[Any] = (), timeout: float | None = None) -> Any:
+        """One call; returns ``result`` or raises the translated error."""
+        reply = self._post(
+            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}, method, timeout
+        )
+        return _result_or_raise(method, reply)
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]], timeout: float | None = None) -> list[Any]:
+        """Several calls in one HTTP request. Each item is the result or the translated :class:`ChainError`
+        (returned, not raised). A transport failure raises :class:`ChainConnectionError` for the whole batch."""
+        if not calls:
+            return []
+        # Ids only need to be unique within one request: the position in the batch.
+        payload = [
+            {"jsonrpc": "2.0", "id": i, "method": method, "params": list(params)}
+            for i, (method, params) in enumerate(calls)
+        ]
+        replies = self._post(payload, f"batch of {len(calls)} {calls[0][0]}", timeout)
+        if not isinstance(replies, list):
+            # Some nodes answer a whole batch with one error object.
+            return [_result_or_error(method, replies) for method, _ in calls]
+        by_id = {reply.get("id"): reply for reply in replies if isinstance(reply, dict)}
+        out: list[Any] = []
+        for i, (method, _) in enumerate(calls):
+            reply = by_id.get(i)
+            if reply is None:
+                out.append(ChainConnectionError(f"{method}: the node sent no reply for this batch item"))
+            else:
+                out.append(_result_or_error(method, reply))
+        return out
+
+    def close(self) -> None:
+        session = getattr(self._local, "session", None)
+        if session is not None:
+            session.close()
+            self._local.session = None
+
+
+def _result_or_error(method: str, reply: Any) -> Any:
+    try:
+        return _result_or_raise(method, reply)
+    except ChainError as exc:
+        return exc
+
+
+def _result_or_raise(method: str, reply: Any) -> Any:
+    if not isinstance(reply, dict):
+        raise ChainConnectionError(f"{method}: malformed JSON-RPC reply")
+    error = reply.get("error")
+    if error is not None:
+        if not isinstance(error, dict):
+            error = {"code": -32000, "message": str(error)}
+        raise translate_rpc_error(
+            RpcErrorReply(method, int(error.get("code", -32000)), str(error.get("message", "")), error.get("data"))
+        )
+    return reply.get("result")

@@ -1,0 +1,147 @@
+"""``anacostia-chain verify RUN [--item KEY] [--json]``: check a run (and optionally one item) against its anchor.
+
+Read-only and keyless: it opens the metadata database, re-exports the run, compares it with the archived manifest
+and with the root in ``RunRegistry``, and prints one verdict line (or JSON with ``--json``).
+
+Exit codes (so scripts and CI can gate on it):
+
+====  ===========================================================================================
+0     VERIFIED — the run (and the ``--item``) matches the chain
+3     TAMPERED — a value differs from what was anchored (the changed items are named), or the
+      item's proof does not verify; CONFLICT — another root was anchored for this run
+4     NOT ANCHORED — the run has no root on chain yet (pending in the outbox) or no manifest
+1     any other error (database/chain unreachable, unknown run or item key, configuration)
+====  ===========================================================================================
+
+Configuration: ``--db`` (or ``ANACOSTIA_DB``), ``--pipeline`` (or ``ANACOSTIA_PIPELINE``; the name whose keccak256
+is the pipelineId), ``--rpc-url`` (or ``ANACOSTIA_RPC_URL``) and either ``--registry ADDRESS`` or ``--deployments
+DIR`` (the deployment manifests written by ``anacostia-chain deploy``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from ..chain.client import ChainClient
+from ..chain.deploy import DeploymentManifest
+from ..chain.run_registry import RunRegistryClient
+from ..errors import AnchorConflictError, ConfigurationError, RunNotAnchoredError, TamperedManifestError
+from ..metadata.manifest_archive import ManifestArchive
+from ..metadata.outbox import Outbox
+from ..metadata.run_verifier import ProofCheck, RunVerifier, VerificationReport
+from ..metadata.sql_store import SqliteMetadataStore
+
+EXIT_VERIFIED = 0
+EXIT_TAMPERED = 3
+EXIT_NOT_ANCHORED = 4
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("verify", help="verify a run (and optionally one item) against its on-chain anchor")
+    parser.add_argument("run", type=int, metavar="RUN", help="the run id")
+    parser.add_argument("--item", default=None, metavar="KEY", help="also prove one item, e.g. metric:loss@3")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--db", default=os.environ.get("ANACOSTIA_DB"), help="metadata database URL ($ANACOSTIA_DB)")
+    parser.add_argument(
+        "--pipeline", default=os.environ.get("ANACOSTIA_PIPELINE"), help="pipeline name ($ANACOSTIA_PIPELINE)"
+    )
+    parser.add_argument(
+        "--rpc-url", default=os.environ.get("ANACOSTIA_RPC_URL"), help="JSON-RPC endpoint ($ANACOSTIA_RPC_URL)"
+    )
+    parser.add_argument("--chain-id", type=int, default=None, help="refuse a node serving another chain")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--registry", default=None, help="RunRegistry address")
+    where.add_argument("--deployments", default=None, help="directory of deployment manifests (<chainId>.json)")
+    parser.set_defaults(func=run)
+
+
+def build_verifier(args: argparse.Namespace) -> RunVerifier:
+    missing = [
+        flag
+        for flag, value in (("--db", args.db), ("--pipeline", args.pipeline), ("--rpc-url", args.rpc_url))
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(f"verify needs {', '.join(missing)} (or the matching ANACOSTIA_* variables)")
+    if not (args.registry or args.deployments):
+        raise ConfigurationError("verify needs --registry ADDRESS or --deployments DIR")
+    client = ChainClient(args.rpc_url, expected_chain_id=args.chain_id)
+    address = args.registry or DeploymentManifest.load(args.deployments, client.chain_id).address("RunRegistry")
+    store = SqliteMetadataStore("verify", args.db)  # read through; never opened as a pipeline node
+    return RunVerifier(
+        args.pipeline,
+        store.export_run,
+        ManifestArchive(store.engine),
+        RunRegistryClient(client, address),
+        Outbox(store.engine),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    verifier = build_verifier(args)
+    result: dict[str, Any] = {"run": args.run, "pipeline": args.pipeline}
+    lines: list[str] = []
+    code = EXIT_VERIFIED
+    try:
+        report = verifier.verify_run(args.run)
+        result.update(report.to_json())
+        lines.append(_verified_line(report))
+    except TamperedManifestError as exc:
+        code = EXIT_TAMPERED
+        result.update({"verdict": "tampered", "changedItems": exc.items, "message": str(exc)})
+        lines.append(f"TAMPERED      {exc}")
+    except AnchorConflictError as exc:
+        code = EXIT_TAMPERED
+        result.update({"verdict": "conflict", "message": str(exc)})
+        lines.append(f"CONFLICT      {exc}")
+    except RunNotAnchoredError as exc:
+        code = EXIT_NOT_ANCHORED
+        result.update({"verdict": "not-anchored", "message": str(exc)})
+        lines.append(f"NOT ANCHORED  {exc}")
+    if args.item is not None and code != EXIT_NOT_ANCHORED:
+        proof = verifier.prove(args.run, args.item)
+        check = verifier.verify_proof(proof)
+        result["item"] = {**proof.to_json(), "checks": _checks_json(check), "verdict": _item_verdict(check)}
+        lines.append(f"{_item_verdict(check).upper():<13} {proof.item.key} = {proof.item.display()}  [{_marks(check)}]")
+        if not check.ok:
+            code = EXIT_TAMPERED
+    print(json.dumps(result, indent=2, sort_keys=True) if args.json else "\n".join(lines))
+    return code
+
+
+def _verified_line(report: VerificationReport) -> str:
+    line = (
+        f"VERIFIED      run {report.run_id} of {report.pipeline!r}: {report.items} items, "
+        f"root 0x{report.root.hex()}, manifest {report.manifest_cid}"
+    )
+    if report.anchor is not None:
+        when = datetime.fromtimestamp(report.anchor.timestamp, tz=UTC).isoformat(timespec="seconds")
+        line += f", anchored in block {report.anchor.block_number} (tx {report.anchor.tx_hash}) at {when}"
+    return line
+
+
+def _item_verdict(check: ProofCheck) -> str:
+    return "proven" if check.ok else "not-proven"
+
+
+def _checks_json(check: ProofCheck) -> dict[str, bool | None]:
+    return {
+        "leafMatchesItem": check.leaf_matches_item,
+        "offChain": check.off_chain,
+        "verifyProof": check.on_chain,
+        "verifyMetric": check.metric_on_chain,
+    }
+
+
+def _marks(check: ProofCheck) -> str:
+    named = {
+        "leaf": check.leaf_matches_item,
+        "off-chain": check.off_chain,
+        "verifyProof": check.on_chain,
+        "verifyMetric": check.metric_on_chain,
+    }
+    return ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in named.items() if ok is not None)

@@ -1,0 +1,45 @@
+"""Which run and which node is executing *now*.
+
+The engine sets an :class:`ExecutionContext` in a :mod:`contextvars` variable around every ``execute()`` call (and
+its hooks) on the action node's own thread. Resources and metadata stores read it, so
+``resource.save_artifact(...)`` and ``metadata_store.log_metrics(...)`` attribute what they record to the right run
+and node without the user passing ids around.
+
+A context variable is per thread: a helper thread started *inside* ``execute()`` starts with an empty context. Wrap
+its target with :func:`contextvars.copy_context().run <contextvars.Context.run>` to carry the run along; without
+that, the metadata store falls back to "the run in progress, no node".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionContext:
+    """The run id and the name of the node whose code is running on this thread."""
+
+    run_id: int
+    node_name: str | None
+
+
+_current: ContextVar[ExecutionContext | None] = ContextVar("anacostia_execution", default=None)
+
+
+def current_execution() -> ExecutionContext | None:
+    """The context of the ``execute()`` running on this thread, or ``None`` outside one."""
+    return _current.get()
+
+
+@contextmanager
+def executing(run_id: int, node_name: str | None) -> Iterator[ExecutionContext]:
+    """Mark this thread as executing ``node_name`` for ``run_id`` for the duration of the block."""
+    context = ExecutionContext(run_id, node_name)
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)

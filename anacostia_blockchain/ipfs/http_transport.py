@@ -1,0 +1,197 @@
+"""The HTTP boundary for the remote clients: one I/O method, httpx underneath, every httpx error translated here.
+
+:class:`HttpTransport` is the *small transport* both :class:`~.kubo.KuboClient` and
+:class:`~.storacha.StorachaClient` talk through: ``request(method, url, ...) -> HttpResponse``. Tests can pass any
+object with that one method. Network failures and timeouts become :class:`RemoteUnavailableError` (``from`` the
+httpx exception); HTTP status handling is the caller's business.
+
+Kubo reports a failure that happens after a streamed response has started in the ``X-Stream-Error`` HTTP
+*trailer*. httpx's default transport (httpcore) drops trailers, so requests go through a minimal h11-based httpx
+transport that keeps them: ``HttpResponse.trailers`` is filled once the body has been read to the end. It opens one
+connection per request (no pooling: RPC calls here are few and large), supports ``http`` and ``https``.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import h11
+import httpx
+
+from ..errors import RemoteUnavailableError
+
+Body = bytes | Iterable[bytes] | None
+
+
+@dataclass
+class HttpResponse:
+    """A response whose body is consumed once, by iterating :meth:`iter_bytes` or calling :meth:`read`."""
+
+    status: int
+    headers: dict[str, str]
+    _chunks: Iterator[bytes]
+    _close: Callable[[], None] | None = None
+    trailers: dict[str, str] = field(default_factory=dict)
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        try:
+            yield from self._chunks
+        finally:
+            self.close()
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_bytes())
+
+    def close(self) -> None:
+        closer, self._close = self._close, None
+        if closer is not None:
+            closer()
+
+
+class Transport(Protocol):
+    def request(self, method: str, url: str, *, params: list[tuple[str, str]] | None = None,
+                headers: dict[str, str] | None = None, body: Body = None,
+                timeout: float | None = None) -> HttpResponse: ...
+
+
+class _H11Stream(httpx.SyncByteStream):
+    def __init__(self, conn: h11.Connection, sock: socket.socket, trailers: dict[str, str]) -> None:
+        self._conn = conn
+        self._sock = sock
+        self._trailers = trailers
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            event = _next_event(self._conn, self._sock)
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                for name, value in event.headers:
+                    self._trailers[name.decode("latin-1").lower()] = value.decode("latin-1")
+                return
+            elif isinstance(event, h11.ConnectionClosed):
+                raise httpx.RemoteProtocolError("connection closed before the response ended")
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def _next_event(conn: h11.Connection, sock: socket.socket) -> object:
+    while True:
+        try:
+            event = conn.next_event()
+        except h11.RemoteProtocolError as exc:
+            raise httpx.RemoteProtocolError(str(exc)) from exc
+        if event is h11.NEED_DATA:
+            try:
+                data = sock.recv(65536)
+            except TimeoutError as exc:
+                raise httpx.ReadTimeout("timed out reading the response") from exc
+            except OSError as exc:
+                raise httpx.ReadError(str(exc)) from exc
+            conn.receive_data(data)
+            continue
+        return event
+
+
+class TrailerAwareTransport(httpx.BaseTransport):
+    """An httpx transport over h11 that exposes response trailers as ``response.extensions["trailers"]``."""
+
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._ssl_context = ssl_context
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        port = url.port or (443 if url.scheme == "https" else 80)
+        timeouts = request.extensions.get("timeout", {})
+        try:
+            sock = socket.create_connection((url.host, port), timeout=timeouts.get("connect"))
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(f"connecting to {url.host}:{port} timed out") from exc
+        except OSError as exc:
+            raise httpx.ConnectError(f"cannot connect to {url.host}:{port}: {exc.strerror or exc}") from exc
+        try:
+            if url.scheme == "https":
+                context = self._ssl_context or ssl.create_default_context()
+                sock = context.wrap_socket(sock, server_hostname=url.host)
+            sock.settimeout(timeouts.get("read"))
+            conn = h11.Connection(h11.CLIENT)
+            headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"connection"]
+            headers.append((b"Connection", b"close"))
+            sock.sendall(conn.send(h11.Request(method=request.method, target=url.raw_path, headers=headers)))
+            for chunk in request.stream:  # type: ignore[union-attr]
+                if chunk:
+                    sock.sendall(conn.send(h11.Data(data=chunk)))
+            sock.sendall(conn.send(h11.EndOfMessage()))
+            while True:
+                event = _next_event(conn, sock)
+                if isinstance(event, h11.Response):
+                    break
+                if isinstance(event, h11.ConnectionClosed):
+                    raise httpx.RemoteProtocolError("server closed the connection without a response")
+        except TimeoutError as exc:
+            sock.close()
+            raise httpx.WriteTimeout("timed out sending the request") from exc
+        except (OSError, h11.LocalProtocolError) as exc:
+            sock.close()
+            raise httpx.WriteError(str(exc)) from exc
+        except BaseException:
+            sock.close()
+            raise
+        trailers: dict[str, str] = {}
+        return httpx.Response(
+            event.status_code, headers=event.headers, stream=_H11Stream(conn, sock, trailers),
+            extensions={"trailers": trailers, "http_version": b"HTTP/1.1"},
+        )
+
+
+class HttpTransport:
+    """httpx with trailer support; ``request`` is the only I/O method and the httpx exception boundary."""
+
+    def __init__(self, *, timeout: float = 60.0, connect_timeout: float = 10.0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self._client = httpx.Client(
+            transport=TrailerAwareTransport(ssl_context=ssl_context),
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        )
+
+    def request(self, method: str, url: str, *, params: list[tuple[str, str]] | None = None,
+                headers: dict[str, str] | None = None, body: Body = None,
+                timeout: float | None = None) -> HttpResponse:
+        try:
+            request = self._client.build_request(
+                method, url, params=params, headers=headers, content=body,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            )
+            response = self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise RemoteUnavailableError(f"{method} {_safe(url)} failed: {type(exc).__name__}: {exc}") from exc
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from response.iter_raw()
+            except httpx.HTTPError as exc:
+                raise RemoteUnavailableError(
+                    f"{method} {_safe(url)}: response interrupted: {type(exc).__name__}: {exc}"
+                ) from exc
+
+        return HttpResponse(
+            status=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            _chunks=chunks(),
+            _close=response.close,
+            trailers=response.extensions.get("trailers", {}),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _safe(url: str) -> str:
+    """A URL for messages: no query string (presigned URLs carry credentials there) and no userinfo."""
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(query=None, userinfo=b"")) if parsed.is_absolute_url else url

@@ -1,0 +1,459 @@
+"""A Kubo RPC (``/api/v0``) client: POST only, streamed uploads and downloads, everything verified.
+
+Design choices a user should know:
+
+- Content is *never* trusted from the daemon. ``cat``/``cat_stream`` read one ``dag/export`` CAR stream and
+  re-hash every block against its CID before a byte of it is returned (blocks Kubo de-duplicated out of the
+  stream are re-fetched with a verified ``block/get``); ``export_car`` re-parses and re-hashes the CAR Kubo
+  streams (and checks its root). A lying or corrupted daemon raises :class:`CorruptBlockError`.
+- ``add`` streams a ``multipart/form-data`` body (files are read in 1 MiB pieces, directories become
+  ``application/x-directory`` parts with URL-escaped names) and reads Kubo's NDJSON events.
+- Errors: Kubo's ``{"Message","Code","Type"}`` body (HTTP 4xx/5xx), an error object inside an NDJSON stream, and
+  the ``X-Stream-Error`` trailer of a streamed response all raise :class:`KuboError` with ``.code``/``.type``.
+  Transport failures and 502/503/504 (retried ``retries`` times with back-off, for idempotent calls only) raise
+  :class:`RemoteUnavailableError`.
+- ``auth`` is sent as the ``Authorization`` header (``"Bearer …"``/``"Basic …"`` or a ``(user, password)`` pair,
+  Kubo's ``API.Authorizations``); it never appears in ``repr`` or messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, cast
+
+from ..errors import ContentNotFoundError, CorruptBlockError, KuboError, RemoteUnavailableError, StorageError
+from .car import CarReader, CarWriter
+from .cid import CID
+from .http_transport import HttpResponse, HttpTransport, Transport
+from .importer import ImportResult
+from .profiles import ImportOptions, resolve_options
+from .unixfs_reader import iter_file_content, resolve_path
+
+UPLOAD_PIECE = 1024 * 1024
+_RETRY_STATUS = {502, 503, 504}
+
+
+class _IterReader:
+    """A read(n) file view over an iterator of byte chunks (to parse a streamed CAR without buffering it)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = bytearray()
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            size = len(self._buffer)
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return out
+
+
+class _CountingReader:
+    """Counts the bytes read through it (the file size of a streamed upload)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.count += len(data)
+        return data
+
+
+class _ExportedBlocks:
+    """Blocks of one ``dag/export`` stream, handed out in the depth-first order the UnixFS reader asks for them.
+
+    Kubo exports each block once, so a block that repeats in the DAG (identical chunks) is not in the stream the
+    second time: it comes from a small cache of recent blocks or, failing that, from a verified ``block/get``.
+    Every block from the CAR is re-hashed by the CAR reader before it is used.
+    """
+
+    CACHE = 32
+
+    def __init__(self, client: KuboClient, root: CID) -> None:
+        self._client = client
+        self._reader = CarReader(_IterReader(client.dag_export(root)))  # type: ignore[arg-type]
+        if self._reader.roots != [root]:
+            raise CorruptBlockError(f"Kubo exported a CAR with roots {self._reader.roots}, expected [{root}]")
+        self._blocks = iter(self._reader)
+        self._next: tuple[CID, bytes] | None = None
+        self._seen: set[bytes] = set()
+        self._cache: dict[bytes, bytes] = {}
+
+    def _peek(self) -> tuple[CID, bytes] | None:
+        if self._next is None:
+            self._next = next(self._blocks, None)
+        return self._next
+
+    def get(self, cid: CID) -> bytes:
+        key = cid.multihash
+        upcoming = self._peek()
+        if upcoming is not None and upcoming[0].multihash == key:
+            self._next = None
+            data = upcoming[1]
+        elif key in self._cache:
+            return self._cache[key]
+        elif key in self._seen:
+            data = self._client.get_block(cid)
+        else:
+            found = "the end of the stream" if upcoming is None else str(upcoming[0])
+            raise CorruptBlockError(f"Kubo's dag/export sent {found} where {cid} was due")
+        self._seen.add(key)
+        self._cache[key] = data
+        if len(self._cache) > self.CACHE:
+            del self._cache[next(iter(self._cache))]
+        return data
+
+
+class KuboClient:
+    """Talks to a Kubo daemon's RPC API; implements the :class:`~.store.ContentStore` protocol."""
+
+    def __init__(self, base_url: str = "http://127.0.0.1:5001", *, auth: str | tuple[str, str] | None = None,
+                 timeout: float = 60.0, retries: int = 2, backoff: float = 0.2,
+                 transport: Transport | None = None, default_options: ImportOptions | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        if isinstance(auth, tuple):
+            auth = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+        self._auth = auth
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._transport = transport or HttpTransport(timeout=timeout)
+        self.default_options = default_options or ImportOptions()
+
+    def __repr__(self) -> str:
+        return f"KuboClient({self.base_url!r}, auth={'set' if self._auth else None})"
+
+    def close(self) -> None:
+        close = getattr(self._transport, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> KuboClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- the RPC call -------------------------------------------------------------------------------------------
+    def _call(self, command: str, params: Iterable[tuple[str, str]] = (), *,
+              body: bytes | Iterable[bytes] | None = None, content_type: str | None = None,
+              idempotent: bool = True) -> HttpResponse:
+        headers = {}
+        if self._auth:
+            headers["Authorization"] = self._auth
+        if content_type:
+            headers["Content-Type"] = content_type
+        url = f"{self.base_url}/api/v0/{command}"
+        attempts = 1 + (self.retries if idempotent else 0)
+        for attempt in range(attempts):
+            try:
+                response = self._transport.request("POST", url, params=list(params), headers=headers, body=body,
+                                                   timeout=self.timeout)
+            except RemoteUnavailableError:
+                if attempt + 1 == attempts:
+                    raise
+                time.sleep(self.backoff * 2**attempt)
+                continue
+            if response.status in _RETRY_STATUS and attempt + 1 < attempts:
+                response.close()
+                time.sleep(self.backoff * 2**attempt)
+                continue
+            if response.status >= 400:
+                raise self._error(command, response)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _error(self, command: str, response: HttpResponse) -> StorageError:
+        raw = response.read()
+        if response.status in (401, 403):
+            return KuboError(f"Kubo RPC {command}: credentials rejected (HTTP {response.status}); check the "
+                             "Authorization configured for this daemon", code=response.status, type="auth")
+        try:
+            payload = json.loads(raw)
+            message, code, kind = payload["Message"], payload.get("Code"), payload.get("Type")
+        except (ValueError, KeyError, TypeError):
+            text = raw.decode("utf-8", "replace").strip()[:300]
+            if response.status in _RETRY_STATUS:
+                return RemoteUnavailableError(f"Kubo RPC {command}: HTTP {response.status} {text}")
+            return KuboError(f"Kubo RPC {command}: HTTP {response.status} {text}", code=None, type=None)
+        if response.status in _RETRY_STATUS:
+            return RemoteUnavailableError(f"Kubo RPC {command}: HTTP {response.status}: {message}")
+        return KuboError(f"Kubo RPC {command}: {message}", code=code, type=kind)
+
+    @staticmethod
+    def _check_trailer(command: str, response: HttpResponse) -> None:
+        failure = response.trailers.get("x-stream-error")
+        if failure:
+            raise KuboError(f"Kubo RPC {command} failed mid-stream: {failure}", code=0, type="error")
+
+    def _json(self, command: str, params: Iterable[tuple[str, str]] = ()) -> dict[str, object]:
+        response = self._call(command, params)
+        try:
+            return json.loads(response.read())
+        except ValueError as exc:
+            raise KuboError(f"Kubo RPC {command}: the daemon sent invalid JSON") from exc
+
+    def _ndjson(self, command: str, response: HttpResponse) -> Iterator[dict[str, object]]:
+        pending = b""
+        for chunk in response.iter_bytes():
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                if line.strip():
+                    yield self._event(command, line)
+        if pending.strip():
+            yield self._event(command, pending)
+        self._check_trailer(command, response)
+
+    @staticmethod
+    def _event(command: str, line: bytes) -> dict[str, object]:
+        try:
+            event = json.loads(line)
+        except ValueError as exc:
+            raise KuboError(f"Kubo RPC {command}: invalid NDJSON line from the daemon") from exc
+        if isinstance(event, dict) and event.get("Type") == "error" and "Message" in event:
+            raise KuboError(f"Kubo RPC {command}: {event['Message']}", code=event.get("Code"), type="error")
+        return event
+
+    # --- node info ------------------------------------------------------------------------------------------------
+    def version(self) -> dict[str, object]:
+        return self._json("version")
+
+    def id(self) -> dict[str, object]:
+        return self._json("id")
+
+    # --- add ------------------------------------------------------------------------------------------------------
+    def _add_params(self, options: ImportOptions, *, pin: bool, only_hash: bool, wrap: bool,
+                    hidden: bool = False) -> list[tuple[str, str]]:
+        params = [
+            ("cid-version", str(options.cid_version)),
+            ("raw-leaves", str(options.raw_leaves).lower()),
+            ("chunker", f"size-{options.chunk_size}"),
+            ("pin", str(pin).lower()),
+            ("only-hash", str(only_hash).lower()),
+            ("wrap-with-directory", str(wrap).lower()),
+            ("hidden", str(hidden).lower()),
+            ("progress", "false"),
+        ]
+        if options.max_links != 174:  # Kubo >= 0.38 (IPIP-499); older daemons only know 174
+            params.append(("max-file-links", str(options.max_links)))
+        return params
+
+    def _options(self, options: ImportOptions | None, flags: dict[str, object]) -> ImportOptions:
+        if options is None and not any(v is not None for v in flags.values()):
+            return self.default_options
+        return resolve_options(options, **flags)
+
+    def add_events(self, parts: Iterable[tuple[str, str, BinaryIO | bytes | None]], *, pin: bool = True,
+                   only_hash: bool = False, wrap: bool = False, options: ImportOptions | None = None,
+                   **flags: object) -> Iterator[dict[str, object]]:
+        """Raw ``add``: ``parts`` are ``(name, kind, content)`` with kind ``"file"`` or ``"dir"``; yields events."""
+        boundary = uuid.uuid4().hex
+        opts = self._options(options, flags)
+        response = self._call("add", self._add_params(opts, pin=pin, only_hash=only_hash, wrap=wrap),
+                              body=_multipart(parts, boundary),
+                              content_type=f"multipart/form-data; boundary={boundary}", idempotent=False)
+        yield from self._ndjson("add", response)
+
+    def add_bytes(self, data: bytes | bytearray | memoryview, *, pin: bool = True, only_hash: bool = False,
+                  name: str = "", options: ImportOptions | None = None, **flags: object) -> ImportResult:
+        events = list(self.add_events([(name or "file", "file", bytes(data))], pin=pin, only_hash=only_hash,
+                                      options=options, **flags))
+        return _result(events[-1], len(data), name)
+
+    def add_stream(self, stream: BinaryIO, *, pin: bool = True, only_hash: bool = False, name: str = "",
+                   options: ImportOptions | None = None, **flags: object) -> ImportResult:
+        """Upload everything readable from ``stream`` as one file (streamed, never held in memory)."""
+        counter = _CountingReader(stream)
+        part = (name or "stdin", "file", cast(BinaryIO, counter))
+        events = list(self.add_events([part], pin=pin, only_hash=only_hash, options=options, **flags))
+        return _result(events[-1], counter.count, name)
+
+    def add_paths(self, paths: list[str | os.PathLike[str]], *, pin: bool = True, recursive: bool = False,
+                  wrap: bool = False, hidden: bool = False, only_hash: bool = False,
+                  options: ImportOptions | None = None, **flags: object) -> list[ImportResult]:
+        """``ipfs add [-r] [-w] PATH...`` in one request; every entry Kubo reports, root last."""
+        roots = [Path(p) for p in paths]
+        for root in roots:
+            if not root.exists():
+                raise StorageError(f"no such file or directory: {root}")
+            if root.is_dir() and not recursive:
+                raise StorageError(f"{root} is a directory, use recursive add")
+        handles: list[BinaryIO] = []
+        sizes: dict[str, int] = {}
+
+        def parts() -> Iterator[tuple[str, str, BinaryIO | bytes | None]]:
+            for root in roots:
+                for rel, full in _walk(root, hidden):
+                    if full.is_dir():
+                        yield rel, "dir", None
+                    else:
+                        handle = full.open("rb")
+                        handles.append(handle)
+                        sizes[rel] = full.stat().st_size
+                        yield rel, "file", handle
+
+        try:
+            events = list(self.add_events(parts(), pin=pin, only_hash=only_hash, wrap=wrap, options=options,
+                                          **flags))
+        finally:
+            for handle in handles:
+                handle.close()
+        return [_result(event, sizes.get(str(event.get("Name", "")), 0), str(event.get("Name", "")))
+                for event in events if "Hash" in event]
+
+    def add_path_all(self, path: str | os.PathLike[str], *, pin: bool = True, recursive: bool = False,
+                     wrap: bool = False, hidden: bool = False, only_hash: bool = False,
+                     options: ImportOptions | None = None, **flags: object) -> list[ImportResult]:
+        return self.add_paths([path], pin=pin, recursive=recursive, wrap=wrap, hidden=hidden, only_hash=only_hash,
+                              options=options, **flags)
+
+    def add_path(self, path: str | os.PathLike[str], *, pin: bool = True, recursive: bool | None = None,
+                 wrap: bool = False, hidden: bool = False, options: ImportOptions | None = None,
+                 **flags: object) -> ImportResult:
+        if recursive is None:
+            recursive = Path(path).is_dir()
+        return self.add_path_all(path, pin=pin, recursive=recursive, wrap=wrap, hidden=hidden, options=options,
+                                 **flags)[-1]
+
+    # --- blocks and content ---------------------------------------------------------------------------------------
+    def get_block(self, cid: CID | str) -> bytes:
+        """One block via ``block/get``, verified against its CID."""
+        cid = CID.parse(cid)
+        response = self._call("block/get", [("arg", str(cid))])
+        data = response.read()
+        self._check_trailer("block/get", response)
+        if not cid.matches(data):
+            raise CorruptBlockError(f"the Kubo daemon at {self.base_url} returned a block that does not hash to {cid}")
+        return data
+
+    def block_stat(self, cid: CID | str) -> dict[str, object]:
+        return self._json("block/stat", [("arg", str(CID.parse(cid))), ("offline", "true")])
+
+    def has(self, cid: CID | str) -> bool:
+        """Whether the daemon has the block locally (asked offline, so it does not go looking on the network)."""
+        try:
+            self.block_stat(cid)
+        except KuboError as exc:
+            if "not found" in str(exc) or "could not find" in str(exc):
+                return False
+            raise
+        return True
+
+    def resolve(self, cid_or_path: CID | str) -> CID:
+        return resolve_path(self.get_block, cid_or_path)
+
+    def cat_stream(self, cid_or_path: CID | str) -> Iterator[bytes]:
+        """The file's bytes, leaf by leaf, from one ``dag/export`` stream; every block is verified."""
+        root = self.resolve(cid_or_path)
+        return iter_file_content(_ExportedBlocks(self, root).get, root)
+
+    def cat(self, cid_or_path: CID | str) -> bytes:
+        return b"".join(self.cat_stream(cid_or_path))
+
+    # --- pins -----------------------------------------------------------------------------------------------------
+    def pin(self, cid: CID | str) -> CID:
+        cid = CID.parse(cid)
+        self._json("pin/add", [("arg", str(cid)), ("recursive", "true")])
+        return cid
+
+    def unpin(self, cid: CID | str) -> None:
+        cid = CID.parse(cid)
+        try:
+            self._json("pin/rm", [("arg", str(cid)), ("recursive", "true")])
+        except KuboError as exc:
+            if "not pinned" in str(exc):
+                raise ContentNotFoundError(f"{cid} is not pinned") from exc
+            raise
+
+    def pins(self) -> set[CID]:
+        keys = self._json("pin/ls", [("type", "recursive")]).get("Keys") or {}
+        return {CID.parse(key) for key in keys}  # type: ignore[union-attr]
+
+    # --- CAR ------------------------------------------------------------------------------------------------------
+    def dag_import(self, car: bytes | str | os.PathLike[str] | BinaryIO, *, pin: bool = True) -> list[CID]:
+        if isinstance(car, str | os.PathLike):
+            with Path(car).open("rb") as handle:
+                return self.dag_import(handle, pin=pin)
+        boundary = uuid.uuid4().hex
+        response = self._call("dag/import", [("pin-roots", str(pin).lower())],
+                              body=_multipart([("upload.car", "file", car)], boundary),
+                              content_type=f"multipart/form-data; boundary={boundary}", idempotent=False)
+        roots = []
+        for event in self._ndjson("dag/import", response):
+            root = event.get("Root")
+            if isinstance(root, dict):
+                if root.get("PinErrorMsg"):
+                    raise KuboError(f"Kubo could not pin imported root: {root['PinErrorMsg']}")
+                roots.append(CID.parse(root["Cid"]["/"]))
+        return roots
+
+    def dag_export(self, cid: CID | str) -> Iterator[bytes]:
+        """The raw CAR stream Kubo sends (unverified; :meth:`export_car` verifies)."""
+        response = self._call("dag/export", [("arg", str(CID.parse(cid)))])
+        yield from response.iter_bytes()
+        self._check_trailer("dag/export", response)
+
+    def export_car(self, cid: CID | str, destination: str | os.PathLike[str] | BinaryIO) -> int:
+        """Stream Kubo's CAR for ``cid`` into ``destination``, verifying the root and every block on the way."""
+        cid = CID.parse(cid)
+        if isinstance(destination, str | os.PathLike):
+            with Path(destination).open("wb") as handle:
+                return self.export_car(cid, handle)
+        reader = CarReader(_IterReader(self.dag_export(cid)))  # type: ignore[arg-type]
+        if reader.roots != [cid]:
+            raise CorruptBlockError(f"Kubo exported a CAR with roots {reader.roots}, expected [{cid}]")
+        writer = CarWriter(destination, reader.roots)
+        for block_cid, data in reader:
+            writer.put(block_cid, data)
+        return writer.bytes_written
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+def _result(event: dict[str, object], size: int, name: str) -> ImportResult:
+    try:
+        return ImportResult(CID.parse(str(event["Hash"])), size, int(str(event["Size"])), name)
+    except (KeyError, ValueError) as exc:
+        raise KuboError(f"unexpected add event from Kubo: {sorted(event)}") from exc
+
+
+def _walk(root: Path, hidden: bool) -> Iterator[tuple[str, Path]]:
+    """Directory parts before their content, names relative to ``root``'s parent (as Kubo's CLI sends them)."""
+    base = root.resolve().name if root.name in ("", ".", "..") else root.name
+    stack = [(base, root)]
+    while stack:
+        rel, full = stack.pop()
+        yield rel, full
+        if full.is_dir():
+            children = sorted(c for c in os.listdir(full) if hidden or not c.startswith("."))
+            stack.extend((f"{rel}/{c}", full / c) for c in reversed(children))
+
+
+def _multipart(parts: Iterable[tuple[str, str, BinaryIO | bytes | None]], boundary: str) -> Iterator[bytes]:
+    for name, kind, content in parts:
+        filename = urllib.parse.quote(name, safe="")
+        content_type = "application/x-directory" if kind == "dir" else "application/octet-stream"
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+               f"Content-Type: {content_type}\r\n\r\n").encode()
+        if isinstance(content, bytes | bytearray | memoryview):
+            view = memoryview(content)
+            for start in range(0, len(view), UPLOAD_PIECE):
+                yield bytes(view[start : start + UPLOAD_PIECE])
+        elif content is not None:
+            yield from iter(lambda handle=content: handle.read(UPLOAD_PIECE), b"")
+        yield b"\r\n"
+    yield f"--{boundary}--\r\n".encode()

@@ -1,0 +1,379 @@
+"""``IPFSStoreNode``: a resource whose artifacts live on IPFS, addressed by Kubo-identical CIDs.
+
+Same node API as :class:`~anacostia_blockchain.resources.filesystem.FilesystemStoreNode` (``trigger_condition``,
+``get_num_artifacts``, ``list_artifacts``, ``save_artifact``, ``record_current``), with one more fact per artifact:
+its CID. Two roles:
+
+* **Output** (``monitoring=False``, the default when nothing is watched): an action calls
+  ``save_artifact(path_or_bytes, name=...)``; the content is imported into the store and pinned, then recorded in the
+  metadata store with its sha256, size and CID as produced by the executing run and node (lineage). The returned
+  :class:`~anacostia_blockchain.engine.artifact.Artifact` carries ``.cid``. If the store fails nothing is recorded
+  (:class:`~anacostia_blockchain.errors.ArtifactWriteError`, the storage error chained).
+* **Input** (``staging_dir=`` and/or ``cids=``): files that land in the local staging folder (watchdog
+  ``on_closed`` / ``on_moved``, so half-written files are never picked up; dot-files and ``*.partial``/``*.tmp``
+  are ignored) are added to IPFS, pinned and recorded ``new``, which triggers runs exactly like a watched folder.
+  A start-up scan reconciles the folder with the database (files added while stopped are recorded; unchanged ones
+  are not recorded twice). ``cids=[...]`` (and :meth:`IPFSStoreNode.add_cid` at run time) turn existing IPFS
+  content into inputs: it is fetched (every block verified), hashed and pinned first. Deleting a staging file does
+  not delete the artifact: its content stays pinned under its CID.
+
+Backends: ``store=None`` is the embedded blockstore at ``$ANACOSTIA_IPFS_PATH`` (default ``~/.anacostia/ipfs``);
+a string is a configuration for :func:`anacostia_blockchain.ipfs.store.open_content_store` (``"embedded"``,
+``"embedded:/dir"``, a directory, or an ``http(s)://`` Kubo RPC URL); a path object is an embedded blockstore there;
+or pass any :class:`~anacostia_blockchain.ipfs.store.ContentStore` (an ``EmbeddedBlockstore``, a ``KuboClient``).
+``import_options`` (e.g. ``{"cid_version": 1}`` or ``{"profile": "unixfs-v1-2025"}``) choose the CID profile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import queue
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from ..engine.artifact import Artifact
+from ..engine.metadata_store import BaseMetadataStoreNode
+from ..engine.resource import BaseResourceNode
+from ..engine.states import ArtifactState
+from ..errors import (
+    ArtifactNotFoundError,
+    ArtifactWriteError,
+    ConfigurationError,
+    NoActiveRunError,
+    ResourceError,
+    StorageError,
+)
+from ..ipfs import CID, ContentStore, EmbeddedBlockstore, ImportResult, open_content_store
+from ..ipfs.importer import import_stream
+from .watch_events import FolderWatch, Landed, LandedTree
+
+_IGNORED_SUFFIXES = (".partial", ".tmp", ".swp")
+_STOP = object()
+
+#: What ``save_artifact`` accepts, as for ``FilesystemStoreNode``, plus a path to an existing file.
+ArtifactContent = bytes | bytearray | memoryview | str | IO[bytes] | Callable[[IO[bytes]], Any]
+
+
+def open_store(store: ContentStore | str | os.PathLike[str] | None) -> ContentStore:
+    """Resolve the ``store=`` argument (see the module docstring)."""
+    if store is None or isinstance(store, str):
+        return open_content_store(store)
+    if isinstance(store, os.PathLike):
+        return EmbeddedBlockstore(store)
+    if not isinstance(store, ContentStore):
+        raise ConfigurationError(f"store {store!r} is not a content store (see anacostia_blockchain.ipfs.ContentStore)")
+    return store
+
+
+class _ContentReader(io.RawIOBase):
+    """A read-only binary stream over ``cat_stream`` (so consumers never hold a whole artifact)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._buffer = chunk
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
+class IPFSStoreNode(BaseResourceNode):
+    """A resource on IPFS (see the module docstring for the output and input roles)."""
+
+    def __init__(
+        self,
+        name: str,
+        metadata_store: BaseMetadataStoreNode,
+        *,
+        store: ContentStore | str | os.PathLike[str] | None = None,
+        staging_dir: str | os.PathLike[str] | None = None,
+        cids: Iterable[str] = (),
+        init_state: str | ArtifactState = ArtifactState.NEW,
+        monitoring: bool | None = None,
+        import_options: dict[str, Any] | None = None,
+        loggers: logging.Logger | Iterable[logging.Logger] | None = None,
+    ) -> None:
+        watched = staging_dir is not None or bool(cids)
+        super().__init__(name, metadata_store, loggers, monitoring=watched if monitoring is None else monitoring)
+        self.store = open_store(store)
+        self.resource_path = Path(staging_dir) if staging_dir is not None else None
+        self.initial_cids = [str(CID.parse(cid)) for cid in cids]
+        self.init_state = ArtifactState(init_state)
+        if self.init_state not in (ArtifactState.NEW, ArtifactState.OLD):
+            raise ConfigurationError(f"{name}: init_state must be 'new' or 'old'")
+        self.import_options = dict(import_options or {})
+        self._watch: FolderWatch | None = None
+        self._changes: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._stage_lock = threading.Lock()
+
+    # --- output role -----------------------------------------------------------------------------------------
+    def save_artifact(
+        self,
+        content_or_name: bytes | str | os.PathLike[str],
+        content: ArtifactContent | None = None,
+        *,
+        name: str | None = None,
+    ) -> Artifact:
+        """Add content to IPFS, pin it and record it as produced by the executing run and node; ``.cid`` is set.
+
+        Two call forms:
+
+        * ``save_artifact(path_or_bytes, name=None)``: a file (by path) or bytes; the location defaults to the file
+          name, or the CID for bytes;
+        * ``save_artifact(name, content)``, exactly as :class:`FilesystemStoreNode` takes it (bytes, text, a binary
+          file object or a function writing to a binary file), so an action can switch output stores unchanged.
+
+        A later version saved under the same location supersedes the earlier one in the metadata store (whose
+        content stays pinned under its CID). On a storage failure nothing is recorded (:class:`ArtifactWriteError`).
+        """
+        if self.metadata_store.current_run_id is None:
+            raise NoActiveRunError(f"{self.name}: save_artifact() is for actions executing in a run")
+        if content is not None:
+            if name is not None:
+                raise ConfigurationError(f"{self.name}.save_artifact(name, content) takes no name= as well")
+            location = os.fspath(content_or_name)
+            if not isinstance(location, str) or not location:
+                raise ConfigurationError(f"{self.name}: an artifact name must be a non-empty string")
+            result, sha256, size = self._add_content(content)
+        elif isinstance(content_or_name, bytes | bytearray | memoryview):
+            result, sha256, size = self._add(bytes(content_or_name))
+            location = name or str(result.cid)
+        else:
+            result, sha256, size = self._add(content_or_name)
+            location = name or Path(os.fspath(content_or_name)).name
+        return self.record_produced(location, sha256, size, cid=str(result.cid))
+
+    def record_current(self, cid: str, *, name: str | None = None) -> Artifact:
+        """Record content an action already put into the store (by CID) as produced by it; it gets pinned."""
+        parsed = CID.parse(cid)
+        sha256, size = self._hash_content(parsed)
+        self._pin(parsed)
+        return self.record_produced(name or str(parsed), sha256, size, cid=str(parsed))
+
+    def open_artifact(self, artifact: Artifact) -> BinaryIO:
+        """A stream of the artifact's content read back from IPFS (every block verified against its CID)."""
+        if artifact.cid is None:
+            raise ArtifactNotFoundError(f"{self.name}: artifact {artifact.location} has no CID")
+        try:
+            chunks = self.store.cat_stream(artifact.cid)
+        except StorageError as exc:
+            raise ArtifactNotFoundError(f"{self.name}: cannot read {artifact.location}: {exc}") from exc
+        return io.BufferedReader(_ContentReader(_translate_read_errors(chunks, self.name, artifact)))
+
+    def read_bytes(self, artifact: Artifact) -> bytes:
+        with self.open_artifact(artifact) as handle:
+            return handle.read()
+
+    # --- input role ------------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        for cid in self.initial_cids:
+            self.add_cid(cid, state=self.init_state)
+        if self.resource_path is None:
+            return
+        try:
+            self.resource_path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ResourceError(f"{self.name}: cannot create staging folder {self.resource_path}") from exc
+        if self.monitoring:
+            self._watch = FolderWatch(self.resource_path, self._changes.put)
+            self._watch.start()  # before the scan, so nothing landing during the scan is missed
+        self.reconcile()
+
+    def serve(self) -> None:
+        while (change := self._changes.get()) is not _STOP:
+            paths = [Path(change.path)] if isinstance(change, Landed) else []
+            if isinstance(change, LandedTree):
+                paths = sorted(p for p in Path(change.path).rglob("*") if p.is_file())
+            for path in paths:
+                self._stage_event(path)
+
+    def request_stop(self) -> None:
+        super().request_stop()
+        self._changes.put(_STOP)
+
+    def teardown(self) -> None:
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
+
+    def staging_file(self, artifact: Artifact) -> Path | None:
+        """The staging file an input artifact came from (``None`` for CID inputs and outputs)."""
+        if self.resource_path is None or artifact.location == artifact.cid:
+            return None
+        return self.resource_path / artifact.location
+
+    def reconcile(self) -> int:
+        """Record every staging file not yet recorded with its current content; returns how many were added."""
+        root = self._staging_root()
+        present = self.metadata_store.present_artifacts(self.name)
+        first_time = not present and not self.list_artifacts()
+        state = self.init_state if first_time else ArtifactState.NEW
+        added = 0
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not self._ignored(path):
+                added += self._stage(path, present.get(self._location(path)), state) is not None
+        return added
+
+    def add_cid(self, cid: str, *, state: ArtifactState = ArtifactState.NEW) -> Artifact | None:
+        """Make existing IPFS content an input: fetch and verify it, pin it, record it (once per CID)."""
+        parsed = CID.parse(cid)
+        location = str(parsed)
+        with self._stage_lock:
+            if location in self.metadata_store.present_artifacts(self.name):
+                return None
+            sha256, size = self._hash_content(parsed)
+            self._pin(parsed)
+            return self.record_detected(location, sha256, size, state=state, cid=location)
+
+    def _stage_event(self, path: Path) -> None:
+        if self.resource_path is None or self._ignored(path) or not path.is_file():
+            return
+        try:
+            self._stage(path, self.metadata_store.present_artifacts(self.name).get(self._location(path)))
+        except (ResourceError, StorageError, OSError) as exc:  # keep watching: one bad file must not stop the node
+            self.log(f"could not stage {path}: {exc}", level="ERROR")
+        except Exception as exc:  # a metadata store outage must not kill the watcher either
+            self.log(f"could not stage {path}: {exc!r}", level="ERROR")
+
+    def _stage(self, path: Path, known: Artifact | None, state: ArtifactState = ArtifactState.NEW) -> Artifact | None:
+        with self._stage_lock:
+            stat = path.stat()
+            if known is not None and known.size == stat.st_size and known.mtime_ns == stat.st_mtime_ns:
+                return None
+            sha256, local = self._fingerprint(path)
+            if known is not None and known.sha256 == sha256:
+                return None
+            result = self._add_path(path, local)
+            return self.record_detected(
+                self._location(path), sha256, local.size, state=state, mtime_ns=stat.st_mtime_ns, cid=str(result.cid)
+            )
+
+    def _staging_root(self) -> Path:
+        if self.resource_path is None:
+            raise ConfigurationError(f"{self.name} has no staging folder (pass staging_dir=)")
+        return self.resource_path
+
+    def _location(self, path: Path) -> str:
+        return path.relative_to(self._staging_root()).as_posix()
+
+    def _ignored(self, path: Path) -> bool:
+        relative = path.relative_to(self._staging_root())
+        return any(part.startswith(".") for part in relative.parts) or path.name.endswith(_IGNORED_SUFFIXES)
+
+    # --- store access (StorageError -> resource errors at this one boundary) --------------------------------
+    def _add(self, content: bytes | str | os.PathLike[str]) -> tuple[ImportResult, str, int]:
+        if isinstance(content, bytes):
+            try:
+                result = self.store.add_bytes(content, pin=True, **self.import_options)
+            except StorageError as exc:
+                raise ArtifactWriteError(f"{self.name}: could not add to IPFS: {exc}") from exc
+            return result, hashlib.sha256(content).hexdigest(), len(content)
+        path = Path(content)
+        sha256, local = self._fingerprint(path)
+        return self._add_path(path, local), sha256, local.size
+
+    def _add_content(self, content: ArtifactContent) -> tuple[ImportResult, str, int]:
+        """FilesystemStoreNode-style content: bytes and text directly, streams and writer functions via a temp file."""
+        if isinstance(content, bytes | bytearray | memoryview):
+            return self._add(bytes(content))
+        if isinstance(content, str):
+            return self._add(content.encode("utf-8"))
+        if not (hasattr(content, "read") or callable(content)):
+            raise ConfigurationError(
+                f"save_artifact content must be bytes, str, a binary file object or a writer function, "
+                f"got {type(content).__name__}"
+            )
+        spool = tempfile.TemporaryDirectory(prefix="anacostia-ipfs-")
+        try:
+            path = Path(spool.name) / "content"
+            with path.open("wb") as handle:
+                if hasattr(content, "read"):
+                    shutil.copyfileobj(content, handle, 1024 * 1024)  # type: ignore[arg-type]
+                else:
+                    content(handle)  # type: ignore[operator]
+            return self._add(path)
+        except OSError as exc:
+            raise ArtifactWriteError(f"{self.name}: could not spool the artifact: {exc.strerror or exc}") from exc
+        finally:
+            spool.cleanup()
+
+    def _fingerprint(self, path: Path) -> tuple[str, ImportResult]:
+        """sha256 and the locally computed CID of a file, in one streaming pass."""
+        try:
+            with path.open("rb") as handle:
+                reader = _HashingReader(handle)
+                local = import_stream(reader, None, **self.import_options)
+        except FileNotFoundError as exc:
+            raise ArtifactNotFoundError(f"{self.name}: no such file {path}") from exc
+        except OSError as exc:
+            raise ResourceError(f"{self.name}: cannot read {path}: {exc.strerror or exc}") from exc
+        return reader.digest.hexdigest(), local
+
+    def _add_path(self, path: Path, local: ImportResult) -> ImportResult:
+        """Add and pin a file; the store's CID must equal the one computed while hashing (else it changed)."""
+        try:
+            result = self.store.add_path(path, pin=True, **self.import_options)
+        except (OSError, StorageError) as exc:
+            raise ArtifactWriteError(f"{self.name}: could not add {path.name} to IPFS: {exc}") from exc
+        if result.cid != local.cid:
+            raise ArtifactWriteError(
+                f"{self.name}: {path.name} changed while it was being added (CID {result.cid} != {local.cid})"
+            )
+        return result
+
+    def _hash_content(self, cid: CID) -> tuple[str, int]:
+        digest, size = hashlib.sha256(), 0
+        try:
+            for chunk in self.store.cat_stream(cid):
+                digest.update(chunk)
+                size += len(chunk)
+        except StorageError as exc:
+            raise ArtifactNotFoundError(f"{self.name}: cannot fetch {cid}: {exc}") from exc
+        return digest.hexdigest(), size
+
+    def _pin(self, cid: CID) -> None:
+        try:
+            self.store.pin(cid)
+        except StorageError as exc:
+            raise ArtifactWriteError(f"{self.name}: could not pin {cid}: {exc}") from exc
+
+
+class _HashingReader(io.RawIOBase):
+    """Reads through to ``handle`` and feeds every byte to a sha256."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        count = self._handle.readinto(target)  # type: ignore[attr-defined]
+        if count:
+            self.digest.update(memoryview(target)[:count])
+        return count or 0
+
+
+def _translate_read_errors(chunks: Iterator[bytes], resource: str, artifact: Artifact) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    except StorageError as exc:
+        raise ArtifactNotFoundError(f"{resource}: reading {artifact.location} ({artifact.cid}) failed: {exc}") from exc

@@ -1,0 +1,111 @@
+"""The watchdog boundary: inotify events for a folder, reduced to the three facts a resource needs.
+
+Why these events (watchdog's ``on_created`` fires before a file is written, so it is never used):
+
+- ``FileClosedEvent`` (``IN_CLOSE_WRITE``): a writer closed the file -> its content is complete: ``Landed``.
+- ``FileMovedEvent`` into the folder (atomic writers rename a finished temp file into place) -> ``Landed`` at the
+  destination; out of the folder or from inside -> ``Gone`` at the source. The observer runs with
+  ``generate_full_events=True`` so a rename from *outside* the folder arrives as a move (not a create) and
+  directories moved in are reported as ``LandedTree`` (their files are complete).
+- ``FileDeletedEvent`` / ``DirDeletedEvent`` -> ``Gone``.
+
+This module is the only importer of watchdog; its exceptions become :class:`ResourceError` here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import (
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileDeletedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers.inotify import InotifyObserver
+
+from ..errors import ResourceError
+
+
+@dataclass(frozen=True, slots=True)
+class Landed:
+    """A complete file now exists at ``path``."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class LandedTree:
+    """A directory with complete files was moved in at ``path``."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """``path`` (a file, or a directory when ``is_directory``) no longer exists."""
+
+    path: str
+    is_directory: bool
+
+
+FolderChange = Landed | LandedTree | Gone
+
+
+def _text(path: bytes | str) -> str:
+    return os.fsdecode(path)
+
+
+class _ChangeHandler(FileSystemEventHandler):
+    def __init__(self, sink: Callable[[FolderChange], None]) -> None:
+        self._sink = sink
+
+    def on_closed(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            self._sink(Landed(_text(event.src_path)))
+
+    def on_moved(self, event: FileSystemEvent) -> None:
+        src, dest = _text(event.src_path), _text(event.dest_path)
+        if src:
+            self._sink(Gone(src, event.is_directory))
+        if dest:
+            self._sink(LandedTree(dest) if event.is_directory else Landed(dest))
+
+    def on_deleted(self, event: FileSystemEvent) -> None:
+        self._sink(Gone(_text(event.src_path), event.is_directory))
+
+
+class FolderWatch:
+    """An inotify watch on ``root`` (recursive) delivering :data:`FolderChange` values to ``sink``.
+
+    ``sink`` runs on watchdog's emitter thread and must only enqueue.
+    """
+
+    def __init__(self, root: Path, sink: Callable[[FolderChange], None]) -> None:
+        self.root = root
+        self._observer = InotifyObserver(generate_full_events=True)
+        self._handler = _ChangeHandler(sink)
+
+    def start(self) -> None:
+        try:
+            self._observer.schedule(
+                self._handler, str(self.root), recursive=True,
+                event_filter=[FileClosedEvent, FileMovedEvent, DirMovedEvent, FileDeletedEvent, DirDeletedEvent],
+            )
+            self._observer.start()
+        except OSError as exc:
+            raise ResourceError(
+                f"cannot watch {self.root}: {exc.strerror or exc} (for 'inotify watch limit reached' raise "
+                "fs.inotify.max_user_watches)"
+            ) from exc
+
+    def stop(self) -> None:
+        if self._observer.is_alive():
+            self._observer.stop()
+            self._observer.join(timeout=10)

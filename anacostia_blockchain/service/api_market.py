@@ -1,0 +1,271 @@
+"""``/models``: browse the index, quote on chain, and release data keys to license holders.
+
+``GET /models/{id}/key`` is the one endpoint that hands out secrets, so its checks are layered and all must pass:
+a valid session (401 otherwise), a model known to the index with an IP id and a stored key (404), and a license
+token that the session's address owns *on chain right now* for that IP (403, :class:`LicenseRequiredError`). The key
+is returned wrapped for the public key recovered from the caller's SIWE signature, so even a leaked response is
+useless to anyone but the wallet that signed in.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from starlette.concurrency import run_in_threadpool
+
+from ..chain.personal_sign import to_checksum_address
+from ..errors import (
+    AnacostiaError,
+    LicenseRequiredError,
+    NotFoundError,
+    SessionError,
+    SignerError,
+    ValidationError,
+)
+from . import queries
+from .api_models import (
+    AnchorStatus,
+    DepositKeyRequest,
+    ErrorBody,
+    LicenseInfo,
+    Lineage,
+    Listing,
+    LiveVerification,
+    MetadataInfo,
+    ModelDetail,
+    ModelPage,
+    ModelSummary,
+    QuoteBody,
+    ServiceKeyBody,
+    WrappedKeyBody,
+)
+from .auth import Session
+from .projection import run_key
+from .state import ServiceState, service_state
+
+router = APIRouter(tags=["models"])
+StateDep = Annotated[ServiceState, Depends(service_state)]
+TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="ModelNFT token id")]
+ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+    429: {"model": ErrorBody},
+}
+
+
+def current_session(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> Session:
+    """The signed-in wallet from ``Authorization: Bearer <token>``; 401 without a valid one."""
+    if authorization is None or not authorization.startswith("Bearer "):
+        raise SessionError("sign in first: send Authorization: Bearer <session token>")
+    return state.require_authenticator().tokens.check(authorization[len("Bearer ") :].strip())
+
+
+def _address(value: str | None, what: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return to_checksum_address(value)
+    except SignerError as exc:
+        raise ValidationError(f"{what} is not an address") from exc
+
+
+@router.get("/models", response_model=ModelPage, responses=ERRORS, summary="List indexed models")
+def list_models(
+    state: StateDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    owner: Annotated[
+        str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="only models owned by this address")
+    ] = None,
+    listed: Annotated[bool | None, Query(description="only listed (true) or unlisted (false) models")] = None,
+    min_price_usd: Annotated[float | None, Query(ge=0, le=1e30)] = None,
+    max_price_usd: Annotated[float | None, Query(ge=0, le=1e30)] = None,
+    metric: Annotated[str | None, Query(min_length=1, max_length=128, description="metric name to filter/sort")] = None,
+    min_metric: Annotated[float | None, Query(ge=-1e30, le=1e30)] = None,
+    max_metric: Annotated[float | None, Query(ge=-1e30, le=1e30)] = None,
+    sort: Annotated[
+        Literal["newest", "oldest", "price_asc", "price_desc", "metric_asc", "metric_desc", "token_id"], Query()
+    ] = "newest",
+) -> ModelPage:
+    if (min_metric is not None or max_metric is not None or sort.startswith("metric")) and metric is None:
+        raise ValidationError("min_metric, max_metric and metric sorts need ?metric=<name>")
+    filters = queries.ModelFilter(
+        owner=_address(owner, "owner"),
+        listed=listed,
+        min_price_usd=min_price_usd,
+        max_price_usd=max_price_usd,
+        metric=metric,
+        min_metric=min_metric,
+        max_metric=max_metric,
+        sort=sort,
+        page=page,
+        page_size=page_size,
+    )
+    with state.engine.connect() as conn:
+        total, items = queries.list_models(conn, filters)
+    return ModelPage(total=total, page=page, page_size=page_size, items=[ModelSummary(**i) for i in items])
+
+
+def _live_verification(state: ServiceState, model: dict[str, Any]) -> LiveVerification:
+    if state.gateway is None:
+        return LiveVerification(checked=False, error="no chain connection configured")
+    try:
+        check = state.gateway.check_anchor(str(model["pipeline_id"]), int(model["run_id"]), str(model["anchor_root"]))
+    except AnacostiaError as exc:
+        return LiveVerification(checked=False, error=f"{type(exc).__name__}: {exc}")
+    run = model.get("run")
+    manifest_matches = None
+    if isinstance(run, dict):
+        manifest_matches = run["manifest_cid"] == model["manifest_cid"]
+    return LiveVerification(
+        checked=True,
+        anchored=check.anchored,
+        onchain_root=check.onchain_root,
+        matches_token=check.matches,
+        manifest_matches=manifest_matches,
+    )
+
+
+@router.get("/models/{token_id}", response_model=ModelDetail, responses=ERRORS, summary="One model, verified live")
+def get_model(state: StateDep, token_id: TokenId) -> ModelDetail:
+    with state.engine.connect() as conn:
+        model = queries.get_model(conn, token_id)
+    run = model["run"]
+    return ModelDetail(
+        token_id=token_id,
+        owner=model["owner"],
+        minter=model["minter"],
+        token_uri=model["token_uri"],
+        metadata=MetadataInfo(**model["metadata"]),
+        metrics=model["metrics"],
+        lineage=Lineage(
+            pipeline_id=model["pipeline_id"],
+            run_id=model["run_id"],
+            run_key=run_key(model["pipeline_id"], model["run_id"]),
+            anchor_root=model["anchor_root"],
+            manifest_cid=model["manifest_cid"],
+            family_id=model["family_id"],
+            version=model["version"],
+            stage=model["stage"],
+            versions=model["versions"],
+        ),
+        anchor=AnchorStatus(
+            indexed=run is not None,
+            block_number=run["block_number"] if run else None,
+            tx_hash=run["tx_hash"] if run else None,
+            merkle_root=run["merkle_root"] if run else None,
+            manifest_cid=run["manifest_cid"] if run else None,
+        ),
+        verification=_live_verification(state, model),
+        license=LicenseInfo(
+            ip_id=model["ip_id"],
+            license_template=model["license_template"],
+            license_terms_ids=model["license_terms_ids"],
+            listing_terms_id=model["listing_terms_id"],
+        ),
+        listing=Listing(
+            listed=model["listed"],
+            seller=model["seller"],
+            price_usd=model["price_usd"],
+            price_usd_units=model["price_usd_units"],
+            sales=model["sales"],
+        ),
+        has_key=state.keystore.has(token_id) if state.keystore is not None else False,
+    )
+
+
+@router.get(
+    "/models/{token_id}/quote",
+    response_model=QuoteBody,
+    responses={**ERRORS, 409: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    summary="Price in USD and wei via the Chainlink feed",
+)
+def quote(state: StateDep, token_id: TokenId) -> QuoteBody:
+    with state.engine.connect() as conn:
+        model = queries.get_model(conn, token_id)
+    if not model["listed"]:
+        raise NotFoundError(f"model {token_id} is not listed")
+    q = state.require_gateway().quote(token_id)
+    return QuoteBody(
+        token_id=token_id,
+        price_usd=float(Decimal(q.price_usd_units) / Decimal(10**18)),
+        price_usd_units=str(q.price_usd_units),
+        wei=str(q.wei),
+        eth=str(Decimal(q.wei) / Decimal(10**18)),
+        feed_address=q.feed_address,
+        feed_answer=str(q.feed_answer),
+        feed_decimals=q.feed_decimals,
+        feed_updated_at=q.feed_updated_at,
+        feed_age_seconds=max(0, q.block_timestamp - q.feed_updated_at),
+        block_timestamp=q.block_timestamp,
+    )
+
+
+@router.get(
+    "/models/{token_id}/key",
+    response_model=WrappedKeyBody,
+    responses={**ERRORS, 401: {"model": ErrorBody}, 403: {"model": ErrorBody}},
+    summary="The model's data key, wrapped for the signed-in license holder",
+)
+async def get_key(
+    state: StateDep, token_id: TokenId, session: Annotated[Session, Depends(current_session)]
+) -> WrappedKeyBody:
+    return await run_in_threadpool(_release_key, state, token_id, session)
+
+
+def _release_key(state: ServiceState, token_id: int, session: Session) -> WrappedKeyBody:
+    keystore = state.require_keystore()
+    with state.engine.connect() as conn:
+        model = queries.get_model(conn, token_id)
+        candidates = queries.license_candidates(conn, token_id, session.address)
+    if not keystore.has(token_id):
+        raise NotFoundError(f"the service holds no data key for model {token_id}")
+    if not model["ip_id"]:
+        raise LicenseRequiredError(f"model {token_id} is not a registered IP: no license can exist")
+    license_id = state.require_gateway().holds_license(session.address, model["ip_id"], candidates)
+    if license_id is None:
+        raise LicenseRequiredError(f"{session.address} holds no license token for model {token_id}")
+    wrapped = keystore.wrap_for(token_id, session.public_key)
+    return WrappedKeyBody(
+        token_id=token_id,
+        key_id=keystore.key_id(token_id),
+        wrapped_key=wrapped.to_hex(),
+        license_token_id=str(license_id),
+    )
+
+
+@router.put(
+    "/models/{token_id}/key",
+    response_model=WrappedKeyBody,
+    responses={**ERRORS, 401: {"model": ErrorBody}, 403: {"model": ErrorBody}},
+    summary="Deposit a model's data key (owner only), wrapped for the service key",
+)
+async def put_key(
+    state: StateDep,
+    token_id: TokenId,
+    body: DepositKeyRequest,
+    session: Annotated[Session, Depends(current_session)],
+) -> WrappedKeyBody:
+    return await run_in_threadpool(_deposit_key, state, token_id, body, session)
+
+
+def _deposit_key(state: ServiceState, token_id: int, body: DepositKeyRequest, session: Session) -> WrappedKeyBody:
+    keystore = state.require_keystore()
+    with state.engine.connect() as conn:
+        queries.get_model(conn, token_id)
+    owner = state.require_gateway().owner_of(token_id)
+    if owner != session.address:
+        raise LicenseRequiredError(f"only the owner of model {token_id} may deposit its key")
+    try:
+        wrapped = bytes.fromhex(body.wrapped_key.removeprefix("0x"))
+    except ValueError as exc:
+        raise ValidationError("wrapped_key must be hex") from exc
+    key_id = keystore.put_wrapped(token_id, wrapped)
+    return WrappedKeyBody(token_id=token_id, key_id=key_id, wrapped_key=body.wrapped_key, license_token_id=None)
+
+
+@router.get("/service/key", response_model=ServiceKeyBody, responses=ERRORS, summary="Public key to wrap data keys for")
+def service_key(state: StateDep) -> ServiceKeyBody:
+    return ServiceKeyBody(public_key=state.require_keystore().public_key.hex())

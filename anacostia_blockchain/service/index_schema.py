@@ -1,0 +1,185 @@
+"""The marketplace index: SQL tables the indexer writes and the API reads (SQLAlchemy Core, own ``MetaData``).
+
+Three kinds of tables, with different rules for reorgs:
+
+- **The log** (``index_events``, ``index_blocks``, ``index_cursor``): every decoded event kept verbatim with its block
+  hash, the hashes of recently processed blocks, and the next block to read. A reorg deletes the log above the fork
+  point; nothing else is trusted to survive it.
+- **Entities derived from the log** (``models``, ``runs``, ``purchases``, ``licenses``): each row is a pure function of
+  the events of one entity (a token id, a run). On a reorg the affected entities are deleted and rebuilt by replaying
+  their surviving events, so derived state never disagrees with the log.
+- **Content-addressed data** (``nft_metadata``, ``nft_metrics``): keyed by CID, immutable, fetched from IPFS and
+  checked against the CID. Reorgs cannot change what a CID means, so these rows are never rolled back.
+
+Block numbers, token ids and run ids are 64-bit integers (``BIGINT``; a run id above 2**63 - 1 — RunRegistry allows
+uint64 — would not fit and is refused by the database). Wei and 18-decimal USD amounts are stored as decimal strings
+for exactness and, where the API sorts or filters on them, also as floats (``price_usd``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+index_cursor = Table(
+    "index_cursor",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("chain_id", Integer, nullable=False),
+    Column("next_block", BigInteger, nullable=False),
+)
+
+index_blocks = Table(
+    "index_blocks",
+    metadata,
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(66), nullable=False),
+)
+
+index_events = Table(
+    "index_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("contract", String(64), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("entity_kind", String(16), nullable=False),
+    Column("entity_id", String(96), nullable=False),
+    Column("args", Text, nullable=False),
+    UniqueConstraint("block_hash", "log_index", name="uq_index_events_position"),
+    Index("ix_index_events_block", "block_number"),
+    Index("ix_index_events_entity", "entity_kind", "entity_id", "block_number", "log_index"),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("token_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("owner", String(42), nullable=False),
+    Column("minter", String(42), nullable=False),
+    Column("pipeline_id", String(66), nullable=False),
+    Column("run_id", BigInteger, nullable=False),
+    Column("anchor_root", String(66), nullable=False),
+    Column("manifest_cid", Text, nullable=False),
+    Column("token_uri", Text),
+    Column("metadata_cid", String(128)),
+    Column("ip_id", String(42)),
+    Column("license_template", String(42)),
+    Column("license_terms_ids", Text, nullable=False, default="[]"),  # JSON list of attached terms ids
+    Column("listed", Boolean, nullable=False, default=False),
+    Column("seller", String(42)),
+    Column("listing_terms_id", String(78)),
+    Column("price_usd_units", String(78)),  # 18-decimal USD, exact
+    Column("price_usd", Float),  # the same in USD, for sorting and filtering
+    Column("sales", Integer, nullable=False, default=0),
+    Column("family_id", BigInteger),
+    Column("version", Integer),
+    Column("stage", String(66)),
+    Column("minted_block", BigInteger, nullable=False),
+    Column("minted_tx", String(66), nullable=False),
+    Column("updated_block", BigInteger, nullable=False),
+    Index("ix_models_owner", "owner"),
+    Index("ix_models_price", "price_usd"),
+    Index("ix_models_listed_price", "listed", "price_usd"),
+    Index("ix_models_minted", "minted_block", "token_id"),
+    Index("ix_models_metadata", "metadata_cid"),
+    Index("ix_models_ip", "ip_id"),
+    Index("ix_models_run", "pipeline_id", "run_id"),
+    Index("ix_models_family", "family_id", "version"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("key", String(96), primary_key=True),  # "<pipelineId hex>-<runId>"
+    Column("pipeline_id", String(66), nullable=False),
+    Column("run_id", BigInteger, nullable=False),
+    Column("merkle_root", String(66), nullable=False),
+    Column("manifest_cid", Text, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Index("ix_runs_block", "block_number"),
+)
+
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("tx_hash", String(66), primary_key=True),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("token_id", BigInteger, nullable=False),
+    Column("buyer", String(42), nullable=False),
+    Column("seller", String(42), nullable=False),
+    Column("price_usd_units", String(78), nullable=False),
+    Column("paid_wei", String(78), nullable=False),
+    Column("license_token_id", String(78), nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Index("ix_purchases_token", "token_id"),
+    Index("ix_purchases_buyer", "buyer"),
+)
+
+licenses = Table(
+    "licenses",
+    metadata,
+    Column("tx_hash", String(66), primary_key=True),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("token_id", BigInteger, nullable=False),
+    Column("licensor_ip_id", String(42), nullable=False),
+    Column("license_terms_id", String(78), nullable=False),
+    Column("receiver", String(42), nullable=False),
+    Column("amount", String(78), nullable=False),
+    Column("start_license_token_id", String(78), nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Index("ix_licenses_token", "token_id"),
+    Index("ix_licenses_receiver", "receiver"),
+)
+
+nft_metadata = Table(
+    "nft_metadata",
+    metadata,
+    Column("cid", String(128), primary_key=True),
+    Column("status", String(16), nullable=False),  # "verified" | "invalid" | "unavailable"
+    Column("name", Text),
+    Column("description", Text),
+    Column("document", Text),  # the verified JSON, verbatim
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("fetched_at", Float, nullable=False),
+)
+
+nft_metrics = Table(
+    "nft_metrics",
+    metadata,
+    Column("cid", String(128), ForeignKey("nft_metadata.cid", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("value", Float, nullable=False),
+    Index("ix_nft_metrics_name_value", "name", "value"),
+)
+
+model_keys = Table(
+    "model_keys",
+    metadata,
+    Column("token_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("sealed_key", Text, nullable=False),  # hex of the data key sealed with the service key
+    Column("key_id", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+#: Tables rebuilt from the log on a reorg, in delete order.
+DERIVED_TABLES = (purchases, licenses, models, runs)

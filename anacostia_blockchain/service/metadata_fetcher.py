@@ -1,0 +1,160 @@
+"""Fetches ERC-721 metadata JSON of indexed models from IPFS, verifying every byte against its CID.
+
+Runs beside the indexer rather than inside it: an IPFS outage must delay metadata, never stall the chain index. The
+``ContentStore`` it reads from (``EmbeddedBlockstore`` or ``KuboClient``) re-hashes each block against its CID, so
+what lands in ``nft_metadata`` is exactly what the token URI committed to; content that fails verification is
+recorded as ``invalid`` and never retried, content that cannot be reached is ``unavailable`` and retried with
+backoff (``attempts`` counts them).
+
+The metadata document is expected to follow the ERC-721 metadata JSON schema (``name``, ``description``, ``image``)
+with the model's metrics either as ``"metrics": {"accuracy": 0.93}`` or as OpenSea-style
+``"attributes": [{"trait_type": "accuracy", "value": 0.93}]``; numeric ones are indexed for filtering.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import CorruptBlockError, InvalidCIDError, MetadataStoreError, StorageError
+from . import index_schema as s
+
+log = logging.getLogger(__name__)
+
+MAX_DOCUMENT_BYTES = 1 << 20
+
+
+def numeric_metrics(document: dict[str, Any]) -> dict[str, float]:
+    """The numeric metrics a metadata document declares (see the module docstring)."""
+    found: dict[str, float] = {}
+    metrics = document.get("metrics")
+    if isinstance(metrics, dict):
+        for name, value in metrics.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                found[str(name)[:128]] = float(value)
+    attributes = document.get("attributes")
+    if isinstance(attributes, list):
+        for item in attributes:
+            if isinstance(item, dict) and isinstance(item.get("trait_type"), str):
+                value = item.get("value")
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    found.setdefault(item["trait_type"][:128], float(value))
+    return found
+
+
+class MetadataFetcher:
+    """Resolves pending metadata CIDs of indexed models (see the module docstring)."""
+
+    def __init__(self, engine: Engine, store: Any, *, retry_seconds: float = 30.0, poll_seconds: float = 1.0) -> None:
+        self.engine = engine
+        self.store = store
+        self.retry_seconds = retry_seconds
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        #: Called with ``{"type": "metadata", "resolved": n}`` after documents were stored.
+        self.listeners: list[Any] = []
+        s.metadata.create_all(engine, tables=[s.nft_metadata, s.nft_metrics])
+
+    def pending(self, limit: int = 100) -> list[str]:
+        """Metadata CIDs referenced by models and not yet verified (unavailable ones once their backoff passed)."""
+        now = time.time()
+        with self.engine.connect() as conn:
+            referenced = conn.execute(
+                select(s.models.c.metadata_cid)
+                .where(s.models.c.metadata_cid.is_not(None))
+                .where(
+                    ~s.models.c.metadata_cid.in_(
+                        select(s.nft_metadata.c.cid).where(
+                            (s.nft_metadata.c.status != "unavailable")
+                            | (s.nft_metadata.c.fetched_at > now - self.retry_seconds)
+                        )
+                    )
+                )
+                .distinct()
+                .limit(limit)
+            ).scalars()
+            return [str(cid) for cid in referenced]
+
+    def fetch_once(self, limit: int = 100) -> int:
+        """Fetch up to ``limit`` pending documents; returns how many were resolved (verified or invalid)."""
+        resolved = 0
+        try:
+            for cid in self.pending(limit):
+                resolved += self._fetch(cid)
+        except SQLAlchemyError as exc:
+            raise MetadataStoreError(f"index database error: {exc.__class__.__name__}") from exc
+        if resolved:
+            for listener in list(self.listeners):
+                listener({"type": "metadata", "resolved": resolved})
+        return resolved
+
+    def _fetch(self, cid: str) -> int:
+        status, document, error = "verified", None, None
+        try:
+            raw = self.store.cat(cid)
+            if len(raw) > MAX_DOCUMENT_BYTES:
+                raise ValueError(f"metadata is {len(raw)} bytes, more than {MAX_DOCUMENT_BYTES}")
+            document = json.loads(raw)
+            if not isinstance(document, dict):
+                raise ValueError("metadata JSON is not an object")
+        except (CorruptBlockError, InvalidCIDError) as exc:
+            status, error = "invalid", f"{type(exc).__name__}: {exc}"
+        except (ValueError, UnicodeDecodeError) as exc:
+            status, error = "invalid", f"not ERC-721 metadata JSON: {exc}"
+        except StorageError as exc:
+            status, error = "unavailable", f"{type(exc).__name__}: {exc}"
+        with self.engine.begin() as conn:
+            previous = conn.execute(select(s.nft_metadata.c.attempts).where(s.nft_metadata.c.cid == cid)).scalar()
+            conn.execute(delete(s.nft_metrics).where(s.nft_metrics.c.cid == cid))
+            conn.execute(delete(s.nft_metadata).where(s.nft_metadata.c.cid == cid))
+            conn.execute(
+                insert(s.nft_metadata).values(
+                    cid=cid,
+                    status=status,
+                    name=str(document.get("name"))[:500] if document and document.get("name") is not None else None,
+                    description=str(document.get("description")) if document and document.get("description") else None,
+                    document=json.dumps(document) if document is not None else None,
+                    error=error,
+                    attempts=(previous or 0) + 1,
+                    fetched_at=time.time(),
+                )
+            )
+            if document is not None:
+                metrics = numeric_metrics(document)
+                if metrics:
+                    conn.execute(
+                        insert(s.nft_metrics), [{"cid": cid, "name": k, "value": v} for k, v in metrics.items()]
+                    )
+        if status == "unavailable":
+            log.info("metadata %s unavailable, will retry: %s", cid, error)
+            return 0
+        return 1
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="marketplace-metadata", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.fetch_once() > 0
+            except MetadataStoreError as exc:
+                log.warning("metadata fetch failed: %s", exc)
+                busy = False
+            if not busy:
+                self._stop.wait(self.poll_seconds)

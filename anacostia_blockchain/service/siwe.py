@@ -1,0 +1,259 @@
+"""Sign-In with Ethereum (EIP-4361) messages: build one, parse one, and check its fields.
+
+The message text is the contract between the wallet and this service, so it is produced and parsed exactly as the
+EIP's ABNF says::
+
+    [scheme "://"] domain " wants you to sign in with your Ethereum account:" LF
+    address LF
+    LF
+    [statement LF]
+    LF
+    "URI: " uri LF
+    "Version: " version LF
+    "Chain ID: " chain-id LF
+    "Nonce: " nonce LF
+    "Issued At: " issued-at
+    [LF "Expiration Time: " expiration-time]
+    [LF "Not Before: " not-before]
+    [LF "Request ID: " request-id]
+    [LF "Resources:" (LF "- " uri)*]
+
+Parsing is strict (``parse(message.to_text()) == message`` and ``parse(text).to_text() == text``): the address must
+be EIP-55 checksummed, the nonce at least 8 alphanumerics, times RFC 3339, no unknown or reordered lines. A lenient
+parser would let two different texts mean the same login, which is exactly what signatures are meant to prevent.
+
+:func:`check_fields` checks what can be checked without a signature or a nonce store (domain, URI, chain id, version,
+issued-at / expiration / not-before against a clock with a small skew); ``service/auth.py`` adds the signature and the
+single-use nonce.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from ..chain.personal_sign import is_checksum_address
+from ..errors import SiweError
+
+PREAMBLE_SUFFIX = " wants you to sign in with your Ethereum account:"
+NONCE_RE = re.compile(r"^[A-Za-z0-9]{8,}$")
+ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
+# RFC 3339 date-time (full-date "T" full-time), as EIP-4361 requires.
+RFC3339_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
+DOMAIN_RE = re.compile(r"^[A-Za-z0-9.\-\[\]:@%_~!$&'()*+,;=]+$")
+
+
+def parse_rfc3339(value: str, what: str) -> datetime:
+    """An RFC 3339 timestamp as an aware UTC ``datetime``; :class:`SiweError` if malformed."""
+    if not RFC3339_RE.match(value):
+        raise SiweError(f"{what} is not an RFC 3339 date-time: {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise SiweError(f"{what} is not a valid date-time: {value!r}") from exc
+    return parsed.astimezone(UTC)
+
+
+def format_rfc3339(moment: datetime) -> str:
+    """``2026-01-02T03:04:05.678Z`` (UTC, millisecond precision) — the form most wallets and libraries emit."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _is_uri(value: str) -> bool:
+    parts = urlsplit(value)
+    return bool(parts.scheme) and SCHEME_RE.match(parts.scheme) is not None and not any(c.isspace() for c in value)
+
+
+def _under_origin(uri: str, origin: str) -> bool:
+    return uri == origin or uri.startswith(origin.rstrip("/") + "/")
+
+
+@dataclass(frozen=True)
+class SiweMessage:
+    """One EIP-4361 message. Times are kept as the exact strings that were signed."""
+
+    domain: str
+    address: str
+    uri: str
+    chain_id: int
+    nonce: str
+    issued_at: str
+    version: str = "1"
+    statement: str | None = None
+    scheme: str | None = None
+    expiration_time: str | None = None
+    not_before: str | None = None
+    request_id: str | None = None
+    resources: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        self.validate_syntax()
+
+    def validate_syntax(self) -> None:
+        """Reject a message the ABNF does not allow (raises :class:`SiweError`)."""
+        if self.scheme is not None and not SCHEME_RE.match(self.scheme):
+            raise SiweError(f"invalid scheme {self.scheme!r}")
+        if not self.domain or not DOMAIN_RE.match(self.domain):
+            raise SiweError(f"invalid domain {self.domain!r}")
+        if not ADDRESS_RE.match(self.address) or not is_checksum_address(self.address):
+            raise SiweError("address must be a 0x-prefixed EIP-55 checksummed address")
+        if self.statement is not None and ("\n" in self.statement or "\r" in self.statement):
+            raise SiweError("statement must be a single line")
+        if not _is_uri(self.uri):
+            raise SiweError(f"invalid URI {self.uri!r}")
+        if self.version != "1":
+            raise SiweError(f"unsupported SIWE version {self.version!r} (only 1)")
+        if isinstance(self.chain_id, bool) or not isinstance(self.chain_id, int) or self.chain_id < 1:
+            raise SiweError("chain id must be a positive integer")
+        if not NONCE_RE.match(self.nonce):
+            raise SiweError("nonce must be at least 8 alphanumeric characters")
+        parse_rfc3339(self.issued_at, "Issued At")
+        if self.expiration_time is not None:
+            parse_rfc3339(self.expiration_time, "Expiration Time")
+        if self.not_before is not None:
+            parse_rfc3339(self.not_before, "Not Before")
+        if self.request_id is not None and ("\n" in self.request_id or "\r" in self.request_id):
+            raise SiweError("request id must be a single line")
+        for resource in self.resources:
+            if not _is_uri(resource):
+                raise SiweError(f"invalid resource URI {resource!r}")
+
+    def to_text(self) -> str:
+        """The exact text a wallet signs."""
+        origin = f"{self.scheme}://{self.domain}" if self.scheme else self.domain
+        lines = [origin + PREAMBLE_SUFFIX, self.address, ""]
+        if self.statement is not None:
+            lines.append(self.statement)
+        lines += [
+            "",
+            f"URI: {self.uri}",
+            f"Version: {self.version}",
+            f"Chain ID: {self.chain_id}",
+            f"Nonce: {self.nonce}",
+            f"Issued At: {self.issued_at}",
+        ]
+        if self.expiration_time is not None:
+            lines.append(f"Expiration Time: {self.expiration_time}")
+        if self.not_before is not None:
+            lines.append(f"Not Before: {self.not_before}")
+        if self.request_id is not None:
+            lines.append(f"Request ID: {self.request_id}")
+        if self.resources:
+            lines.append("Resources:")
+            lines += [f"- {resource}" for resource in self.resources]
+        return "\n".join(lines)
+
+    @classmethod
+    def parse(cls, text: str) -> SiweMessage:
+        """Parse the exact EIP-4361 text; :class:`SiweError` says which line is wrong."""
+        return _Parser(text).message()
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        if "\r" in text:
+            raise SiweError("message must use LF line endings")
+        self.lines = text.split("\n")
+        self.pos = 0
+
+    def _next(self, what: str) -> str:
+        if self.pos >= len(self.lines):
+            raise SiweError(f"message ends before {what}")
+        line = self.lines[self.pos]
+        self.pos += 1
+        return line
+
+    def _tagged(self, tag: str, optional: bool = False) -> str | None:
+        if self.pos < len(self.lines) and self.lines[self.pos].startswith(tag):
+            return self._next(tag)[len(tag) :]
+        if optional:
+            return None
+        raise SiweError(f"expected line {tag.strip()!r} at line {self.pos + 1}")
+
+    def message(self) -> SiweMessage:
+        first = self._next("the preamble")
+        if not first.endswith(PREAMBLE_SUFFIX):
+            raise SiweError("first line must end with 'wants you to sign in with your Ethereum account:'")
+        origin = first[: -len(PREAMBLE_SUFFIX)]
+        scheme, domain = (origin.split("://", 1) if "://" in origin else (None, origin))
+        address = self._next("the address")
+        if self._next("the blank line after the address") != "":
+            raise SiweError("expected a blank line after the address")
+        statement: str | None = None
+        line = self._next("the URI")
+        if line != "":
+            statement = line
+            if self._next("the blank line after the statement") != "":
+                raise SiweError("expected a blank line after the statement")
+        uri = self._tagged("URI: ")
+        version = self._tagged("Version: ")
+        chain_text = self._tagged("Chain ID: ")
+        if chain_text is None or not chain_text.isdigit() or chain_text.startswith("0"):
+            raise SiweError(f"invalid chain id {chain_text!r}")
+        nonce = self._tagged("Nonce: ")
+        issued_at = self._tagged("Issued At: ")
+        expiration = self._tagged("Expiration Time: ", optional=True)
+        not_before = self._tagged("Not Before: ", optional=True)
+        request_id = self._tagged("Request ID: ", optional=True)
+        resources: list[str] = []
+        if self.pos < len(self.lines) and self.lines[self.pos] == "Resources:":
+            self.pos += 1
+            while self.pos < len(self.lines) and self.lines[self.pos].startswith("- "):
+                resources.append(self._next("a resource")[2:])
+        if self.pos != len(self.lines):
+            raise SiweError(f"unexpected content at line {self.pos + 1}")
+        assert uri is not None and version is not None and nonce is not None and issued_at is not None
+        return SiweMessage(
+            domain=domain,
+            address=address,
+            uri=uri,
+            chain_id=int(chain_text),
+            nonce=nonce,
+            issued_at=issued_at,
+            version=version,
+            statement=statement,
+            scheme=scheme,
+            expiration_time=expiration,
+            not_before=not_before,
+            request_id=request_id,
+            resources=tuple(resources),
+        )
+
+
+def check_fields(
+    message: SiweMessage,
+    *,
+    domain: str,
+    chain_id: int,
+    now: datetime,
+    uri_origin: str | None = None,
+    clock_skew: timedelta = timedelta(seconds=60),
+    max_age: timedelta = timedelta(minutes=10),
+) -> None:
+    """Check the fields that bind a message to this service and this moment; raises :class:`SiweError`.
+
+    - ``domain`` must equal the service's configured domain (EIP-4361's phishing defence);
+    - ``uri`` must start with ``uri_origin`` when one is configured;
+    - ``chain_id`` must be the chain the service reads;
+    - ``issued_at`` must not lie in the future (beyond ``clock_skew``) nor be older than ``max_age``;
+    - ``expiration_time`` must be in the future and ``not_before`` in the past.
+    """
+    if message.domain != domain:
+        raise SiweError(f"message is for domain {message.domain!r}, this service is {domain!r}")
+    if uri_origin is not None and not _under_origin(message.uri, uri_origin):
+        raise SiweError(f"message URI {message.uri!r} is not under {uri_origin!r}")
+    if message.chain_id != chain_id:
+        raise SiweError(f"message is for chain {message.chain_id}, this service reads chain {chain_id}")
+    issued = parse_rfc3339(message.issued_at, "Issued At")
+    if issued > now + clock_skew:
+        raise SiweError("message is issued in the future")
+    if issued < now - max_age:
+        raise SiweError("message is too old: request a new nonce")
+    if message.expiration_time is not None and parse_rfc3339(message.expiration_time, "Expiration Time") <= now:
+        raise SiweError("message has expired")
+    if message.not_before is not None and parse_rfc3339(message.not_before, "Not Before") > now + clock_skew:
+        raise SiweError("message is not valid yet (Not Before)")

@@ -1,0 +1,76 @@
+"""What the app's request handlers share: the config, the index database, the chain gateway, the key store, the
+authenticator, and the background workers (indexer, metadata fetcher). Built once by ``create_app``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.requests import Request
+
+from ..errors import ConfigurationError
+from .auth import NonceStore, SiweAuthenticator
+from .chain_gateway import ChainGateway
+from .config import ServiceConfig
+from .indexer import Indexer
+from .keystore import KeyStore
+from .live import LiveFeed
+from .metadata_fetcher import MetadataFetcher
+
+
+class IndexVersion:
+    """A counter bumped whenever the index changes (batch with events, reorg, metadata); keys the response cache."""
+
+    def __init__(self) -> None:
+        self._value = 0
+        self._lock = threading.Lock()
+
+    def get(self) -> int:
+        return self._value
+
+    def observe(self, event: dict[str, Any]) -> None:
+        """A worker listener: bump on anything that changed rows."""
+        if event.get("type") in ("reorg", "metadata") or event.get("events"):
+            with self._lock:
+                self._value += 1
+
+
+@dataclass
+class ServiceState:
+    config: ServiceConfig
+    engine: Engine
+    nonces: NonceStore
+    authenticator: SiweAuthenticator | None
+    live: LiveFeed
+    gateway: ChainGateway | None = None
+    indexer: Indexer | None = None
+    fetcher: MetadataFetcher | None = None
+    keystore: KeyStore | None = None
+    pipeline: Any | None = None
+    #: ``(manifest_cid, anchored_root, pipeline_id, run_id) -> None``; raises an AnacostiaError when it does not verify.
+    manifest_verifier: Callable[[str, str | None, str, int], None] | None = None
+    workers: list[Any] = field(default_factory=list)
+    index_version: IndexVersion = field(default_factory=IndexVersion)
+
+    def require_gateway(self) -> ChainGateway:
+        if self.gateway is None:
+            raise ConfigurationError("this service is not connected to a chain (set ANACOSTIA_RPC_URL)")
+        return self.gateway
+
+    def require_keystore(self) -> KeyStore:
+        if self.keystore is None:
+            raise ConfigurationError("this service has no key store (set ANACOSTIA_SERVICE_KEY)")
+        return self.keystore
+
+    def require_authenticator(self) -> SiweAuthenticator:
+        if self.authenticator is None:
+            raise ConfigurationError("wallet login needs the chain id (connect a chain or set ANACOSTIA_CHAIN_ID)")
+        return self.authenticator
+
+
+def service_state(request: Request) -> ServiceState:
+    """FastAPI dependency: the :class:`ServiceState` of the app serving ``request``."""
+    return request.app.state.service  # type: ignore[no-any-return]

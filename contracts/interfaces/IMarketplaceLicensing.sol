@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title The Story Protocol calls the marketplace makes, with Story's exact signatures (so selectors match).
+/// @notice Only what ModelMarketplace calls is declared; the full suite lives in contracts/story/.
+interface IMarketplaceLicensingModule {
+    function mintLicenseTokens(
+        address licensorIpId,
+        address licenseTemplate,
+        uint256 licenseTermsId,
+        uint256 amount,
+        address receiver,
+        bytes calldata royaltyContext,
+        uint256 maxMintingFee,
+        uint32 maxRevenueShare
+    ) external returns (uint256 startLicenseTokenId);
+}
+
+/// @title The IPAssetRegistry views the marketplace uses to tie a listing to the NFT's IP account.
+interface IMarketplaceIPAssetRegistry {
+    function ipId(uint256 chainId, address tokenContract, uint256 tokenId) external view returns (address);
+
+    function isRegistered(address id) external view returns (bool);
+}
