@@ -41,20 +41,18 @@ class ChainClient:
     """A connection to an EVM JSON-RPC endpoint. Thread-safe."""
 
     def __init__(self, rpc_url: str, expected_chain_id: int | None = None, timeout: float = 30.0) -> None:
-        if not rpc_url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"RPC URL must be http(s)://, got {rpc_url!r}")
         self.rpc_url = rpc_url
         self.transport = JsonRpcTransport(rpc_url, timeout=timeout)
         try:
             self.chain_id = int(self.transport.call("eth_chainId"), 16)
         except ChainConnectionError as exc:
-            raise ChainConnectionError(f"cannot reach the chain at {rpc_url}: is the node running?") from exc
+            raise ChainConnectionError(f"cannot reach the chain at {self.transport.url}: is the node running?") from exc
         if expected_chain_id is not None and self.chain_id != expected_chain_id:
             raise ChainIdMismatchError(expected_chain_id, self.chain_id)
         self._w3: Web3 | None = None
 
     def __repr__(self) -> str:
-        return f"ChainClient({self.rpc_url!r}, chain_id={self.chain_id})"
+        return f"ChainClient({self.transport.url!r}, chain_id={self.chain_id})"
 
     @property
     def w3(self) -> Web3:

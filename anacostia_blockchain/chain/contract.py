@@ -22,6 +22,7 @@ from .revert import register_abi
 
 if TYPE_CHECKING:
     from .client import ChainClient
+    from .compiler import Artifact
     from .receipt import Receipt
 
 
@@ -238,3 +239,16 @@ def _normalize(value: Any, kind: str) -> Any:
     if kind == "address[]" and isinstance(value, Sequence):
         return [to_checksum_address(v) for v in value]
     return value
+
+
+def deployment_data(artifact: Artifact, *ctor_args: Any) -> bytes:
+    """Creation bytecode followed by the ABI-encoded constructor arguments."""
+    ctor = next((e for e in artifact.abi if e.get("type") == "constructor"), {"inputs": []})
+    types = [abi_type_of(i) for i in ctor["inputs"]]
+    if len(types) != len(ctor_args):
+        raise ConfigurationError(f"{artifact.name} constructor takes {len(types)} arguments, got {len(ctor_args)}")
+    try:
+        encoded = abi_encode(types, list(ctor_args))
+    except (EncodingError, TypeError, ValueError, OverflowError) as exc:
+        raise ConfigurationError(f"cannot encode {artifact.name} constructor arguments: {exc}") from exc
+    return bytes.fromhex(artifact.bytecode[2:]) + encoded

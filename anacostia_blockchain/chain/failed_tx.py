@@ -1,6 +1,8 @@
-"""Why a mined transaction failed: recover its revert data and decode it.
+"""Why a transaction failed, in words a user can act on.
 
-A receipt only says ``status == 0``. The revert bytes come from the node's call trace
+A rejected send for lack of funds gets the numbers (what it could cost, what the account holds).
+
+For a mined failure, a receipt only says ``status == 0``. The revert bytes come from the node's call trace
 (``debug_traceTransaction`` with the ``callTracer``, which anvil and geth serve) and, where tracing is not
 available, from replaying the same call with ``eth_call`` on the parent block — exact for automine chains (one
 transaction per block) and nearly always right elsewhere; the message says when nothing could be recovered.
@@ -11,13 +13,13 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ChainError, ContractRevertError
+from ..errors import ChainError, ContractRevertError, InsufficientFundsError
 from .receipt import Receipt
 from .revert import decode_revert
 
 if TYPE_CHECKING:
     from .client import ChainClient
-    from .pending import TxRequest
+    from .pending import PendingTx, TxRequest
 
 
 def revert_of_receipt(client: ChainClient, sender: str, request: TxRequest, receipt: Receipt) -> ContractRevertError:
@@ -42,3 +44,23 @@ def revert_of_receipt(client: ChainClient, sender: str, request: TxRequest, rece
     except ChainError:
         pass
     return ContractRevertError(f"{request.label} reverted in {tx_hash} (no revert data available)")
+
+
+def insufficient_funds_error(
+    client: ChainClient, address: str, pending: PendingTx, exc: InsufficientFundsError
+) -> InsufficientFundsError:
+    """A readable insufficient-funds error: what the transaction could cost against what the account holds."""
+    request, fees = pending.request, pending.fees
+    needed = request.gas * fees.max_fee_per_gas + request.value
+    try:
+        available = client.balance(address)
+    except ChainError:
+        return exc
+    error = InsufficientFundsError(
+        f"{request.label}: insufficient funds in {address}: needs up to {needed} wei "
+        f"(gas {request.gas} x max fee {fees.max_fee_per_gas} + value {request.value}), account has {available} wei"
+    )
+    error.needed = needed
+    error.available = available
+    error.rpc_error = exc.rpc_error
+    return error

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import ChainError, TransactionTimeoutError
 from .fees import Fees
@@ -111,6 +111,3 @@ class PendingTx:
     @property
     def error(self) -> ChainError | None:
         return self._error
-
-    def _fields(self) -> dict[str, Any]:
-        return {"to": self.request.to, "data": self.request.data, "value": self.request.value}

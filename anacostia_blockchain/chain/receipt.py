@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -17,6 +18,12 @@ _QUANTITIES = (
     "blobGasUsed",
     "blobGasPrice",
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksummed(address: str) -> str:
+    """Receipts repeat the same few addresses (sender, contract): checksum each once (it costs a keccak)."""
+    return to_checksum_address(address)
 
 
 class Receipt(dict[str, Any]):
@@ -45,7 +52,7 @@ class Receipt(dict[str, Any]):
                 receipt[key] = int(value, 16)
         for key in ("from", "to", "contractAddress"):
             if isinstance(receipt.get(key), str):
-                receipt[key] = to_checksum_address(receipt[key])
+                receipt[key] = _checksummed(receipt[key])
         for log in receipt.get("logs", []):
             for key in ("blockNumber", "logIndex", "transactionIndex"):
                 if isinstance(log.get(key), str):

@@ -2,8 +2,8 @@
 
 Why not web3's provider on the hot path: web3 adds middleware, formatters and retry sleeps per call. The sender
 needs exactly one HTTP round trip per call or per *batch* of calls, and it needs the raw error object (code,
-message, data) to decide between "retry", "resync the nonce", "bump the fee" and "decode the revert". ``requests``
-(web3's own dependency) keeps one keep-alive session per thread.
+message, data) to decide between "retry", "resync the nonce", "bump the fee" and "decode the revert". The HTTP
+layer is :mod:`.http_transport` (stdlib ``http.client``, one kept-alive connection per thread).
 
 Errors:
 - the node cannot be reached, answers garbage or HTTP 5xx -> :class:`ChainConnectionError`;
@@ -17,12 +17,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import requests
 
 from ..errors import (
     ChainConnectionError,
@@ -31,6 +28,7 @@ from ..errors import (
     NonceError,
     TransactionError,
 )
+from .http_transport import HttpJsonPoster
 from .revert import decode_revert
 
 
@@ -113,33 +111,20 @@ def _reason_from_message(message: str) -> str | None:
 
 
 class JsonRpcTransport:
-    """JSON-RPC over HTTP with per-thread keep-alive sessions. Thread-safe."""
+    """JSON-RPC over HTTP (:class:`~.http_transport.HttpJsonPoster`: kept-alive connection per thread). Thread-safe."""
 
     def __init__(self, url: str, timeout: float = 30.0) -> None:
-        self.url = url
+        self.http = HttpJsonPoster(url, timeout=timeout)
+        self.url = self.http.display_url
         self.timeout = timeout
         self._ids = itertools.count(1)
-        self._local = threading.local()
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["Content-Type"] = "application/json"
-            self._local.session = session
-        return session
 
     def _post(self, payload: Any, what: str, timeout: float | None) -> Any:
+        status, body = self.http.post(json.dumps(payload).encode(), what, timeout)
+        if status >= 500 or status in (401, 403, 404, 429):
+            raise ChainConnectionError(f"{what}: RPC {self.url} answered HTTP {status}")
         try:
-            response = self._session().post(
-                self.url, data=json.dumps(payload), timeout=timeout if timeout is not None else self.timeout
-            )
-        except requests.RequestException as exc:
-            raise ChainConnectionError(f"{what}: RPC {self.url} is unreachable ({type(exc).__name__})") from exc
-        if response.status_code >= 500 or response.status_code in (401, 403, 404, 429):
-            raise ChainConnectionError(f"{what}: RPC {self.url} answered HTTP {response.status_code}")
-        try:
-            return response.json()
+            return json.loads(body)
         except ValueError as exc:
             raise ChainConnectionError(f"{what}: RPC {self.url} answered something that is not JSON") from exc
 
@@ -175,10 +160,7 @@ class JsonRpcTransport:
         return out
 
     def close(self) -> None:
-        session = getattr(self._local, "session", None)
-        if session is not None:
-            session.close()
-            self._local.session = None
+        self.http.close()
 
 
 def _result_or_error(method: str, reply: Any) -> Any:

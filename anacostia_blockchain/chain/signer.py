@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-import rlp
 from coincurve import PrivateKey as CoincurvePrivateKey
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ..errors import SignerError
+from . import rlp_encoding
 
 DEFAULT_KEY_ENV = "ANACOSTIA_PRIVATE_KEY"
 
@@ -140,9 +140,11 @@ class LocalSigner:
             raise SignerError(f"cannot sign transaction with fields [{fields_seen}]: {type(exc).__name__}") from None
         if len(fields[5]) not in (0, 20):
             raise SignerError("cannot sign transaction: 'to' is not a 20-byte address")
-        signature = self.__fast_key.sign_recoverable(keccak(b"\x02" + rlp.encode(fields)), hasher=None)
-        fields += [signature[64], int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")]
-        raw = b"\x02" + rlp.encode(fields)
+        items = b"".join(rlp_encoding.encode(field) for field in fields)  # shared by the unsigned and signed lists
+        signature = self.__fast_key.sign_recoverable(keccak(b"\x02" + rlp_encoding.wrap_list(items)), hasher=None)
+        v, r, s = signature[64], int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")
+        signed_items = items + rlp_encoding.encode(v) + rlp_encoding.encode(r) + rlp_encoding.encode(s)
+        raw = b"\x02" + rlp_encoding.wrap_list(signed_items)
         return SignedTx(raw=raw, tx_hash="0x" + keccak(raw).hex())
 
     def sign_message_hash(self, message: bytes) -> bytes:

@@ -25,8 +25,6 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from eth_abi import encode as abi_encode
-
 from ..errors import (
     ChainConnectionError,
     ChainError,
@@ -36,12 +34,11 @@ from ..errors import (
     NonceError,
     TransactionError,
 )
-from .abi_types import abi_type_of
 from .client import ChainClient, checksum
 from .compiler import Artifact, load_artifact
-from .contract import Contract
-from .failed_tx import revert_of_receipt
-from .fees import FeeOracle, bump
+from .contract import Contract, deployment_data
+from .failed_tx import insufficient_funds_error, revert_of_receipt
+from .fees import FeeOracle, Fees, bump
 from .nonce import NonceManager
 from .pending import PendingTx, TxRequest, call_shape
 from .receipt import Receipt
@@ -90,6 +87,7 @@ class TxSender:
         self.stats: dict[str, int] = {"sent": 0, "estimates": 0, "resubmits": 0, "repairs": 0, "fillers": 0}
         self._gas_cache: dict[tuple[Any, ...], int] = {}
         self._gas_lock = threading.Lock()
+        self._order_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._lock = threading.Lock()
         self._queue: deque[PendingTx] = deque()
@@ -128,15 +126,7 @@ class TxSender:
     def deploy(self, name_or_artifact: str | Artifact, *ctor_args: Any, timeout: float | None = None) -> Contract:
         """Deploy a shipped artifact (or any :class:`Artifact`) and wait for it; returns the :class:`Contract`."""
         artifact = load_artifact(name_or_artifact) if isinstance(name_or_artifact, str) else name_or_artifact
-        ctor = next((e for e in artifact.abi if e.get("type") == "constructor"), {"inputs": []})
-        types = [abi_type_of(i) for i in ctor["inputs"]]
-        if len(types) != len(ctor_args):
-            raise ConfigurationError(f"{artifact.name} constructor takes {len(types)} arguments, got {len(ctor_args)}")
-        try:
-            encoded = abi_encode(types, list(ctor_args))
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise ConfigurationError(f"cannot encode {artifact.name} constructor arguments: {exc}") from exc
-        data = bytes.fromhex(artifact.bytecode[2:]) + encoded
+        data = deployment_data(artifact, *ctor_args)
         pending = self.send_raw_call(None, data, label=f"deploy {artifact.name}")
         receipt = pending.wait(timeout or self.receipt_timeout)
         contract = Contract(self.client, artifact.name, artifact.abi, receipt["contractAddress"])
@@ -154,17 +144,21 @@ class TxSender:
             gas = self._gas_for(to, data, value)
         request = TxRequest(to=to, data=data, value=value, gas=gas, label=label, gas_estimated=estimated)
         fees = self.fees.current()
-        nonce = self.nonces.allocate()
-        pending = PendingTx(self, request, nonce, fees)
-        try:
-            self._sign(pending)
-        except ChainError:
-            self.nonces.release(nonce)
-            raise
         self._start_threads()
-        with self._queue_cv:
-            self._queue.append(pending)
-            self._queue_cv.notify()
+        # Nonce, signature and queue position are taken together, so the queue is in nonce order. Nodes keep a
+        # transaction whose nonce arrives early in a "queued" pool, and an automining anvil mines it only when a
+        # later transaction arrives, so out-of-order submission can leave the last one waiting for stuck_timeout.
+        with self._order_lock:
+            nonce = self.nonces.allocate()
+            pending = PendingTx(self, request, nonce, fees)
+            try:
+                self._sign(pending)
+            except ChainError:
+                self.nonces.release(nonce)
+                raise
+            with self._queue_cv:
+                self._queue.append(pending)
+                self._queue_cv.notify()
         return pending
 
     def estimate_gas(self, to: str | None, data: bytes, value: int = 0) -> int:
@@ -266,6 +260,7 @@ class TxSender:
                 if self._closed:
                     return
                 batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+            batch.sort(key=lambda p: p.nonce)  # repairs are queued first; keep every batch in nonce order
             try:
                 replies = self.client.rpc_batch([("eth_sendRawTransaction", ["0x" + p.raw.hex()]) for p in batch])
             except ChainConnectionError as exc:
@@ -305,7 +300,7 @@ class TxSender:
             self._track(pending)
         elif isinstance(reply, InsufficientFundsError):
             self.nonces.release(pending.nonce)
-            pending._fail(self._insufficient_funds(pending, reply))
+            pending._fail(insufficient_funds_error(self.client, self.signer.address, pending, reply))
         elif rpc_error is not None and rpc_error.is_underpriced and pending.attempts < MAX_REPAIRS:
             self.fees.invalidate()
             self._resign(pending, bump(pending.fees, floor=self.fees.current()))
@@ -315,28 +310,14 @@ class TxSender:
                 pending.nonce = self.nonces.allocate()
                 self._resign(pending, pending.fees)
         else:
-            self.nonces.release(pending.nonce)
+            if not isinstance(reply, NonceError):  # a "too low" nonce is used up: never hand it out again
+                self.nonces.release(pending.nonce)
             if isinstance(reply, NonceError | TransactionError):
                 pending._fail(reply)
             else:
                 pending._fail(TransactionError(f"{pending.request.label} rejected by the node: {reply}"))
 
-    def _insufficient_funds(self, pending: PendingTx, exc: InsufficientFundsError) -> InsufficientFundsError:
-        needed = pending.request.gas * pending.fees.max_fee_per_gas + pending.request.value
-        try:
-            available = self.client.balance(self.signer.address)
-        except ChainError:
-            return exc
-        error = InsufficientFundsError(
-            f"{pending.request.label}: insufficient funds in {self.signer.address}: needs up to {needed} wei "
-            f"(gas {pending.request.gas} x max fee {pending.fees.max_fee_per_gas} + value {pending.request.value}), "
-            f"account has {available} wei"
-        )
-        error.needed = needed
-        error.available = available
-        return error
-
-    def _resign(self, pending: PendingTx, fees: Any) -> None:
+    def _resign(self, pending: PendingTx, fees: Fees) -> None:
         pending.fees = fees
         pending.accepted = False
         pending.attempts += 1

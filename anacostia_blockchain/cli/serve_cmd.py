@@ -52,5 +52,6 @@ def run(args: argparse.Namespace) -> int:
         config = replace(config, siwe_domain=f"{config.host}:{config.port}")
     app = create_app(config)
     print(f"marketplace API and dashboard on http://{config.host}:{config.port}/ (OpenAPI at /docs)")
-    uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
+    # Open dashboard streams (server-sent events) never end on their own: give them 5 s at shutdown, then close.
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", timeout_graceful_shutdown=5)
     return 0

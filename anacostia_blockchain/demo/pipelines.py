@@ -29,7 +29,7 @@ from ..actions.mint_nft import MintModelNFTNode
 from ..actions.model_metadata import ModelMetadataOptions
 from ..actions.price_feed import PriceFeedNode
 from ..actions.pricing import DynamicPricingNode
-from ..actions.pricing_rules import TieredPricing
+from ..actions.pricing_rules import CurvePricing
 from ..actions.promote import PromoteModelNode
 from ..actions.register_ip import RegisterIPNode
 from ..chain.merkle import scale_metric
@@ -48,9 +48,8 @@ TRAINING_PIPELINE = "digits-training"
 PUBLISHING_PIPELINE = "digits-publishing"
 MODEL_FAMILY = "digits-classifier"
 PRODUCTION_BAR = Decimal("0.85")
-#: USD price tiers by held-out accuracy (best first is applied by the rule).
-PRICE_TIERS = [("0.90", "49"), ("0.94", "99"), ("0.96", "149")]
-PRICE_FLOOR = "19"
+#: USD price by held-out accuracy: piecewise linear between these points (flat outside them).
+PRICE_CURVE = [("0.90", "20"), ("0.95", "80"), ("0.99", "200")]
 
 
 def key_bytes(private_key_hex: str) -> bytes:
@@ -173,7 +172,7 @@ def build_publishing(world: DemoWorld) -> PublishingPipeline:
         reader=reader,
         nft=world.nft,
         marketplace=world.market,
-        rule=TieredPricing(PRICE_TIERS, floor=PRICE_FLOOR),
+        rule=CurvePricing(PRICE_CURVE),
         metric_name="accuracy",
         license_terms_id=terms_id,
     )

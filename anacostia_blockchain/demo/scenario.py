@@ -17,10 +17,13 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from ..errors import AnacostiaError, PipelineError
-from .buyer_flow import run_buyer_flow
+from ..resources.anchored_runs import run_location
+from .buyer_flow import MarketplaceDemo, run_buyer_flow
 from .digits_data import training_batches, write_bad_batch, write_batch
 from .pipelines import PublishingPipeline, TrainingPipeline, build_publishing, build_training
 from .summary import DemoSummary, collect_summary
@@ -55,6 +58,7 @@ class DemoScenario:
         self.world: DemoWorld | None = None
         self.training: TrainingPipeline | None = None
         self.publishing: PublishingPipeline | None = None
+        self.market: MarketplaceDemo | None = None
 
     def run(self) -> DemoSummary:
         options = self.options
@@ -70,6 +74,8 @@ class DemoScenario:
         training.pipeline.launch()
         publishing.pipeline.launch()
         self.progress("pipelines launched: digits-training (watched folder) -> digits-publishing (anchored runs)")
+        self.market = market = MarketplaceDemo(world, pipeline=training.pipeline).start()
+        self.progress(f"marketplace API and dashboard at {market.url} (OpenAPI at {market.url}/docs)")
 
         batches = training_batches(options.batches)
         drops: list[tuple[str, Callable[[Path], Path]]] = []
@@ -80,35 +86,70 @@ class DemoScenario:
         for number, (name, writer) in enumerate(drops, start=1):
             self.progress(f"[{number}/{len(drops)}] dropping {name} into {training.incoming.resource_path}")
             writer(training.incoming.resource_path / name)
-            self._await_cycle(number)
-        self.progress("buying a license as a second account through the marketplace API ...")
-        purchase = run_buyer_flow(world, self.progress)
-        summary = collect_summary(world, training, publishing, purchase, time.monotonic() - started)
-        return summary
+            self._await_cycle(name)
+        token_id, accuracy = self._best_model()
+        self.progress(f"buying a license to model #{token_id} as a second account through the marketplace API ...")
+        outcome = run_buyer_flow(market, token_id, accuracy, self.progress)
+        return collect_summary(world, training, publishing, outcome, time.monotonic() - started)
 
-    def _await_cycle(self, number: int) -> None:
-        """Wait until training run ``number`` ended, was anchored, and the publishing run for it ended."""
+    def _best_model(self) -> tuple[int, Decimal]:
+        """The minted model whose anchored run has the best held-out accuracy, with that accuracy."""
+        assert self.world is not None and self.publishing is not None
+        best: tuple[int, Decimal] | None = None
+        for run_id, token_id in self.world.nft.minted_runs(self.publishing.reader.pipeline_id).items():
+            accuracy = self.publishing.reader.load(run_id).metrics()["accuracy"]
+            if best is None or accuracy > best[1]:
+                best = (token_id, accuracy)
+        if best is None:
+            raise PipelineError("no model was published: nothing to buy")
+        return best
+
+    def _await_consumed(self, store: Any, resource: str, location: str) -> int:
+        """Wait until an artifact at ``location`` was consumed by a run that has ended; that run's id."""
+        timeout = self.options.run_timeout
+        found: dict[str, int] = {}
+
+        def consumed_and_ended() -> bool:
+            artifact = next((a for a in store.list_artifacts(resource, None) if a.location == location), None)
+            if artifact is None or artifact.consumed_run_id is None:
+                return False
+            found["run"] = artifact.consumed_run_id
+            return store.get_run(artifact.consumed_run_id)["status"] not in ("running", "pending")
+
+        _wait(f"{resource}/{location} to be consumed by a finished run", consumed_and_ended, timeout)
+        return found["run"]
+
+    def _await_cycle(self, file_name: str) -> None:
+        """Wait until the training run that consumed ``file_name`` ended and was anchored, then until the
+        publishing run that consumed its anchor ended and was anchored too."""
         assert self.training is not None and self.publishing is not None
         training, publishing, timeout = self.training, self.publishing, self.options.run_timeout
-        if not training.pipeline.wait_for_runs(number, timeout=timeout):
-            raise PipelineError(f"training run {number} did not finish within {timeout:.0f}s")
-        run = training.store.get_run(number)
+        run_id = self._await_consumed(training.store, training.incoming.name, file_name)
         if not training.store.flush_anchors(timeout=timeout):
-            raise PipelineError(f"training run {number} was not anchored within {timeout:.0f}s")
-        self.progress(f"  training run {number}: {run.status}; anchored")
-        if not publishing.pipeline.wait_for_runs(number, timeout=timeout):
-            raise PipelineError(f"the publishing run for training run {number} did not finish in {timeout:.0f}s")
-        tags = publishing.store.export_run(number)["tags"]
+            raise PipelineError(f"training run {run_id} was not anchored within {timeout:.0f}s")
+        metrics = {m["key"]: m["value"] for m in training.store.export_run(run_id)["metrics"]}
+        detail = f"accuracy {metrics['accuracy']:.4f}" if "accuracy" in metrics else "no new model"
+        if metrics.get("files_quarantined"):
+            detail += f", {int(metrics['files_quarantined'])} file quarantined"
+        self.progress(f"  training run {run_id}: {training.store.get_run(run_id)['status']} ({detail}); anchored")
+        location = run_location(training.store.pipeline, run_id)
+        publishing.anchored.notify_anchored()
+        published_run = self._await_consumed(publishing.store, publishing.anchored.name, location)
+        tags = publishing.store.export_run(published_run)["tags"]
         if "model_nft_token_id" in tags:
             self.progress(
-                f"  published: model NFT #{tags['model_nft_token_id']} "
-                f"(ipId {tags.get('story_ip_id', '-')}), {tags.get('price_action', 'not priced')}"
+                f"  publishing run {published_run}: model NFT #{tags['model_nft_token_id']}, "
+                f"Story ipId {tags.get('story_ip_id', '-')}, price {tags.get('price_action', '-')}, "
+                f"stage {tags.get('promotion_stage', 'not promoted')}"
             )
         else:
-            self.progress("  nothing to publish for this run (no new model)")
-        _wait("the publishing run's anchor", lambda: publishing.store.flush_anchors(timeout=timeout), timeout)
+            self.progress(f"  publishing run {published_run}: nothing new to publish")
+        if not publishing.store.flush_anchors(timeout=timeout):
+            raise PipelineError(f"publishing run {published_run} was not anchored within {timeout:.0f}s")
 
     def close(self) -> None:
+        if self.market is not None:
+            self.market.stop()
         for part in (self.publishing, self.training):
             if part is not None:
                 try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..chain.price_feed import usd_units
 from ..errors import AnacostiaError
-from .buyer_flow import PurchaseReport
+from .buyer_flow import BuyerOutcome
 from .pipelines import PublishingPipeline, TrainingPipeline
 from .world import DemoWorld
 
@@ -48,7 +48,7 @@ class DemoSummary:
     runs: list[RunLine]
     models: list[ModelLine]
     eth_usd: str
-    purchase: PurchaseReport | None
+    purchase: BuyerOutcome | None
     seconds: float
     problems: list[str] = field(default_factory=list)
 
@@ -75,14 +75,17 @@ class DemoSummary:
                 if model.price_usd else "not listed"
             lines.append(f"  token #{model.token_id} from training run {model.source_run}: {price}; "
                          f"stage {model.stage or '-'}")
-            lines.append(f"      metadata ipfs://{model.metadata_cid}  ipId {model.ip_id}  terms {model.license_terms_id}")
+            lines.append(
+                f"      metadata ipfs://{model.metadata_cid}  ipId {model.ip_id}  terms {model.license_terms_id}"
+            )
         if self.purchase is not None:
-            p = self.purchase
+            p, outcome = self.purchase.purchase, self.purchase
             lines += ["", "purchase:",
-                      f"  {p.buyer} bought token #{p.token_id} for {Decimal(p.paid_wei) / WEI_PER_ETH:.6f} ETH "
-                      f"(tx {p.tx_hash}); license token #{p.license_token_id}",
-                      f"  SIWE login ok; key released: {p.key_released}; model decrypted, CID {p.model_cid} "
-                      f"matches: {p.cid_matches}"]
+                      f"  {p.buyer} bought token #{p.token_id} for {Decimal(p.paid_wei or 0) / WEI_PER_ETH:.6f} ETH "
+                      f"(tx {p.purchase_tx}); license token #{p.license_token_id}",
+                      f"  SIWE login ok; key {p.key_id} unwrapped; model {p.plaintext_cid} decrypted, CID verified",
+                      f"  decrypted model's held-out accuracy {outcome.decrypted_accuracy} "
+                      f"(anchored: {outcome.anchored_accuracy}); stranger refused the key: {outcome.stranger_refused}"]
         lines += ["", f"done in {self.seconds:.1f}s" + ("" if self.ok else f"; PROBLEMS: {'; '.join(self.problems)}")]
         return "\n".join(lines)
 
@@ -117,7 +120,7 @@ def collect_summary(
     world: DemoWorld,
     training: TrainingPipeline,
     publishing: PublishingPipeline,
-    purchase: PurchaseReport | None,
+    purchase: BuyerOutcome | None,
     seconds: float,
 ) -> DemoSummary:
     problems: list[str] = []
@@ -141,8 +144,13 @@ def collect_summary(
             price_wei=world.market.quote(token_id) if listing.active else None,
             stage="production" if stage_token == token_id else None,
         ))
-    if purchase is not None and not (purchase.key_released and purchase.cid_matches):
-        problems.append("the buyer could not decrypt the model it paid for")
+    if purchase is not None:
+        if not purchase.purchase.cid_verified:
+            problems.append("the buyer's model did not match its CID")
+        if not purchase.stranger_refused:
+            problems.append("a stranger without a license was given the key")
+        if Decimal(purchase.decrypted_accuracy) != Decimal(purchase.anchored_accuracy):
+            problems.append("the model the buyer decrypted does not score its anchored accuracy")
     return DemoSummary(
         chain_id=world.client.chain_id,
         rpc_url=world.client.rpc_url,

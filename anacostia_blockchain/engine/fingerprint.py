@@ -29,7 +29,10 @@ def _class_bytes(klass: type) -> bytes:
     try:
         return inspect.getsource(klass).encode()
     except (OSError, TypeError):
-        pass
+        return _compiled_bytes(klass)
+
+
+def _compiled_bytes(klass: type) -> bytes:
     parts = []
     for attr_name, value in sorted(vars(klass).items()):
         function = getattr(value, "__func__", value)

@@ -111,7 +111,8 @@ class BaseMetadataStoreNode(BaseNode):
         """Create/upgrade the schema, mark interrupted runs ``aborted`` (inputs back to ``new``)."""
 
     @abstractmethod
-    def close_store(self) -> None: ...
+    def close_store(self) -> None:
+        """Release connections (the pipeline calls it after ``on_stop()``)."""
 
     @abstractmethod
     def register_nodes(self, nodes: Sequence[BaseNode]) -> None:
@@ -132,13 +133,15 @@ class BaseMetadataStoreNode(BaseNode):
         """Earliest wall-clock time at which a ``new`` input waiting for its retry becomes eligible."""
 
     @abstractmethod
-    def record_node_start(self, run_id: int, node_name: str, code_fingerprint: str) -> int: ...
+    def record_node_start(self, run_id: int, node_name: str, code_fingerprint: str) -> int:
+        """A node began executing in a run; returns the id of its result row."""
 
     @abstractmethod
     def record_node_end(
         self, node_run_id: int, status: NodeStatus, *, error: str | None = None, traceback: str | None = None,
         attempts: int = 1,
-    ) -> None: ...
+    ) -> None:
+        """The node's final status for the run, after ``attempts`` attempts."""
 
     @abstractmethod
     def record_node_result(
@@ -164,20 +167,24 @@ class BaseMetadataStoreNode(BaseNode):
         ``(location, sha256, size, mtime_ns)``. Returns how many were recorded."""
 
     @abstractmethod
-    def mark_artifacts_deleted(self, resource: str, locations: Iterable[str]) -> int: ...
+    def mark_artifacts_deleted(self, resource: str, locations: Iterable[str]) -> int:
+        """The content at ``locations`` is gone: mark their present versions deleted; returns rows changed."""
 
     @abstractmethod
-    def count_artifacts(self, resource: str, state: ArtifactState) -> int: ...
+    def count_artifacts(self, resource: str, state: ArtifactState) -> int:
+        """How many versions of ``resource`` are in ``state`` (``new``: only those ready now)."""
 
     @abstractmethod
-    def list_artifacts(self, resource: str, state: ArtifactState | None = None) -> list[Artifact]: ...
+    def list_artifacts(self, resource: str, state: ArtifactState | None = None) -> list[Artifact]:
+        """Versions of ``resource`` (in ``state``, all when ``None``), oldest first."""
 
     @abstractmethod
     def present_artifacts(self, resource: str) -> dict[str, Artifact]:
         """The latest not-deleted version at each location of ``resource``."""
 
     @abstractmethod
-    def set_artifact_cid(self, artifact_id: int, cid: str) -> None: ...
+    def set_artifact_cid(self, artifact_id: int, cid: str) -> None:
+        """Attach a content identifier (IPFS CID) to a recorded version."""
 
     @abstractmethod
     def prune_old(self, resource: str, keep: int) -> list[Artifact]:
@@ -185,13 +192,16 @@ class BaseMetadataStoreNode(BaseNode):
 
     # --- the user's logging API ----------------------------------------------------------------------------------
     @abstractmethod
-    def log_metrics(self, step: int | None = None, **metrics: float) -> None: ...
+    def log_metrics(self, step: int | None = None, **metrics: float) -> None:
+        """Record numeric metrics for the executing run and node."""
 
     @abstractmethod
-    def log_params(self, **params: Any) -> None: ...
+    def log_params(self, **params: Any) -> None:
+        """Record parameters of the executing run."""
 
     @abstractmethod
-    def set_tags(self, **tags: Any) -> None: ...
+    def set_tags(self, **tags: Any) -> None:
+        """Tag the executing run."""
 
     @abstractmethod
     def log_batch(
@@ -200,7 +210,9 @@ class BaseMetadataStoreNode(BaseNode):
         params: Mapping[str, Any] | None = None,
         tags: Mapping[str, Any] | None = None,
         step: int | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Record many metrics (mapping or ``MetricRow`` rows), params and tags in one transaction."""
 
     @abstractmethod
-    def export_run(self, run_id: int) -> dict[str, Any]: ...
+    def export_run(self, run_id: int) -> dict[str, Any]:
+        """Everything the run recorded, as plain JSON-able data."""

@@ -18,7 +18,9 @@ many ``old`` versions: after each run the oldest others are deleted from the fol
 output store: not watched, never triggers runs.
 
 ``save_artifact(name, content)`` writes atomically (temp file in the same folder, fsync, rename) and records the
-file as produced by the run and node executing now. Temporary files start with ``.anacostia-tmp-`` and are ignored.
+file as produced by the run and node executing now. Hidden files and folders (``.name``: atomic writers' temp
+files, including our own ``.anacostia-tmp-*``) and ``*.partial``/``*.tmp``/``*.swp``/``*~`` files are not content
+and are ignored.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from ..errors import (
     NoActiveRunError,
     ResourceError,
 )
-from .watch_events import FolderChange, FolderWatch, Gone, Landed, LandedTree
+from .watch_events import FolderChange, FolderWatch, Gone, Landed, LandedTree, is_ignored
 
 TEMP_PREFIX = ".anacostia-tmp-"
 _CHUNK = 1 << 20
@@ -166,7 +168,7 @@ class FilesystemStoreNode(BaseResourceNode):
         if relative == "." or relative.startswith(".." + os.sep) or relative == "..":
             return None
         location = PurePosixPath(Path(relative).as_posix())
-        if location.name.startswith(TEMP_PREFIX):
+        if is_ignored(location):
             return None
         return str(location)
 
@@ -187,8 +189,9 @@ class FilesystemStoreNode(BaseResourceNode):
     def _walk(self, top: Path) -> Iterator[Path]:
         for dirpath, _dirnames, filenames in os.walk(top):
             for filename in filenames:
-                if not filename.startswith(TEMP_PREFIX):
-                    yield Path(dirpath, filename)
+                path = Path(dirpath, filename)
+                if not is_ignored(path.relative_to(self.resource_path)):
+                    yield path
 
     # --- detection -----------------------------------------------------------------------------------------------
     def reconcile(self) -> None:

@@ -52,9 +52,8 @@ from ..errors import (
 )
 from ..ipfs import CID, ContentStore, EmbeddedBlockstore, ImportResult, open_content_store
 from ..ipfs.importer import import_stream
-from .watch_events import FolderWatch, Landed, LandedTree
+from .watch_events import FolderWatch, Landed, LandedTree, is_ignored
 
-_IGNORED_SUFFIXES = (".partial", ".tmp", ".swp")
 _STOP = object()
 
 #: What ``save_artifact`` accepts, as for ``FilesystemStoreNode``, plus a path to an existing file.
@@ -274,8 +273,7 @@ class IPFSStoreNode(BaseResourceNode):
         return path.relative_to(self._staging_root()).as_posix()
 
     def _ignored(self, path: Path) -> bool:
-        relative = path.relative_to(self._staging_root())
-        return any(part.startswith(".") for part in relative.parts) or path.name.endswith(_IGNORED_SUFFIXES)
+        return is_ignored(path.relative_to(self._staging_root()))
 
     # --- store access (StorageError -> resource errors at this one boundary) --------------------------------
     def _add(self, content: bytes | str | os.PathLike[str]) -> tuple[ImportResult, str, int]:

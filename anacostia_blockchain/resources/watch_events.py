@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from watchdog.events import (
     DirDeletedEvent,
@@ -31,6 +31,15 @@ from watchdog.events import (
 from watchdog.observers.inotify import InotifyObserver
 
 from ..errors import ResourceError
+
+#: Names a watched folder never treats as content: editors' swap files and writers' temporary files.
+IGNORED_SUFFIXES = (".partial", ".tmp", ".swp", "~")
+
+
+def is_ignored(relative: PurePath) -> bool:
+    """Whether a path (relative to a watched folder) is not content: any hidden part (``.name``, which includes
+    atomic writers' temp files such as ``.x.partial`` and ``.anacostia-tmp-*``) or a temporary suffix."""
+    return any(part.startswith(".") for part in relative.parts) or relative.name.endswith(IGNORED_SUFFIXES)
 
 
 @dataclass(frozen=True, slots=True)

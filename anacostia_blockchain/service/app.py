@@ -57,6 +57,7 @@ from .keystore import KeyStore
 from .live import LiveFeed
 from .metadata_fetcher import MetadataFetcher
 from .ratelimit import RateLimitMiddleware
+from .ratelimit_redis import RedisTokenBuckets
 from .response_cache import ResponseCache
 from .run_verification import ContentManifestVerifier
 from .state import ServiceState
@@ -293,5 +294,13 @@ def create_app(
             allow_credentials=False,
             max_age=600,
         )
-    app.add_middleware(RateLimitMiddleware, limit=config.rate_limit, trust_forwarded_for=config.trust_forwarded_for)
+    shared_buckets = (
+        RedisTokenBuckets(config.rate_limit_redis_url, config.rate_limit) if config.rate_limit_redis_url else None
+    )
+    app.add_middleware(
+        RateLimitMiddleware,
+        limit=config.rate_limit,
+        trust_forwarded_for=config.trust_forwarded_for,
+        buckets=shared_buckets,
+    )
     return app

@@ -9,6 +9,10 @@ Session tokens are stateless: ``base64url(payload) "." base64url(HMAC-SHA256(sec
 holds the address, the recovered public key (needed to wrap data keys for the caller) and the expiry. Stateless
 tokens survive a restart when ``ANACOSTIA_SESSION_SECRET`` is set and need no shared store between workers; the
 price is that a token cannot be revoked before it expires, which is why the default lifetime is 15 minutes.
+
+Nonces, by contrast, live in this process (:class:`NonceStore`): run one service process per SIWE domain, or route a
+client's ``/auth/nonce`` and ``/auth/login`` to the same process. Smart-contract wallets (EIP-1271) cannot sign in:
+key release needs the secp256k1 public key that only an EOA signature reveals.
 """
 
 from __future__ import annotations

@@ -65,6 +65,7 @@ class ServiceConfig:
     session_ttl: timedelta = timedelta(minutes=15)
     cors_origins: tuple[str, ...] = ()
     rate_limit: RateLimit = field(default_factory=RateLimit)
+    rate_limit_redis_url: str | None = None  # share buckets across processes through Redis (redis://host:port/db)
     trust_forwarded_for: bool = False
     run_indexer: bool = True
     indexer_poll_seconds: float = 1.0
@@ -127,6 +128,8 @@ class ServiceConfig:
                 values["siwe_uri"] = v
             if (v := get("CORS_ORIGINS")) is not None:
                 values["cors_origins"] = tuple(o.strip() for o in v.split(",") if o.strip())
+            if (v := get("RATE_LIMIT_REDIS_URL")) is not None:
+                values["rate_limit_redis_url"] = v
             if (v := get("RESPONSE_CACHE_SECONDS")) is not None:
                 values["response_cache_seconds"] = float(v)
             if (v := get("RATE_LIMIT")) is not None:

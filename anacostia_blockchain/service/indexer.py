@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +94,8 @@ class Indexer:
         self.confirmations = confirmations
         self.keep_blocks = keep_blocks
         self.poll_seconds = poll_seconds
-        self.listeners: list[Any] = []
+        #: Called with a JSON-able dict after each committed batch (``indexed``) and after a rollback (``reorg``).
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -335,7 +336,10 @@ class Indexer:
         return EntityLookups(fetch_ip=fetch_ip, fetch_version=fetch_version)
 
     def _read_cursor(self, conn: Connection) -> int:
-        row = conn.execute(select(s.index_cursor.c.next_block).where(s.index_cursor.c.id == 1)).first()
+        # FOR UPDATE (PostgreSQL): a second indexer on the same database waits here instead of double-applying.
+        row = conn.execute(
+            select(s.index_cursor.c.next_block).where(s.index_cursor.c.id == 1).with_for_update()
+        ).first()
         return self.start_block if row is None else int(row.next_block)
 
     def _set_cursor(self, conn: Connection, next_block: int) -> None:

@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
@@ -59,7 +60,7 @@ class MetadataFetcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         #: Called with ``{"type": "metadata", "resolved": n}`` after documents were stored.
-        self.listeners: list[Any] = []
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
         s.metadata.create_all(engine, tables=[s.nft_metadata, s.nft_metrics])
 
     def pending(self, limit: int = 100) -> list[str]:

@@ -7,7 +7,8 @@ distinct addresses costs bounded memory.
 
 It is a raw ASGI middleware rather than a Starlette ``BaseHTTPMiddleware`` because the latter adds a task and a
 stream copy per request, which shows in the p99 of ``GET /models`` at 50 concurrent clients. In-process state means
-each worker process limits on its own; run one worker per host or put a shared limiter in front.
+each worker process limits on its own; with ``rate_limit_redis_url`` the buckets live in Redis instead
+(``ratelimit_redis.py``) and all processes share them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import RateLimit
@@ -54,9 +57,12 @@ class TokenBuckets:
 class RateLimitMiddleware:
     """ASGI middleware applying :class:`TokenBuckets` to every HTTP request (not to lifespan events)."""
 
-    def __init__(self, app: ASGIApp, *, limit: RateLimit, trust_forwarded_for: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limit: RateLimit, trust_forwarded_for: bool = False, buckets: Any | None = None
+    ) -> None:
         self.app = app
-        self.buckets = TokenBuckets(limit)
+        self.buckets = buckets if buckets is not None else TokenBuckets(limit)
+        self._blocking = bool(getattr(self.buckets, "blocking", False))
         self.enabled = limit.per_second > 0
         self.trust_forwarded_for = trust_forwarded_for
 
@@ -72,7 +78,8 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or not self.enabled:
             await self.app(scope, receive, send)
             return
-        wait = self.buckets.take(self.client_key(scope))
+        key = self.client_key(scope)
+        wait = await anyio.to_thread.run_sync(self.buckets.take, key) if self._blocking else self.buckets.take(key)
         if wait <= 0:
             await self.app(scope, receive, send)
             return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,9 @@ from anacostia_blockchain.chain import ChainClient, Contract, Devnet, LocalSigne
 from anacostia_blockchain.chain.compiler import Artifact, compile_sources
 
 PROBE_SOURCE = Path(__file__).parent / "contracts" / "ChainProbe.sol"
+
+#: A fake node's behaviour: request body -> (HTTP status, response body).
+Responder = Callable[[bytes], tuple[int, bytes]]
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +52,32 @@ def restore_base_fee(fresh_chain: Devnet) -> Iterator[Devnet]:
         yield fresh_chain
     finally:
         fresh_chain.rpc("anvil_setNextBlockBaseFeePerGas", [history["baseFeePerGas"][-1]])
+
+
+@pytest.fixture
+def fake_node() -> Iterator[Callable[[Responder], str]]:
+    """A real HTTP server on loopback whose answers the test decides (for failures anvil never produces)."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(responder: Responder) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status, payload = responder(body)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

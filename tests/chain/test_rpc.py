@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 
 import pytest
 from eth_abi import encode
@@ -22,36 +20,7 @@ from anacostia_blockchain.errors import (
     TransactionError,
 )
 
-Responder = Callable[[bytes], tuple[int, bytes]]
-
-
-@pytest.fixture
-def fake_node() -> Iterator[Callable[[Responder], str]]:
-    """A real HTTP server on loopback whose answers the test decides (for failures anvil never produces)."""
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(responder: Responder) -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status, payload = responder(body)
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+Responder = Callable[[bytes], tuple[int, bytes]]  # as in conftest.fake_node
 
 
 def test_http_errors_and_garbage_are_connection_errors(fake_node: Callable[[Responder], str]) -> None:

@@ -220,3 +220,15 @@ def test_signal_while_launching_aborts_with_130(work: Path) -> None:
     finally:
         process.kill()
     assert process.returncode == 130 and time.monotonic() - started < 20
+
+
+def test_verbose_shows_the_pipeline_log_on_stderr(work: Path) -> None:
+    module = write(work / "train.py", FACTORY)
+    env = {**os.environ, "RUN_TEST_DIR": str(work)}
+    quiet = subprocess.run([CLI, "run", str(module), "--for", "0.5"], env=env, capture_output=True, text=True,
+                           timeout=120)
+    loud = subprocess.run([CLI, "run", str(module), "--for", "0.5", "-v"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert quiet.returncode == loud.returncode == 0
+    assert "pipeline: launched 3 nodes" in loud.stderr and "pipeline: launched" not in quiet.stderr
+    assert loud.stdout.startswith(f"pipeline {module}: 3 nodes")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import load_example
+from example_loader import load_example
 
 from anacostia_blockchain.chain.client import ChainClient
 from anacostia_blockchain.chain.devnet import Devnet
@@ -117,7 +117,8 @@ def test_explicit_story_addresses_and_the_environment_override_the_file(chain, k
         ({"feed": "0x" + "12" * 20}, "no contract code at 0x1212121212121212121212121212121212121212"),
         ({"password": "hunter2-not-it"}, "wrong password for keystore"),
         ({"password": None}, "ANACOSTIA_KEYSTORE_PASSWORD"),
-        ({"story": {"ip_asset_registry": "0x" + "34" * 20}}, "[story] addresses: missing licensing_module, pil_license_template"),
+        ({"story": {"ip_asset_registry": "0x" + "34" * 20}},
+         "[story] addresses: missing licensing_module, pil_license_template"),
     ],
     ids=["wrong-chain", "feed-without-code", "wrong-password", "no-password", "incomplete-story"],
 )

@@ -257,3 +257,33 @@ def test_constructor_validation(tmp_path: Path) -> None:
     folder = FilesystemStoreNode("d", tmp_path, store)
     with pytest.raises(ConfigurationError, match="unknown artifact state 'fresh'"):
         folder.get_num_artifacts("fresh")
+
+
+def test_hidden_and_temporary_files_are_not_content(tmp_path):
+    """An atomic writer's temp file (``.name.partial``) renamed into place is one artifact, not two."""
+    store = SqliteMetadataStore("store", f"sqlite:///{tmp_path}/meta.db")
+    folder = tmp_path / "data"
+    resource = FilesystemStoreNode("data", folder, store)
+    seen: list[list[str]] = []
+
+    class Record(BaseActionNode):
+        def execute(self, *args, **kwargs) -> bool:
+            seen.append(sorted(a.location for a in resource.current_inputs()))
+            return True
+
+    pipeline = Pipeline([store, resource, Record("record", [resource])])
+    pipeline.launch()
+    try:
+        for name in ("a.csv", "b.csv"):
+            tmp = folder / f".{name}.partial"
+            tmp.write_text("x" * 100_000)
+            tmp.rename(folder / name)
+            assert pipeline.wait_for_runs(len(seen) + 1, timeout=10)
+        (folder / "notes.txt~").write_text("editor backup")
+        (folder / ".hidden").mkdir()
+        (folder / ".hidden" / "c.csv").write_text("in a hidden folder")
+        time.sleep(0.3)
+    finally:
+        pipeline.terminate()
+    assert seen == [["a.csv"], ["b.csv"]]
+    assert sorted(a.location for a in store.list_artifacts("data", None)) == ["a.csv", "b.csv"]

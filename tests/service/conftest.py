@@ -9,26 +9,22 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
+from service_helpers import AppFactory, state
 from service_world import WorldSetup, build_world
 
 from anacostia_blockchain.chain.client import ChainClient
 from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.personal_sign import sign_personal_message
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
 from anacostia_blockchain.service.app import create_app
 from anacostia_blockchain.service.chain_gateway import ChainGateway
 from anacostia_blockchain.service.config import RateLimit, ServiceConfig
-from anacostia_blockchain.service.siwe import SiweMessage, format_rfc3339
-from anacostia_blockchain.service.state import ServiceState
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -83,7 +79,6 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(f"{request.param}_url"))
 
 
-AppFactory = Callable[..., FastAPI]
 
 
 @pytest.fixture
@@ -106,38 +101,3 @@ def make_app(chain: Devnet, world: WorldSetup, ipfs: EmbeddedBlockstore) -> AppF
         return app
 
     return factory
-
-
-def state(app: FastAPI) -> ServiceState:
-    return app.state.service  # type: ignore[no-any-return]
-
-
-def index_everything(app: FastAPI) -> None:
-    s = state(app)
-    assert s.indexer is not None and s.fetcher is not None
-    s.indexer.sync_to_head()
-    s.fetcher.fetch_once()
-
-
-def siwe_text(client: TestClient, address: str, *, now: datetime | None = None, **overrides: Any) -> str:
-    offer = client.post("/auth/nonce").json()
-    issued = now or datetime.now(UTC)
-    fields: dict[str, Any] = {
-        "domain": offer["domain"],
-        "address": address,
-        "uri": offer["uri"] + "/login",
-        "chain_id": offer["chain_id"],
-        "nonce": offer["nonce"],
-        "issued_at": format_rfc3339(issued),
-        "statement": offer["statement"],
-        "expiration_time": format_rfc3339(issued + timedelta(minutes=5)),
-    }
-    fields.update(overrides)
-    return SiweMessage(**fields).to_text()
-
-
-def login(client: TestClient, private_key: str, address: str) -> str:
-    text = siwe_text(client, address)
-    response = client.post("/auth/login", json={"message": text, "signature": sign_personal_message(private_key, text)})
-    assert response.status_code == 200, response.text
-    return str(response.json()["token"])

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
 import pytest
-from conftest import AppFactory, index_everything, state
 from fastapi.testclient import TestClient
+from service_helpers import AppFactory, index_everything, state
 from service_world import PLAIN_RUN_ID, RUN_ID, WorldSetup
 from sqlalchemy import delete
 
+from anacostia_blockchain.chain.devnet import free_port
 from anacostia_blockchain.errors import ConfigurationError
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
 from anacostia_blockchain.service import index_schema as s
 from anacostia_blockchain.service.app import create_app
 from anacostia_blockchain.service.config import RateLimit, ServiceConfig
+from anacostia_blockchain.service.ratelimit_redis import RedisTokenBuckets
 
 
 def offline_app(tmp_path: Path, **overrides: object) -> TestClient:
@@ -182,3 +185,25 @@ def test_listing_cache_follows_the_index_and_expires(make_app: AppFactory, sqlit
         time.sleep(0.35)
         assert http.get("/models").json()["total"] == 1
         assert http.get("/models", params={"page_size": 5}).json()["page_size"] == 5  # the query string is the key
+
+
+def test_redis_buckets_are_shared_between_processes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    url = f"redis://127.0.0.1:6379/{15}"
+    limit = RateLimit(per_second=0.5, burst=3)
+    first = RedisTokenBuckets(url, limit, prefix=f"test:{uuid.uuid4().hex}:")
+    second = RedisTokenBuckets(url, limit, prefix=first.prefix)  # another process of the same deployment
+    assert [first.take("10.0.0.1"), second.take("10.0.0.1"), first.take("10.0.0.1")] == [0.0, 0.0, 0.0]
+    assert second.take("10.0.0.1") > 0  # the budget is shared
+    assert second.take("10.0.0.2") == 0.0  # per client
+
+    first._connection().command("DEL", "anacostia:ratelimit:testclient")  # the app's key for TestClient requests
+    with offline_app(tmp_path, rate_limit=limit, rate_limit_redis_url=url) as http:
+        assert [http.get("/models").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+    down = RedisTokenBuckets(f"redis://127.0.0.1:{free_port()}/0", limit)  # nothing listens there
+    with caplog.at_level("WARNING"):
+        assert [down.take("c") for _ in range(3)] == [0.0, 0.0, 0.0]  # falls back to in-process buckets
+        assert down.take("c") > 0
+    assert "falls back to in-process" in caplog.text
+    with pytest.raises(ConfigurationError, match="redis://"):
+        RedisTokenBuckets("http://127.0.0.1:6379", limit)

@@ -6,24 +6,21 @@ into the folder starts a run, and the dashboard must show it without a reload.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from cdp import Browser, find_chromium
-from conftest import AppFactory, index_everything
 from fastapi.testclient import TestClient
+from service_helpers import AppFactory, index_everything
 from service_world import WorldSetup
 
 from anacostia_blockchain.engine import BaseActionNode, BaseNode, Pipeline
 from anacostia_blockchain.metadata import SqliteMetadataStore
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
 from anacostia_blockchain.service.app import create_app
+from anacostia_blockchain.service.background import BackgroundServer
 from anacostia_blockchain.service.config import ServiceConfig
 from anacostia_blockchain.service.live import format_sse
 from anacostia_blockchain.service.pipeline_monitor import PipelineMonitor
@@ -100,32 +97,6 @@ def test_sse_framing() -> None:
     assert format_sse({"type": "bad\nname"}).startswith("event: bad name\n")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerThread:
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
-
-
 @pytest.mark.slow
 def test_dashboard_in_headless_chromium(tmp_path: Path, pipeline: tuple[Pipeline, Path]) -> None:
     binary = find_chromium()
@@ -134,7 +105,7 @@ def test_dashboard_in_headless_chromium(tmp_path: Path, pipeline: tuple[Pipeline
     running, incoming = pipeline
     profile = tmp_path / "chromium-profile"
     profile.mkdir()
-    with ServerThread(dashboard_app(tmp_path, running)) as server:
+    with BackgroundServer(dashboard_app(tmp_path, running)) as server:
         browser = Browser(binary, profile)
         try:
             browser.navigate(f"http://127.0.0.1:{server.port}/dashboard")
@@ -181,7 +152,7 @@ def test_dashboard_shows_verified_anchors_and_models_from_the_chain(
     index_everything(app)
     profile = tmp_path / "chromium-profile"
     profile.mkdir()
-    with ServerThread(app) as server:
+    with BackgroundServer(app) as server:
         browser = Browser(binary, profile)
         try:
             browser.navigate(f"http://127.0.0.1:{server.port}/dashboard")

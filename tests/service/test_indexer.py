@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import AppFactory, state
+from service_helpers import AppFactory, state
 from service_world import WorldSetup, sender_for
 from sqlalchemy import func, select
 
@@ -11,7 +11,7 @@ from anacostia_blockchain.chain.client import ChainClient
 from anacostia_blockchain.chain.devnet import Devnet
 from anacostia_blockchain.chain.marketplace import MarketplaceClient
 from anacostia_blockchain.chain.price_feed import usd_units
-from anacostia_blockchain.errors import MetadataStoreError
+from anacostia_blockchain.errors import IndexerError, MetadataStoreError
 from anacostia_blockchain.service import index_schema as s
 from anacostia_blockchain.service.indexer import Indexer
 
@@ -139,3 +139,17 @@ def test_anvil_reorg_drops_the_purchase(make_app: AppFactory, sqlite_url: str, w
     assert count(indexer, s.purchases) == 0
     assert model_rows(indexer)[0]["sales"] == 0
     assert model_rows(indexer)[0]["listed"] is True
+
+
+def test_a_reorg_deeper_than_the_kept_window_is_refused(make_app: AppFactory, sqlite_url: str, world: WorldSetup,
+                                                        chain: Devnet) -> None:
+    indexer = state(make_app(sqlite_url, indexer_batch_blocks=1)).indexer
+    assert indexer is not None
+    indexer.keep_blocks = 2
+    fork = chain.snapshot()
+    chain.mine(5)
+    indexer.sync_to_head()
+    chain.revert(fork)  # replaces the last 5 blocks; only the last 2 processed blocks' hashes were kept
+    chain.mine(6)
+    with pytest.raises(IndexerError, match="deeper than the 2 kept blocks"):
+        indexer.check_reorg()

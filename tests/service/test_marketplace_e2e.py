@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import AppFactory, index_everything, login, siwe_text, state
 from fastapi.testclient import TestClient
+from service_helpers import AppFactory, index_everything, login, siwe_text, state
 from service_world import LIST_PRICE, MODEL_WEIGHTS, RUN_ID, WorldSetup, sender_for
 
 from anacostia_blockchain.chain.client import ChainClient

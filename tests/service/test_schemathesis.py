@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from conftest import AppFactory, index_everything, state
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, CheckContext, Response
+from service_helpers import AppFactory, index_everything, state
 from service_world import WorldSetup
 
 from anacostia_blockchain.crypto import DataKey

@@ -53,9 +53,16 @@ def test_serve_binds_localhost_and_answers(tmp_path: Path) -> None:
             with socket.socket() as sock:
                 sock.settimeout(1)
                 assert sock.connect_ex((address, port)) != 0
+        # a dashboard left open: its event stream must not keep the server from shutting down
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as stream:
+            stream.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            assert b"text/event-stream" in stream.recv(4096)
+            process.terminate()
+            out, err = process.communicate(timeout=30)
     finally:
-        process.terminate()
-        out, err = process.communicate(timeout=20)
+        if process.poll() is None:
+            process.kill()
+            out, err = process.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in out
     assert secret not in out + err
 

@@ -1,4 +1,4 @@
-"""Fixtures of the example tests: load an example script from ``examples/`` as a module (it is not a package)."""
+"""Load an example script from ``examples/`` as a module (it is not a package), for the example tests."""
 
 from __future__ import annotations
 

@@ -1,0 +1,70 @@
+"""``anacostia-chain demo``: the end-to-end demo (see :mod:`anacostia_blockchain.demo.scenario`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+DEFAULT_WORKDIR = Path(".demo")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the end-to-end demo: devnet, contracts, pipelines, anchoring, NFT, Story, pricing, a purchase",
+        description=(
+            "Start anvil, deploy every contract, run the training and publishing pipelines on a few batches of the "
+            "scikit-learn digits (one malformed), anchor every run, mint/register/price/list the models, then buy "
+            "a license as a second account through the marketplace API and decrypt the model. Exits 0 when every "
+            "check passed."
+        ),
+    )
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR,
+                        help="where the chain state, databases, IPFS blocks and data live (default: .demo)")
+    parser.add_argument("--batches", type=int, default=3, help="good data batches to feed (default: 3)")
+    parser.add_argument("--serve", action="store_true",
+                        help="keep the chain, pipelines, API and dashboard running afterwards (Ctrl-C stops)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON (progress goes to stderr)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..demo.scenario import DemoOptions, DemoScenario
+    from ..errors import ConfigurationError
+
+    if args.batches < 1:
+        raise ConfigurationError("--batches must be at least 1")
+    out = sys.stderr if args.json else sys.stdout
+
+    def progress(message: str) -> None:
+        print(message, file=out, flush=True)
+
+    scenario = DemoScenario(DemoOptions(workdir=args.workdir, batches=args.batches), progress)
+    try:
+        summary = scenario.run()
+        if args.json:
+            print(json.dumps(summary.to_json(), indent=2, default=str))
+        else:
+            print("\n" + summary.render())
+        if args.serve:
+            _serve(scenario, progress)
+        return 0 if summary.ok else 1
+    finally:
+        scenario.close()
+
+
+def _serve(scenario: Any, progress: Any) -> None:
+    """Block until SIGINT/SIGTERM, with everything still running."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    market, world = scenario.market, scenario.world
+    progress(f"\nserving (Ctrl-C to stop):\n  dashboard   {market.url}/\n  API         {market.url}/models"
+             f"  (OpenAPI: {market.url}/docs)\n  chain RPC   {world.client.rpc_url} (chain id {world.client.chain_id})"
+             f"\n  drop more CSV batches into {scenario.training.incoming.resource_path} to trigger runs")
+    stop.wait()
