@@ -7,7 +7,7 @@ STAMPS := .stamps
 
 .PHONY: demo test setup lint compile bench clean
 
-demo: setup
+demo: $(STAMPS)/venv $(STAMPS)/npm
 	$(VENV)/bin/anacostia-chain demo
 
 test: setup
@@ -31,7 +31,8 @@ $(STAMPS)/npm: package.json package-lock.json
 # Headless Chromium for the dashboard's browser test (tests/service/test_dashboard.py); quick when already installed.
 $(STAMPS)/chromium:
 	@mkdir -p $(STAMPS)
-	command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null
+	command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null 2>&1 \
+		|| (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
 	@touch $@
 
 lint: setup
@@ -45,6 +46,7 @@ bench: setup
 	$(PY) benchmarks/chain.py
 	$(PY) benchmarks/storage.py
 	$(PY) benchmarks/marketplace.py
+	$(PY) benchmarks/onchain_actions.py
 
 clean:
 	rm -rf $(STAMPS) .pytest_cache .ruff_cache build dist *.egg-info

@@ -166,13 +166,14 @@ class Contract:
     def events(
         self, event_name: str, from_block: int | str = 0, to_block: int | str = "latest", **indexed: Any
     ) -> list[EventLog]:
-        """Decoded logs of one event; ``indexed`` filters on indexed arguments by name (static types)."""
+        """Decoded logs of one event; ``indexed`` filters on indexed arguments by name (a value, or for an indexed
+        ``string``/``bytes`` the value whose keccak the log carries)."""
         spec = self.event(event_name)
         topics: list[Any] = [None if spec.anonymous else "0x" + spec.topic0.hex()]
         for name, kind, is_indexed in spec.inputs:
             if not is_indexed:
                 continue
-            topics.append("0x" + abi_encode([kind], [indexed.pop(name)]).hex() if name in indexed else None)
+            topics.append(_topic(kind, indexed.pop(name)) if name in indexed else None)
         if indexed:
             raise ConfigurationError(f"{event_name} has no indexed argument(s) {sorted(indexed)}")
         while topics and topics[-1] is None:
@@ -221,6 +222,20 @@ class Contract:
             tx_hash=str(raw.get("transactionHash")),
             log_index=_quantity(raw.get("logIndex")),
         )
+
+
+def _topic(kind: str, value: Any) -> str:
+    """The topic an indexed argument produces: static types ABI-encoded, string/bytes hashed."""
+    if kind == "string":
+        return "0x" + keccak(text=value).hex()
+    if kind == "bytes":
+        return "0x" + keccak(bytes(value)).hex()
+    if _is_dynamic(kind):
+        raise ConfigurationError(f"filtering on an indexed {kind} is not supported: filter after decoding")
+    try:
+        return "0x" + abi_encode([kind], [value]).hex()
+    except (EncodingError, TypeError, ValueError, OverflowError) as exc:
+        raise ConfigurationError(f"cannot use {value!r} as an indexed {kind} filter: {exc}") from exc
 
 
 def _quantity(value: Any) -> int:

@@ -156,7 +156,9 @@ def ensure_deployed(
     existing = manifest.records.get(name)
     if existing is not None:
         code = client.get_code(existing.address)
-        if code and "0x" + keccak(code).hex() == existing.code_hash:
+        # A manifest without codeHash (hand-written, or from a tool that records only the architecture's four
+        # fields) cannot be checked further than "there is code": that is accepted rather than redeployed.
+        if code and (not existing.code_hash or "0x" + keccak(code).hex() == existing.code_hash):
             handle = Contract(client, name, artifact.abi, existing.address)
             if existing.artifact_hash == artifact.artifact_hash:
                 return DeploymentResult(name, "reused", existing.address, handle)

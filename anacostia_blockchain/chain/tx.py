@@ -95,6 +95,7 @@ class TxSender:
         self._inflight: dict[int, PendingTx] = {}  # id(pending) -> pending, awaiting a receipt
         self._poll_now = threading.Event()
         self._holds = 0
+        self._resync_after_outage = False
         self._closed = False
         self._threads: list[threading.Thread] = []
 
@@ -149,6 +150,11 @@ class TxSender:
         # transaction whose nonce arrives early in a "queued" pool, and an automining anvil mines it only when a
         # later transaction arrives, so out-of-order submission can leave the last one waiting for stuck_timeout.
         with self._order_lock:
+            if self._resync_after_outage and self._idle():
+                # Transactions failed during an RPC outage: re-read the node's pending count (it also counts any
+                # that did reach the node before the connection broke) instead of trusting the local sequence.
+                self.nonces.resync()
+                self._resync_after_outage = False
             nonce = self.nonces.allocate()
             pending = PendingTx(self, request, nonce, fees)
             try:
@@ -217,6 +223,11 @@ class TxSender:
                 self._gas_cache[key] = cached
             return cached
 
+    def _idle(self) -> bool:
+        """Nothing queued or awaiting a receipt."""
+        with self._lock:
+            return not self._queue and not self._inflight
+
     def _count(self, name: str) -> None:
         with self._stats_lock:
             self.stats[name] += 1
@@ -278,6 +289,7 @@ class TxSender:
         for pending in batch:
             if now - pending.created_at > self.submit_timeout:
                 self.nonces.release(pending.nonce)
+                self._resync_after_outage = True
                 pending._fail(
                     ChainConnectionError(
                         f"{pending.request.label}: could not submit for {self.submit_timeout:.0f}s: {exc} "

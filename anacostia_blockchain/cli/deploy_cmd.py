@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     only = [name.strip() for name in args.contracts.split(",") if name.strip()] if args.contracts else None
     json_output = getattr(args, "json", False)
     if not json_output:
-        print(f"deploying from {signer.address} to chain {client.chain_id} ({args.rpc_url})")
+        print(f"deploying from {signer.address} to chain {client.chain_id} ({client.transport.url})")
     with TxSender(client, signer) as sender:
         results = deploy_all(sender, manifest, only=only, redeploy_changed=args.redeploy_changed)
     if json_output:

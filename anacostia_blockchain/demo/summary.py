@@ -71,7 +71,7 @@ class DemoSummary:
                 lines.append(f"      quarantined: {run.quarantined}")
         lines += ["", "models:"]
         for model in self.models:
-            price = f"${model.price_usd} = {Decimal(model.price_wei or 0) / WEI_PER_ETH:.6f} ETH" \
+            price = f"${Decimal(model.price_usd):.2f} = {Decimal(model.price_wei or 0) / WEI_PER_ETH:.6f} ETH" \
                 if model.price_usd else "not listed"
             lines.append(f"  token #{model.token_id} from training run {model.source_run}: {price}; "
                          f"stage {model.stage or '-'}")

@@ -5,6 +5,7 @@ metrics), so the store *is* the live state: this monitor polls it every ``interv
 and publishes only differences. Polling the store rather than hooking node threads keeps the dashboard out of the
 engine's hot paths and works the same for a pipeline in this process or one writing to a shared database.
 
+Only runs still in progress (or whose row changed) are re-read on a poll, so the cost does not grow with history.
 It needs only the store's read API (``get_runs``, ``get_node_runs``, ``get_metrics``) and the graph
 (``pipeline.nodes`` with ``name``, ``node_kind``, ``predecessors``).
 """
@@ -87,6 +88,10 @@ class PipelineMonitor:
         """Publish runs whose row or node results changed since the last poll; returns how many were published."""
         published = 0
         for run in self.store.get_runs()[-RECENT_RUNS:]:
+            with self._lock:
+                seen = self._seen.get(int(run["id"]))
+            if seen is not None and run.get("ended_at") is not None and seen[:2] == (run["status"], run["ended_at"]):
+                continue  # a finished run already published unchanged: nothing of it can change any more
             detail = self.run_detail(run)
             node_states = tuple((n["node_name"], n["status"]) for n in detail["nodes"])
             signature = (detail["status"], detail["ended_at"], node_states, len(detail["metrics"]))

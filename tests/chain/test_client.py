@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from eth_utils import keccak
 
 from anacostia_blockchain.chain import ChainClient, Contract, Devnet, LocalSigner, TxSender
 from anacostia_blockchain.chain.devnet import free_port
@@ -95,3 +96,15 @@ def test_events_filter_and_decode(sender: TxSender, probe: Contract, fresh_chain
     assert decoded is not None and decoded.name == "Bumped"
     with pytest.raises(ConfigurationError, match="no indexed argument"):
         probe.events("Bumped", value=3)
+
+
+def test_indexed_string_filters_by_hash(sender: TxSender, probe: Contract) -> None:
+    sender.transact(probe, "tag", "alpha", 1)
+    sender.transact(probe, "tag", "beta", 2)
+    sender.transact(probe, "tag", "alpha", 3)
+    alphas = probe.events("Tagged", tag="alpha")
+    assert [e.args["value"] for e in alphas] == [1, 3]
+    assert alphas[0].args["tag"] == keccak(text="alpha")  # an indexed string is only its hash in the log
+    assert len(probe.events("Tagged", from_block=alphas[0].block_number + 1)) == 2
+    with pytest.raises(ConfigurationError, match="indexed address filter"):
+        probe.events("Bumped", by="not an address")

@@ -174,3 +174,17 @@ def test_deploy_script_runs_the_same_code(fresh_chain: Devnet, tmp_path: Path) -
     env.pop("ANACOSTIA_PRIVATE_KEY")
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "ANACOSTIA_PRIVATE_KEY is not set" in done.stderr
+
+
+def test_manifest_without_code_hash_is_trusted_when_code_exists(
+    sender: TxSender, client: ChainClient, tmp_path: Path
+) -> None:
+    manifest = DeploymentManifest.load(tmp_path, client.chain_id)
+    first = ensure_deployed(sender, manifest, "RunRegistry", sender.signer.address, sender.signer.address)
+    data = json.loads(manifest.path.read_text())
+    del data["contracts"]["RunRegistry"]["codeHash"]  # the architecture's four-field format, e.g. written by hand
+    manifest.path.write_text(json.dumps(data))
+    again = ensure_deployed(
+        sender, DeploymentManifest.load(tmp_path, 31337), "RunRegistry", sender.signer.address, sender.signer.address
+    )
+    assert again.status == "reused" and again.address == first.address

@@ -178,6 +178,7 @@ def test_rpc_outage_fails_cleanly_and_nonce_is_reused(tmp_path: Path, probe_arti
             receipt = sender.transact(probe, "bump", 2)
         assert receipt.status == 1
         assert _nonce_of(client, receipt.transactionHash) == lost.nonce  # the hole was filled, not skipped
+        assert sender.nonces.resyncs == 1  # recovered from the node's pending count after the outage
         assert probe.call("total") == 3 and probe.call("calls") == 2
 
 

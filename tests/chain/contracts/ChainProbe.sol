@@ -8,6 +8,7 @@ contract ChainProbe {
 
     event Bumped(address indexed by, uint256 value, uint256 total);
     event Stored(address indexed by, bytes data);
+    event Tagged(string indexed tag, uint256 value);
 
     address public immutable owner;
     uint256 public total;
@@ -29,6 +30,11 @@ contract ChainProbe {
     function store(bytes calldata data) external {
         blob = data;
         emit Stored(msg.sender, data);
+    }
+
+    function tag(string calldata label, uint256 value) external {
+        calls += 1;
+        emit Tagged(label, value);
     }
 
     /// @dev Writes `count` fresh storage slots: its gas grows with `count` while the call shape stays the same.
