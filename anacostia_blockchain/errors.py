@@ -60,7 +60,8 @@ The tree::
     │   ├── DecryptionError                wrong key, flipped bytes, truncation, reordering
     │   └── KeyWrapError
     ├── ValidationError                    a malformed input file/record (carries the reason)
-    │   └── MetricValueError               a metric that cannot be anchored (NaN, inf, out of int256 range)
+    │   ├── MetricValueError               a metric that cannot be anchored (NaN, inf, out of int256 range)
+    │   └── RequestTooLargeError           an HTTP request body over the service's size limit (413)
     ├── PriceFeedError                     Chainlink reads
     │   ├── StalePriceError
     │   ├── InvalidPriceError
@@ -342,6 +343,10 @@ class ValidationError(AnacostiaError):
 
 
 class MetricValueError(ValidationError):
+    pass
+
+
+class RequestTooLargeError(ValidationError):
     pass
 
 

@@ -5,9 +5,10 @@ The public API is documented in ``docs/chain.md``: :class:`ChainClient`, :class:
 / :func:`deploy_all`, and :class:`Devnet` for local chains.
 """
 
+from . import recursion_guard  # noqa: F401  (first: see its docstring)
 from .client import ChainClient, checksum
 from .compiler import Artifact, load_artifact
-from .contract import Contract, EventLog
+from .contract import Contract, EventLog, deployment_data
 from .deploy import DeploymentManifest, DeploymentRecord, DeploymentResult, deploy_all, ensure_deployed
 from .devnet import DevAccount, Devnet
 from .fees import FeeOracle, Fees
@@ -36,6 +37,7 @@ __all__ = [
     "checksum",
     "decode_revert",
     "deploy_all",
+    "deployment_data",
     "ensure_deployed",
     "load_artifact",
     "register_abi",

@@ -16,6 +16,7 @@ from eth_utils import is_address, to_checksum_address
 
 from ..errors import (
     ChainConnectionError,
+    ChainError,
     ChainIdMismatchError,
     ConfigurationError,
     NoContractCodeError,
@@ -105,6 +106,16 @@ class ChainClient:
             if time.monotonic() > deadline:
                 raise TransactionTimeoutError(f"no receipt for {tx_hash} after {timeout:.0f}s")
             time.sleep(poll)
+
+    def automines(self) -> bool:
+        """True when the node says it mines every transaction at once (anvil / hardhat automine)."""
+        for method in ("anvil_getAutomine", "hardhat_getAutomine"):
+            try:
+                if self.rpc(method) is True:
+                    return True
+            except ChainError:
+                continue  # not that kind of node
+        return False
 
     # --- contracts ----------------------------------------------------------------------------------------------------
     def require_code(self, address: str, name: str | None = None) -> str:

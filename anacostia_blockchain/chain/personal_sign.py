@@ -23,6 +23,7 @@ from eth_utils import is_checksum_address as _is_checksum_address
 from eth_utils import to_checksum_address as _to_checksum_address
 
 from ..errors import SignerError
+from .signer import checked_key_text
 
 #: secp256k1 group order; signatures with s > N/2 are malleable twins of a canonical one (EIP-2).
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -80,7 +81,7 @@ def sign_personal_message(private_key: str | bytes, message: str) -> str:
     For tests, scripts and command-line clients of the marketplace; a browser wallet does this itself.
     """
     try:
-        signed = Account.sign_message(encode_defunct(text=message), private_key=private_key)
+        signed = Account.sign_message(encode_defunct(text=message), private_key=checked_key_text(private_key))
     except (ValueError, TypeError, EthKeysValidationError):
         # Deliberately not chained: the library's message may echo the key material.
         raise SignerError("cannot sign: the private key is malformed") from None

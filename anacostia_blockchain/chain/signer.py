@@ -37,6 +37,20 @@ FAST_1559_FIELDS = frozenset(
 )
 
 
+def checked_key_text(key: str | bytes) -> str | bytes:
+    """``key`` stripped; :class:`ValueError` unless a hex key has exactly 64 digits (after an optional ``0x``).
+
+    eth-account left-pads an odd-length hex string, so a key missing a digit would silently become another account.
+    The ValueError names no key material.
+    """
+    if not isinstance(key, str):
+        return key
+    key = key.strip()
+    if len(key[2:] if key[:2] in ("0x", "0X") else key) != 64:
+        raise ValueError("a hex private key has exactly 64 digits")
+    return key
+
+
 @dataclass(frozen=True)
 class SignedTx:
     raw: bytes
@@ -57,10 +71,8 @@ class LocalSigner:
     @classmethod
     def from_key(cls, key: str | bytes) -> LocalSigner:
         """From a 32-byte key (hex with or without ``0x``, or raw bytes)."""
-        if isinstance(key, str):
-            key = key.strip()
         try:
-            account = Account.from_key(key)
+            account = Account.from_key(checked_key_text(key))
         except (ValueError, TypeError, AttributeError):
             raise SignerError(
                 "invalid private key: expected 32 bytes as 64 hex characters (optionally 0x-prefixed)"

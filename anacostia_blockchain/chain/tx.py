@@ -59,7 +59,7 @@ class TxSender:
         *,
         gas_margin: float = 1.25,
         fee_refresh: float = 5.0,
-        stuck_timeout: float = 30.0,
+        stuck_timeout: float | None = None,
         receipt_timeout: float = 600.0,
         submit_timeout: float = 30.0,
         poll_interval: float = 0.25,
@@ -74,6 +74,11 @@ class TxSender:
         self.client = client
         self.signer = signer
         self.gas_margin = gas_margin
+        # anvil occasionally leaves a transaction in its pool when a JSON-RPC batch reaches it out of nonce order
+        # (it handles batch items concurrently); the replacement sent after stuck_timeout gets it mined. An
+        # automining node mines within milliseconds, so 3 s without a receipt already means stuck there.
+        if stuck_timeout is None:
+            stuck_timeout = 3.0 if client.automines() else 30.0
         self.stuck_timeout = stuck_timeout
         self.receipt_timeout = receipt_timeout
         self.submit_timeout = submit_timeout
@@ -356,27 +361,27 @@ class TxSender:
         return False
 
     def _poll_loop(self) -> None:
-        idle = 0.002
+        idle: float | None = None  # None: nothing in flight, sleep until the submitter hands over a transaction
         while not self._closed:
             self._poll_now.wait(idle)
             self._poll_now.clear()
             with self._lock:
                 inflight = list(self._inflight.values())
             if not inflight:
-                idle = self.poll_interval
+                idle = None
                 continue
             try:
                 found = self._poll_receipts(inflight)
                 self._handle_stuck(inflight)
             except ChainConnectionError as exc:
                 logger.debug("receipt poll failed, will retry: %s", exc)
-                idle = min(max(idle * 2, 0.05), 2.0)
+                idle = min(max((idle or 0) * 2, 0.05), 2.0)
                 continue
             youngest = time.monotonic() - max(p.submitted_at for p in inflight)
             if found or youngest < self.fast_poll_window:
                 idle = self.fast_poll_interval
             else:
-                idle = min(max(idle * 2, self.fast_poll_interval), self.poll_interval)
+                idle = min(max((idle or 0) * 2, self.fast_poll_interval), self.poll_interval)
 
     def _poll_receipts(self, inflight: list[PendingTx]) -> int:
         """One polling round; returns how many transactions it resolved.

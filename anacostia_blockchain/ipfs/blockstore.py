@@ -17,7 +17,9 @@ Design choices a user should know:
   which is moved aside (``.corrupt``) so that adding the same content again heals the store.
   Blocks that arrive from outside (``put_block``, ``import_car``) are verified before they are stored; blocks the
   importer just hashed are not hashed twice.
-- ``add_*`` pins the root by default (like ``ipfs add``); ``gc()`` deletes blocks no pin reaches.
+- ``add_*`` pins the root by default (like ``ipfs add``); ``gc()`` deletes blocks no pin reaches. An ``add_*``
+  that fails (a full disk, most often) deletes the blocks it created that no pin reaches before it raises, so it
+  leaves nothing behind and gives back the space it took.
 - Thread- and process-safe: block writes are idempotent and atomic; pin updates are serialised by a lock and an
   exclusive ``flock`` on ``pins.lock`` so two processes sharing a repository never lose each other's pins. Adds and
   CAR imports hold a shared ``flock`` on ``gc.lock`` from their first block to their pin, and ``gc`` holds it
@@ -39,7 +41,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import ContentNotFoundError, CorruptBlockError, StorageError
-from .car import CarWriter, read_car
+from .car import CarWriter, read_car, write_car_file
 from .cid import CID
 from .importer import ImportResult, display_name, import_bytes, import_paths, import_stream
 from .multiformats import IDENTITY
@@ -70,18 +72,24 @@ class _WriteBehindSink:
     failure, so nothing is pinned or reported before it is on disk.
     """
 
-    def __init__(self, store: EmbeddedBlockstore, *, workers: int = 4, max_pending: int = 16) -> None:
+    def __init__(self, store: EmbeddedBlockstore, created: list[CID], *, workers: int = 4,
+                 max_pending: int = 16) -> None:
         self._write = store._write_block
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blockstore-write")
         self._slots = threading.BoundedSemaphore(max_pending)
         self._error: BaseException | None = None
+        self.created = created  # blocks this import wrote (not already present): what a failed import removes
 
     def put_block(self, cid: CID, data: bytes | memoryview) -> None:
         if self._error is not None:
             raise self._error
         payload = bytes(data)  # the importer reuses its chunk buffer
         self._slots.acquire()
-        self._pool.submit(self._write, cid, payload).add_done_callback(self._done)
+        self._pool.submit(self._write_recording, cid, payload).add_done_callback(self._done)
+
+    def _write_recording(self, cid: CID, payload: bytes) -> None:
+        if self._write(cid, payload):
+            self.created.append(cid)  # list.append is atomic under the GIL
 
     def _done(self, future: Future[None]) -> None:
         self._slots.release()
@@ -120,18 +128,19 @@ class EmbeddedBlockstore:
         key = block_key(cid)
         return self._blocks / key[-3:-1] / f"{key}.data"
 
-    def _write_block(self, cid: CID, data: bytes | memoryview) -> None:
+    def _write_block(self, cid: CID, data: bytes | memoryview) -> bool:
+        """Store a block unless it is there already; ``True`` when this call created it."""
         if cid.hash_code == IDENTITY:
-            return
+            return False
         target = self._block_path(cid)
         if target.exists():
-            return
+            return False
         shard = target.parent
-        if shard.name not in self._known_dirs:
-            shard.mkdir(exist_ok=True)
-            self._known_dirs.add(shard.name)
         tmp = shard / f".tmp-{uuid.uuid4().hex}"
         try:
+            if shard.name not in self._known_dirs:
+                shard.mkdir(exist_ok=True)
+                self._known_dirs.add(shard.name)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 view = memoryview(data)
@@ -149,6 +158,7 @@ class EmbeddedBlockstore:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise StorageError(f"cannot write block {cid} to {self.path}: {exc.strerror}") from exc
+        return True
 
     def put_block(self, cid: CID | str, data: bytes | memoryview) -> None:
         """Store one block after checking it hashes to ``cid``."""
@@ -206,9 +216,42 @@ class EmbeddedBlockstore:
 
     # --- import ---------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _importing(self) -> Iterator[_WriteBehindSink]:
+    def _import_transaction(self) -> Iterator[list[CID]]:
+        """Around an add (outside its gc guard): if it fails — typically a full disk — the blocks it created that
+        no pin reaches are deleted again, so a failed add leaves nothing behind and gives back the space it took.
+
+        Runs under the exclusive gc guard (no add in flight anywhere), like :meth:`gc` but limited to the blocks
+        this import created: blocks that were already there, or that a pin reaches, are kept. Like ``gc``, it does
+        not protect blocks only unpinned content (``pin=False`` adds) relies on.
+        """
+        created: list[CID] = []
+        try:
+            yield created
+        except BaseException:
+            if created:
+                with contextlib.suppress(StorageError):
+                    self._remove_unpinned(created)
+            raise
+
+    def _remove_unpinned(self, candidates: Iterable[CID]) -> int:
+        with self._gc_guard(exclusive=True), self._pins_locked():
+            keep = {block_key(cid) for pin in self.pins() for cid, _ in walk_dag(self.get_block, pin)}
+            removed = 0
+            for cid in candidates:
+                if block_key(cid) not in keep:
+                    try:
+                        self._block_path(cid).unlink()
+                    except FileNotFoundError:
+                        continue
+                    except OSError as exc:
+                        raise StorageError(f"cannot remove block {cid}: {exc.strerror}") from exc
+                    removed += 1
+            return removed
+
+    @contextlib.contextmanager
+    def _importing(self, created: list[CID]) -> Iterator[_WriteBehindSink]:
         """A write-behind sink for the importer; every block is on disk when this exits (callers hold the gc guard)."""
-        sink = _WriteBehindSink(self)
+        sink = _WriteBehindSink(self, created)
         try:
             yield sink
         except BaseException:
@@ -224,8 +267,8 @@ class EmbeddedBlockstore:
 
     def add_bytes(self, data: bytes | bytearray | memoryview, *, pin: bool = True,
                   options: ImportOptions | None = None, **flags: object) -> ImportResult:
-        with self._gc_guard(exclusive=False):
-            with self._importing() as sink:
+        with self._import_transaction() as created, self._gc_guard(exclusive=False):
+            with self._importing(created) as sink:
                 result = import_bytes(data, sink, options=self._options(options, flags))
             if pin:
                 self._add_pins([result.cid])
@@ -233,8 +276,8 @@ class EmbeddedBlockstore:
 
     def add_stream(self, stream: BinaryIO, *, pin: bool = True, name: str = "",
                    options: ImportOptions | None = None, **flags: object) -> ImportResult:
-        with self._gc_guard(exclusive=False):
-            with self._importing() as sink:
+        with self._import_transaction() as created, self._gc_guard(exclusive=False):
+            with self._importing(created) as sink:
                 result = import_stream(stream, sink, name=name, options=self._options(options, flags))
             if pin:
                 self._add_pins([result.cid])
@@ -245,8 +288,8 @@ class EmbeddedBlockstore:
                   **flags: object) -> list[ImportResult]:
         """``ipfs add [-r] [-w] PATH...``: every entry ``ipfs add`` would print, root last; each argument's root
         is pinned (only the wrapper with ``wrap``)."""
-        with self._gc_guard(exclusive=False):
-            with self._importing() as sink:
+        with self._import_transaction() as created, self._gc_guard(exclusive=False):
+            with self._importing(created) as sink:
                 results = import_paths(paths, sink, recursive=recursive, wrap=wrap, hidden=hidden,
                                        options=self._options(options, flags))
             if pin:
@@ -367,8 +410,7 @@ class EmbeddedBlockstore:
         """Write the DAG under ``cid`` as a CARv1 (depth-first, de-duplicated); returns the bytes written."""
         root = self.resolve(cid)
         if isinstance(destination, str | os.PathLike):
-            with Path(destination).open("wb") as handle:
-                return self.export_car(root, handle)
+            return write_car_file(destination, lambda handle: self.export_car(root, handle))
         writer = CarWriter(destination, [root])
         for block_cid, data in walk_dag(self.get_block, root):
             writer.put(block_cid, data)

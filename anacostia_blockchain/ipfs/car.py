@@ -10,10 +10,12 @@ in the message and on the exception as ``.block_index``/``.offset``/``.cid``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -160,6 +162,24 @@ def write_car(out: BinaryIO | str | os.PathLike[str], roots: Iterable[CID | str]
     for cid, data in blocks:
         writer.put(cid, data)
     return writer.bytes_written
+
+
+def write_car_file(destination: str | os.PathLike[str], produce: Callable[[BinaryIO], int]) -> int:
+    """Run ``produce(handle)`` into a temporary file beside ``destination`` and rename it into place only when it
+    returns: a CAR exported to a path is complete or absent, never a truncated file that looks like an export (a
+    corrupt block found half-way, a daemon that dies mid-stream). Returns what ``produce`` returns."""
+    target = Path(destination)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            written = produce(handle)
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
+    return written
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ connection per request (no pooling: RPC calls here are few and large), supports 
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import socket
 import ssl
 from collections.abc import Callable, Iterable, Iterator
@@ -195,3 +197,25 @@ def _safe(url: str) -> str:
     """A URL for messages: no query string (presigned URLs carry credentials there) and no userinfo."""
     parsed = httpx.URL(url)
     return str(parsed.copy_with(query=None, userinfo=b"")) if parsed.is_absolute_url else url
+
+
+def redact_credentials(text: str, credentials: Iterable[str | None]) -> str:
+    """``text`` a remote server sent (an error body, a trailer, an NDJSON error) with every credential this client
+    sent replaced by ``<redacted>``: a server, or a proxy in front of it, may echo request headers back, and that
+    text goes into exception messages and logs. For ``Bearer x`` / ``Basic b64`` header values the token, the
+    base64 and the decoded ``user:password`` and password are redacted too."""
+    needles: set[str] = set()
+    for credential in credentials:
+        if not credential:
+            continue
+        needles.add(credential)
+        scheme, _, token = credential.partition(" ")
+        if token:
+            needles.add(token)
+            if scheme.lower() == "basic":
+                with contextlib.suppress(ValueError, UnicodeDecodeError):
+                    decoded = base64.b64decode(token, validate=True).decode()
+                    needles.update(part for part in (decoded, decoded.partition(":")[2]) if part)
+    for needle in sorted((n for n in needles if len(n) >= 4), key=len, reverse=True):
+        text = text.replace(needle, "<redacted>")
+    return text

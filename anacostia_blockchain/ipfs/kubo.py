@@ -10,8 +10,8 @@ Design choices a user should know:
   ``application/x-directory`` parts with URL-escaped names) and reads Kubo's NDJSON events.
 - Errors: Kubo's ``{"Message","Code","Type"}`` body (HTTP 4xx/5xx), an error object inside an NDJSON stream, and
   the ``X-Stream-Error`` trailer of a streamed response all raise :class:`KuboError` with ``.code``/``.type``.
-  Transport failures and 502/503/504 (retried ``retries`` times with back-off, for idempotent calls only) raise
-  :class:`RemoteUnavailableError`.
+  Transport failures and 502/503/504 (retried ``retries`` times with back-off, for idempotent calls only — for
+  those, a response body cut short is retried too) raise :class:`RemoteUnavailableError`.
 - ``auth`` is sent as the ``Authorization`` header (``"Bearer …"``/``"Basic …"`` or a ``(user, password)`` pair,
   Kubo's ``API.Authorizations``); it never appears in ``repr`` or messages.
 """
@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from ..errors import ContentNotFoundError, CorruptBlockError, KuboError, RemoteUnavailableError, StorageError
-from .car import CarReader, CarWriter
+from .car import CarReader, CarWriter, write_car_file
 from .cid import CID
-from .http_transport import HttpResponse, HttpTransport, Transport
+from .http_transport import HttpResponse, HttpTransport, Transport, redact_credentials
 from .importer import ImportResult
 from .profiles import ImportOptions, resolve_options
 from .unixfs_reader import iter_file_content, resolve_path
@@ -79,23 +79,35 @@ class _ExportedBlocks:
     Kubo exports each block once, so a block that repeats in the DAG (identical chunks) is not in the stream the
     second time: it comes from a small cache of recent blocks or, failing that, from a verified ``block/get``.
     Every block from the CAR is re-hashed by the CAR reader before it is used.
+
+    If the export stream breaks (connection cut, read timeout: :class:`RemoteUnavailableError`) the blocks still
+    due come one by one from ``block/get``, which is retried like every idempotent call — a flaky connection slows
+    a read down instead of failing it. A daemon that reports an error (``X-Stream-Error``) still fails the read.
     """
 
     CACHE = 32
 
     def __init__(self, client: KuboClient, root: CID) -> None:
         self._client = client
-        self._reader = CarReader(_IterReader(client.dag_export(root)))  # type: ignore[arg-type]
-        if self._reader.roots != [root]:
-            raise CorruptBlockError(f"Kubo exported a CAR with roots {self._reader.roots}, expected [{root}]")
-        self._blocks = iter(self._reader)
+        self._blocks: Iterator[tuple[CID, bytes]] | None = None
+        try:
+            reader = CarReader(_IterReader(client.dag_export(root)))  # type: ignore[arg-type]
+        except RemoteUnavailableError:
+            pass  # the stream broke before its header: every block comes from block/get
+        else:
+            if reader.roots != [root]:
+                raise CorruptBlockError(f"Kubo exported a CAR with roots {reader.roots}, expected [{root}]")
+            self._blocks = iter(reader)
         self._next: tuple[CID, bytes] | None = None
         self._seen: set[bytes] = set()
         self._cache: dict[bytes, bytes] = {}
 
     def _peek(self) -> tuple[CID, bytes] | None:
-        if self._next is None:
-            self._next = next(self._blocks, None)
+        if self._next is None and self._blocks is not None:
+            try:
+                self._next = next(self._blocks, None)
+            except RemoteUnavailableError:
+                self._blocks = None  # the stream broke: the remaining blocks come from block/get
         return self._next
 
     def get(self, cid: CID) -> bytes:
@@ -106,7 +118,7 @@ class _ExportedBlocks:
             data = upcoming[1]
         elif key in self._cache:
             return self._cache[key]
-        elif key in self._seen:
+        elif key in self._seen or self._blocks is None:
             data = self._client.get_block(cid)
         else:
             found = "the end of the stream" if upcoming is None else str(upcoming[0])
@@ -184,9 +196,9 @@ class KuboClient:
                              "Authorization configured for this daemon", code=response.status, type="auth")
         try:
             payload = json.loads(raw)
-            message, code, kind = payload["Message"], payload.get("Code"), payload.get("Type")
+            message, code, kind = self._redact(str(payload["Message"])), payload.get("Code"), payload.get("Type")
         except (ValueError, KeyError, TypeError):
-            text = raw.decode("utf-8", "replace").strip()[:300]
+            text = self._redact(raw.decode("utf-8", "replace").strip()[:300])
             if response.status in _RETRY_STATUS:
                 return RemoteUnavailableError(f"Kubo RPC {command}: HTTP {response.status} {text}")
             return KuboError(f"Kubo RPC {command}: HTTP {response.status} {text}", code=None, type=None)
@@ -194,16 +206,36 @@ class KuboClient:
             return RemoteUnavailableError(f"Kubo RPC {command}: HTTP {response.status}: {message}")
         return KuboError(f"Kubo RPC {command}: {message}", code=code, type=kind)
 
-    @staticmethod
-    def _check_trailer(command: str, response: HttpResponse) -> None:
+    def _redact(self, remote_text: str) -> str:
+        """Text from the daemon, without the Authorization this client sent (a daemon or proxy may echo it)."""
+        return redact_credentials(remote_text, [self._auth])
+
+    def _check_trailer(self, command: str, response: HttpResponse) -> None:
         failure = response.trailers.get("x-stream-error")
         if failure:
-            raise KuboError(f"Kubo RPC {command} failed mid-stream: {failure}", code=0, type="error")
+            raise KuboError(f"Kubo RPC {command} failed mid-stream: {self._redact(failure)}", code=0, type="error")
+
+    def _fetch(self, command: str, params: Iterable[tuple[str, str]] = ()) -> bytes:
+        """An idempotent call whose answer is read whole: a body cut short (connection dropped, read timeout) is
+        retried like a failed request, with the same back-off."""
+        params = list(params)
+        for attempt in range(self.retries + 1):
+            response = self._call(command, params)
+            try:
+                data = response.read()
+            except RemoteUnavailableError:
+                if attempt == self.retries:
+                    raise
+                time.sleep(self.backoff * 2**attempt)
+                continue
+            self._check_trailer(command, response)
+            return data
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _json(self, command: str, params: Iterable[tuple[str, str]] = ()) -> dict[str, object]:
-        response = self._call(command, params)
+        raw = self._fetch(command, params)
         try:
-            return json.loads(response.read())
+            return json.loads(raw)
         except ValueError as exc:
             raise KuboError(f"Kubo RPC {command}: the daemon sent invalid JSON") from exc
 
@@ -219,14 +251,14 @@ class KuboClient:
             yield self._event(command, pending)
         self._check_trailer(command, response)
 
-    @staticmethod
-    def _event(command: str, line: bytes) -> dict[str, object]:
+    def _event(self, command: str, line: bytes) -> dict[str, object]:
         try:
             event = json.loads(line)
         except ValueError as exc:
             raise KuboError(f"Kubo RPC {command}: invalid NDJSON line from the daemon") from exc
         if isinstance(event, dict) and event.get("Type") == "error" and "Message" in event:
-            raise KuboError(f"Kubo RPC {command}: {event['Message']}", code=event.get("Code"), type="error")
+            raise KuboError(f"Kubo RPC {command}: {self._redact(str(event['Message']))}", code=event.get("Code"),
+                            type="error")
         return event
 
     # --- node info ------------------------------------------------------------------------------------------------
@@ -267,7 +299,12 @@ class KuboClient:
         response = self._call("add", self._add_params(opts, pin=pin, only_hash=only_hash, wrap=wrap),
                               body=_multipart(parts, boundary),
                               content_type=f"multipart/form-data; boundary={boundary}", idempotent=False)
-        yield from self._ndjson("add", response)
+        reported = 0
+        for event in self._ndjson("add", response):
+            reported += 1
+            yield event
+        if not reported:  # a 200 with an empty body (a proxy in between, a daemon cut off cleanly): nothing is known
+            raise KuboError("Kubo RPC add: the daemon answered without naming any added entry", code=0, type="error")
 
     def add_bytes(self, data: bytes | bytearray | memoryview, *, pin: bool = True, only_hash: bool = False,
                   name: str = "", options: ImportOptions | None = None, **flags: object) -> ImportResult:
@@ -334,9 +371,7 @@ class KuboClient:
     def get_block(self, cid: CID | str) -> bytes:
         """One block via ``block/get``, verified against its CID."""
         cid = CID.parse(cid)
-        response = self._call("block/get", [("arg", str(cid))])
-        data = response.read()
-        self._check_trailer("block/get", response)
+        data = self._fetch("block/get", [("arg", str(cid))])
         if not cid.matches(data):
             raise CorruptBlockError(f"the Kubo daemon at {self.base_url} returned a block that does not hash to {cid}")
         return data
@@ -412,8 +447,7 @@ class KuboClient:
         """Stream Kubo's CAR for ``cid`` into ``destination``, verifying the root and every block on the way."""
         cid = CID.parse(cid)
         if isinstance(destination, str | os.PathLike):
-            with Path(destination).open("wb") as handle:
-                return self.export_car(cid, handle)
+            return write_car_file(destination, lambda handle: self.export_car(cid, handle))
         reader = CarReader(_IterReader(self.dag_export(cid)))  # type: ignore[arg-type]
         if reader.roots != [cid]:
             raise CorruptBlockError(f"Kubo exported a CAR with roots {reader.roots}, expected [{cid}]")

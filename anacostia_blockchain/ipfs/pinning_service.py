@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, PinningServiceError, RemoteUnavailableError
 from .cid import CID
-from .http_transport import HttpTransport, Transport
+from .http_transport import HttpTransport, Transport, redact_credentials
 
 STATUSES = ("queued", "pinning", "pinned", "failed")
 
@@ -103,6 +103,7 @@ class PinningServiceClient:
                 with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # not the spec's body
                     error = json.loads(raw)["error"]
                     reason, details = str(error.get("reason", reason)), str(error.get("details", ""))
+                details = redact_credentials(details, [self._token])  # a server may echo the token back
                 raise PinningServiceError(f"pinning service {method} {path}: {reason}: {details}".rstrip(": "),
                                           status=response.status, reason=reason)
             return json.loads(raw) if raw.strip() else None

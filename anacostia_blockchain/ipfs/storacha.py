@@ -38,7 +38,7 @@ from ..errors import (
 )
 from .car import read_car
 from .cid import CID
-from .http_transport import HttpResponse, HttpTransport, Transport
+from .http_transport import HttpResponse, HttpTransport, Transport, redact_credentials
 from .multiformats import CAR, SHA2_256, multihash_encode
 
 DEFAULT_BRIDGE = "https://up.storacha.network/bridge"
@@ -128,6 +128,10 @@ class StorachaClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _redact(self, remote_text: str) -> str:
+        """Text from the bridge, without the two tokens this client sent (a server or proxy may echo them)."""
+        return redact_credentials(remote_text, [self._headers["X-Auth-Secret"], self._headers["Authorization"]])
+
     # --- transport with retries -------------------------------------------------------------------------------------
     def _send(self, method: str, url: str, what: str, *, headers: dict[str, str], body: object) -> HttpResponse:
         for attempt in range(self.retries + 1):
@@ -142,7 +146,7 @@ class StorachaClient:
                 time.sleep(self.backoff * 2**attempt)
                 continue
             if response.status >= 500:
-                text = response.read()[:200].decode("utf-8", "replace")
+                text = self._redact(response.read()[:200].decode("utf-8", "replace"))
                 if last:
                     raise RemoteUnavailableError(f"Storacha {what}: HTTP {response.status} after "
                                                  f"{self.retries + 1} attempts: {text}")
@@ -161,7 +165,8 @@ class StorachaClient:
         if response.status == 413:
             raise StorachaSizeLimitError(f"Storacha {ability}: request too large (HTTP 413)")
         if response.status >= 400:
-            raise StorachaError(f"Storacha {ability}: HTTP {response.status}: {raw[:300].decode('utf-8', 'replace')}")
+            raise StorachaError(f"Storacha {ability}: HTTP {response.status}: "
+                                f"{self._redact(raw[:300].decode('utf-8', 'replace'))}")
         try:
             receipts = json.loads(raw)
             out = receipts[0]["p"]["out"]
@@ -170,7 +175,7 @@ class StorachaClient:
         if "error" in out:
             error = out["error"] or {}
             name = str(error.get("name", "Error"))
-            message = f"Storacha {ability} failed: {name}: {error.get('message', '')}".rstrip(": ")
+            message = self._redact(f"Storacha {ability} failed: {name}: {error.get('message', '')}".rstrip(": "))
             if "Unauthorized" in name or "Unauthorised" in name:
                 raise StorachaAuthError(message)
             if "Size" in name or "TooLarge" in name:
@@ -188,7 +193,10 @@ class StorachaClient:
     def upload_add(self, root: CID, shards: list[CID]) -> dict[str, object]:
         return self._invoke("upload/add", {"root": {"/": str(root)}, "shards": [{"/": str(s)} for s in shards]})
 
-    def _put(self, url: str, headers: dict[str, str], car: bytes | Path) -> None:
+    def _put(self, url: str, headers: dict[str, str], car: bytes | Path) -> bool:
+        """PUT the CAR to a presigned URL; ``False`` when the URL itself is refused (401/403: expired, or already
+        used by an earlier attempt whose answer was lost) — the caller asks ``store/add`` again."""
+
         def body() -> bytes | Iterator[bytes]:
             if isinstance(car, bytes):
                 return car
@@ -197,12 +205,12 @@ class StorachaClient:
         response = self._send("PUT", url, "PUT", headers=headers, body=body)
         text = response.read()[:500].decode("utf-8", "replace")
         if response.status in (401, 403):
-            raise StorachaAuthError(f"Storacha presigned PUT refused (HTTP {response.status}): the URL expired or "
-                                    "was not signed for this CAR")
+            return False
         if response.status == 413 or "EntityTooLarge" in text:
             raise StorachaSizeLimitError(f"Storacha refused the CAR as too large (HTTP {response.status})")
         if response.status >= 400:
             raise StorachaError(f"Storacha presigned PUT failed (HTTP {response.status}): {text}")
+        return True
 
     def upload_car(self, car: bytes | str | os.PathLike[str], root: CID | str | None = None) -> StorachaUpload:
         """Upload one CAR as a shard and register its root. ``root`` defaults to the CAR header's only root.
@@ -224,16 +232,24 @@ class StorachaClient:
         root = CID.parse(root)
         if root.multihash not in present:
             raise StorachaError(f"the CAR does not contain the root block {root}")
-        allocation = self.store_add(facts.cid, facts.size)
-        status = allocation.get("status")
-        if status == "upload":
+        # A presigned URL refused on PUT was used up by an attempt whose answer we lost (a timeout after the bytes
+        # landed) or has expired: ask store/add once more — "done" if the shard landed, else a fresh URL.
+        for allocation_attempt in range(2):
+            allocation = self.store_add(facts.cid, facts.size)
+            status = allocation.get("status")
+            if status == "done":
+                break
+            if status != "upload":
+                raise StorachaError(f"Storacha store/add returned unknown status {status!r}")
             wanted = {str(k).lower(): str(v) for k, v in dict(allocation.get("headers") or {}).items()}
             if wanted.get("x-amz-checksum-sha256", facts.checksum) != facts.checksum:
                 raise StorachaError("Storacha asked for a checksum that does not match the CAR we hashed")
             headers = {**wanted, "content-length": str(facts.size), "x-amz-checksum-sha256": facts.checksum}
-            self._put(str(allocation["url"]), headers, source)
-        elif status != "done":
-            raise StorachaError(f"Storacha store/add returned unknown status {status!r}")
+            if self._put(str(allocation["url"]), headers, source):
+                break
+            if allocation_attempt == 1:
+                raise StorachaAuthError("Storacha presigned PUT refused (HTTP 401/403) twice, with a fresh URL: "
+                                        "the URLs were not signed for this CAR")
         self.upload_add(root, [facts.cid])
         return StorachaUpload(root, facts.cid, facts.size, already_stored=status == "done")
 

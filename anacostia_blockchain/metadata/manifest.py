@@ -174,14 +174,29 @@ class RunManifest:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RunManifest:
+        """Parse manifest bytes fetched from anywhere (they are untrusted until the root is compared with the anchor).
+
+        Anything that is not a well-formed manifest — bad JSON, absurd nesting, wrong field types, an item whose leaf
+        cannot be computed — is a :class:`ValidationError`. The Merkle root is computed here, so a manifest that
+        parses can always be verified.
+        """
         try:
             doc = json.loads(data)
+            if not isinstance(doc, dict):
+                raise ValidationError(f"not a run manifest: a JSON {type(doc).__name__}, not an object")
             if doc.get("version") != MANIFEST_VERSION:
                 raise ValidationError(f"unsupported manifest version {doc.get('version')!r}")
+            pipeline, run_id = doc["pipeline"], doc["runId"]
+            if not isinstance(pipeline, str) or not pipeline:
+                raise ValidationError("not a run manifest: pipeline must be a non-empty string")
+            if not isinstance(run_id, int) or isinstance(run_id, bool):
+                raise ValidationError("not a run manifest: runId must be an integer")
             items = tuple(ManifestItem(i["key"], i["kind"], dict(i["fields"])) for i in doc["items"])
-            manifest = cls(pipeline=doc["pipeline"], run_id=int(doc["runId"]), items=items)
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise ValidationError(f"not a run manifest: {exc!r}") from exc
+            manifest = cls(pipeline=pipeline, run_id=run_id, items=items)
+            manifest.root  # noqa: B018 -- every item must have a computable leaf
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+            # ValueError covers JSONDecodeError and UnicodeDecodeError; RecursionError is absurd nesting
+            raise ValidationError(f"not a run manifest: {type(exc).__name__}: {str(exc)[:200]}") from exc
         if doc.get("pipelineId") != "0x" + manifest.pipeline_id.hex():
             raise ValidationError("manifest pipelineId does not match keccak256(pipeline)")
         return manifest

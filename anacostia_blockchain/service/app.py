@@ -44,6 +44,7 @@ from ..errors import (
     PriceFeedError,
     RateLimitedError,
     RemoteUnavailableError,
+    RequestTooLargeError,
     RunNotFoundError,
     StorageError,
     ValidationError,
@@ -58,6 +59,7 @@ from .live import LiveFeed
 from .metadata_fetcher import MetadataFetcher
 from .ratelimit import RateLimitMiddleware
 from .ratelimit_redis import RedisTokenBuckets
+from .request_limit import RequestSizeLimit
 from .response_cache import ResponseCache
 from .run_verification import ContentManifestVerifier
 from .state import ServiceState
@@ -67,6 +69,7 @@ log = logging.getLogger(__name__)
 #: HTTP status per error class; the most specific class in an exception's MRO wins.
 STATUS_BY_ERROR: dict[type[AnacostiaError], int] = {
     ValidationError: 422,
+    RequestTooLargeError: 413,
     NotFoundError: 404,
     RunNotFoundError: 404,
     ContentNotFoundError: 404,
@@ -297,6 +300,7 @@ def create_app(
     shared_buckets = (
         RedisTokenBuckets(config.rate_limit_redis_url, config.rate_limit) if config.rate_limit_redis_url else None
     )
+    app.add_middleware(RequestSizeLimit)
     app.add_middleware(
         RateLimitMiddleware,
         limit=config.rate_limit,

@@ -9,12 +9,18 @@ backoff (``attempts`` counts them).
 The metadata document is expected to follow the ERC-721 metadata JSON schema (``name``, ``description``, ``image``)
 with the model's metrics either as ``"metrics": {"accuracy": 0.93}`` or as OpenSea-style
 ``"attributes": [{"trait_type": "accuracy", "value": 0.93}]``; numeric ones are indexed for filtering.
+
+Documents are untrusted: they are read as a stream and abandoned past :data:`MAX_DOCUMENT_BYTES`, and anything that
+is not a plain JSON object of finite numbers and valid Unicode (NaN/Infinity, numbers overflowing a double, nesting
+deeper than the parser's recursion limit, unpaired surrogates) is ``invalid`` with the reason — it never reaches the
+index or an API response, and it never stops the fetcher.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import CorruptBlockError, InvalidCIDError, MetadataStoreError, StorageError
+from ..errors import CorruptBlockError, InvalidCIDError, MetadataStoreError, StorageError, ValidationError
 from . import index_schema as s
 
 log = logging.getLogger(__name__)
@@ -47,6 +53,32 @@ def numeric_metrics(document: dict[str, Any]) -> dict[str, float]:
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     found.setdefault(item["trait_type"][:128], float(value))
     return found
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:32]} does not fit in a double")
+    return value
+
+
+def parse_metadata_document(raw: bytes) -> dict[str, Any]:
+    """An untrusted metadata document as a JSON object, or :class:`ValidationError` saying why it is not one."""
+    try:
+        document = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        # lone surrogates ("\ud800") parse but cannot be stored or served as UTF-8
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except RecursionError as exc:
+        raise ValidationError("metadata JSON is nested too deeply") from exc
+    except (ValueError, UnicodeError) as exc:  # JSONDecodeError, UnicodeDecodeError/EncodeError are ValueErrors
+        raise ValidationError(str(exc)) from exc
+    if not isinstance(document, dict):
+        raise ValidationError(f"metadata JSON is a {type(document).__name__}, not an object")
+    return document
 
 
 class MetadataFetcher:
@@ -96,18 +128,24 @@ class MetadataFetcher:
                 listener({"type": "metadata", "resolved": resolved})
         return resolved
 
+    def _read(self, cid: str) -> bytes:
+        """The document's bytes, streamed (every block verified by the store) and cut off past the size limit."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in self.store.cat_stream(cid):
+            size += len(chunk)
+            if size > MAX_DOCUMENT_BYTES:
+                raise ValidationError(f"metadata is more than {MAX_DOCUMENT_BYTES} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     def _fetch(self, cid: str) -> int:
         status, document, error = "verified", None, None
         try:
-            raw = self.store.cat(cid)
-            if len(raw) > MAX_DOCUMENT_BYTES:
-                raise ValueError(f"metadata is {len(raw)} bytes, more than {MAX_DOCUMENT_BYTES}")
-            document = json.loads(raw)
-            if not isinstance(document, dict):
-                raise ValueError("metadata JSON is not an object")
+            document = parse_metadata_document(self._read(cid))
         except (CorruptBlockError, InvalidCIDError) as exc:
             status, error = "invalid", f"{type(exc).__name__}: {exc}"
-        except (ValueError, UnicodeDecodeError) as exc:
+        except ValidationError as exc:
             status, error = "invalid", f"not ERC-721 metadata JSON: {exc}"
         except StorageError as exc:
             status, error = "unavailable", f"{type(exc).__name__}: {exc}"

@@ -265,3 +265,16 @@ def test_out_of_gas_retry_happens_once_however_often_wait_is_called(sender: TxSe
     first, second = pending.wait(30), pending.wait(30)
     assert first is second and first.status == 1
     assert probe.call("calls") == 2  # one retry, not two
+
+
+def test_stuck_timeout_defaults_follow_automine(client: ChainClient, signer: LocalSigner, fresh_chain: Devnet) -> None:
+    with TxSender(client, signer) as automining:
+        assert automining.stuck_timeout == 3.0
+    fresh_chain.rpc("evm_setAutomine", [False])
+    try:
+        with TxSender(client, signer) as block_by_block:
+            assert block_by_block.stuck_timeout == 30.0
+        with TxSender(client, signer, stuck_timeout=7) as explicit:
+            assert explicit.stuck_timeout == 7
+    finally:
+        fresh_chain.rpc("evm_setAutomine", [True])

@@ -66,7 +66,8 @@ def test_every_truncation_is_a_typed_error_or_a_clean_prefix() -> None:
     """Cut at every byte: a cut on a section boundary is a shorter valid CAR; anywhere else is ``CarFormatError``."""
     boundaries = [HEADER_END]
     for cid, data in BLOCKS:
-        boundaries.append(boundaries[-1] + len(encode_varint(len(bytes(cid)) + len(data))) + len(bytes(cid)) + len(data))
+        section = len(bytes(cid)) + len(data)
+        boundaries.append(boundaries[-1] + len(encode_varint(section)) + section)
     assert boundaries[-1] == len(CAR)
     for cut in range(len(CAR)):
         if cut in boundaries:

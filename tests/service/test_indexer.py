@@ -150,6 +150,8 @@ def test_a_reorg_deeper_than_the_kept_window_is_refused(make_app: AppFactory, sq
     chain.mine(5)
     indexer.sync_to_head()
     chain.revert(fork)  # replaces the last 5 blocks; only the last 2 processed blocks' hashes were kept
+    # empty blocks mined in the same second as the old branch would hash the same: move the clock so they differ
+    chain.rpc("evm_increaseTime", [hex(7)])
     chain.mine(6)
     with pytest.raises(IndexerError, match="deeper than the 2 kept blocks"):
         indexer.check_reorg()
