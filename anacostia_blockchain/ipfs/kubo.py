@@ -31,7 +31,7 @@ from typing import BinaryIO, cast
 from ..errors import ContentNotFoundError, CorruptBlockError, KuboError, RemoteUnavailableError, StorageError
 from .car import CarReader, CarWriter, write_car_file
 from .cid import CID
-from .http_transport import HttpResponse, HttpTransport, Transport, redact_credentials
+from .http_transport import HttpResponse, HttpTransport, Transport, _safe, redact_credentials
 from .importer import ImportResult
 from .profiles import ImportOptions, resolve_options
 from .unixfs_reader import iter_file_content, resolve_path
@@ -147,7 +147,8 @@ class KuboClient:
         self.default_options = default_options or ImportOptions()
 
     def __repr__(self) -> str:
-        return f"KuboClient({self.base_url!r}, auth={'set' if self._auth else None})"
+        # _safe: no user info or query in the URL shown (httpx sends user info as Basic credentials)
+        return f"KuboClient({_safe(self.base_url)!r}, auth={'set' if self._auth else None})"
 
     def close(self) -> None:
         close = getattr(self._transport, "close", None)
@@ -197,7 +198,7 @@ class KuboClient:
         try:
             payload = json.loads(raw)
             message, code, kind = self._redact(str(payload["Message"])), payload.get("Code"), payload.get("Type")
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             text = self._redact(raw.decode("utf-8", "replace").strip()[:300])
             if response.status in _RETRY_STATUS:
                 return RemoteUnavailableError(f"Kubo RPC {command}: HTTP {response.status} {text}")
@@ -234,10 +235,7 @@ class KuboClient:
 
     def _json(self, command: str, params: Iterable[tuple[str, str]] = ()) -> dict[str, object]:
         raw = self._fetch(command, params)
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise KuboError(f"Kubo RPC {command}: the daemon sent invalid JSON") from exc
+        return _decode_object(command, raw, "JSON")
 
     def _ndjson(self, command: str, response: HttpResponse) -> Iterator[dict[str, object]]:
         pending = b""
@@ -252,11 +250,8 @@ class KuboClient:
         self._check_trailer(command, response)
 
     def _event(self, command: str, line: bytes) -> dict[str, object]:
-        try:
-            event = json.loads(line)
-        except ValueError as exc:
-            raise KuboError(f"Kubo RPC {command}: invalid NDJSON line from the daemon") from exc
-        if isinstance(event, dict) and event.get("Type") == "error" and "Message" in event:
+        event = _decode_object(command, line, "NDJSON line")
+        if event.get("Type") == "error" and "Message" in event:
             raise KuboError(f"Kubo RPC {command}: {self._redact(str(event['Message']))}", code=event.get("Code"),
                             type="error")
         return event
@@ -417,7 +412,9 @@ class KuboClient:
 
     def pins(self) -> set[CID]:
         keys = self._json("pin/ls", [("type", "recursive")]).get("Keys") or {}
-        return {CID.parse(key) for key in keys}  # type: ignore[union-attr]
+        if not isinstance(keys, dict):
+            raise KuboError(f"Kubo RPC pin/ls: Keys is a JSON {type(keys).__name__}, not an object")
+        return {CID.parse(str(key)) for key in keys}
 
     # --- CAR ------------------------------------------------------------------------------------------------------
     def dag_import(self, car: bytes | str | os.PathLike[str] | BinaryIO, *, pin: bool = True) -> list[CID]:
@@ -434,7 +431,10 @@ class KuboClient:
             if isinstance(root, dict):
                 if root.get("PinErrorMsg"):
                     raise KuboError(f"Kubo could not pin imported root: {root['PinErrorMsg']}")
-                roots.append(CID.parse(root["Cid"]["/"]))
+                try:
+                    roots.append(CID.parse(str(root["Cid"]["/"])))
+                except (KeyError, TypeError) as exc:
+                    raise KuboError(f"Kubo RPC dag/import: unexpected root entry {str(root)[:200]}") from exc
         return roots
 
     def dag_export(self, cid: CID | str) -> Iterator[bytes]:
@@ -461,8 +461,20 @@ class KuboClient:
 def _result(event: dict[str, object], size: int, name: str) -> ImportResult:
     try:
         return ImportResult(CID.parse(str(event["Hash"])), size, int(str(event["Size"])), name)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise KuboError(f"unexpected add event from Kubo: {sorted(event)}") from exc
+
+
+def _decode_object(command: str, raw: bytes, what: str) -> dict[str, object]:
+    """One JSON object from the daemon; anything else (invalid JSON, absurd nesting, an array or a scalar where Kubo
+    sends an object) is a :class:`KuboError` rather than a ``ValueError`` or ``AttributeError`` further on."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise KuboError(f"Kubo RPC {command}: the daemon sent invalid {what}") from exc
+    if not isinstance(value, dict):
+        raise KuboError(f"Kubo RPC {command}: the daemon sent a JSON {type(value).__name__} where an object belongs")
+    return value
 
 
 def _walk(root: Path, hidden: bool) -> Iterator[tuple[str, Path]]:

@@ -43,7 +43,7 @@ class PinStatus:
             return cls(str(payload["requestid"]), status, CID.parse(pin["cid"]), pin.get("name"),
                        str(payload.get("created", "")), tuple(payload.get("delegates") or ()),
                        dict(payload.get("info") or {}))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # AttributeError: "pin" is not an object
             raise PinningServiceError(f"malformed PinStatus from the pinning service: {exc}") from exc
 
 
@@ -100,13 +100,24 @@ class PinningServiceClient:
                 raise RemoteUnavailableError(f"pinning service {method} {path}: HTTP {response.status}")
             if response.status >= 400:
                 reason, details = "HTTP_ERROR", raw[:200].decode("utf-8", "replace")
-                with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # not the spec's body
+                with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError, RecursionError):
                     error = json.loads(raw)["error"]
                     reason, details = str(error.get("reason", reason)), str(error.get("details", ""))
                 details = redact_credentials(details, [self._token])  # a server may echo the token back
                 raise PinningServiceError(f"pinning service {method} {path}: {reason}: {details}".rstrip(": "),
                                           status=response.status, reason=reason)
-            return json.loads(raw) if raw.strip() else None
+            if not raw.strip():
+                return None
+            try:
+                answer = json.loads(raw)
+            except (ValueError, RecursionError) as exc:
+                raise PinningServiceError(f"pinning service {method} {path}: the answer is not JSON",
+                                          status=response.status, reason="BAD_RESPONSE") from exc
+            if not isinstance(answer, dict):
+                raise PinningServiceError(f"pinning service {method} {path}: the answer is a JSON "
+                                          f"{type(answer).__name__}, not an object", status=response.status,
+                                          reason="BAD_RESPONSE")
+            return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
     def add(self, cid: CID | str, *, name: str | None = None, origins: tuple[str, ...] = (),
@@ -131,7 +142,11 @@ class PinningServiceClient:
         if name is not None:
             params.append(("name", name))
         answer = self._request("GET", "/pins", params=params) or {}
-        return [PinStatus.from_json(item) for item in answer.get("results", [])]
+        results = answer.get("results", [])
+        if not isinstance(results, list):
+            raise PinningServiceError(f"pinning service GET /pins: results is a JSON {type(results).__name__}, "
+                                      "not an array", reason="BAD_RESPONSE")
+        return [PinStatus.from_json(item) for item in results]
 
     def replace(self, requestid: str, cid: CID | str, *, name: str | None = None) -> PinStatus:
         pin: dict[str, Any] = {"cid": str(CID.parse(cid))}

@@ -170,7 +170,9 @@ class StorachaClient:
         try:
             receipts = json.loads(raw)
             out = receipts[0]["p"]["out"]
-        except (ValueError, LookupError, TypeError) as exc:
+            if not isinstance(out, dict) or not isinstance(out.get("error") or {}, dict):
+                raise TypeError("a receipt's out and error must be objects")
+        except (ValueError, LookupError, TypeError, RecursionError) as exc:
             raise StorachaError(f"Storacha {ability}: unexpected bridge response") from exc
         if "error" in out:
             error = out["error"] or {}

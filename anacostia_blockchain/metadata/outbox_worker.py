@@ -21,6 +21,10 @@ from .outbox import CLAIMED, Outbox, OutboxEntry
 
 logger = logging.getLogger(__name__)
 
+#: How often ``flush`` re-checks while another thread's round holds entries (flush is a synchronous convenience for
+#: callers that must wait; the worker thread itself never polls).
+FLUSH_RECHECK = 0.05
+
 
 class OutboxWorker(ABC):
     """Drains ``kind`` entries of ``outbox`` in batches of up to ``batch_size``."""
@@ -36,6 +40,7 @@ class OutboxWorker(ABC):
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._round_lock = threading.Lock()
+        self._progress = threading.Condition()  # notified after every round, for flush() waiting on another thread
         outbox.add_listener(self._wake.set)
 
     # --- the hook ---------------------------------------------------------------------------------------------------
@@ -56,6 +61,9 @@ class OutboxWorker(ABC):
                 level = logging.WARNING if isinstance(exc, AnacostiaError) else logging.ERROR
                 logger.log(level, "%s: delivery of %d entries failed: %s", self.name, len(entries), exc)
                 self._fail_still_claimed(entries, f"{type(exc).__name__}: {exc}")
+            finally:
+                with self._progress:
+                    self._progress.notify_all()
             return len(entries)
 
     def _fail_still_claimed(self, entries: list[OutboxEntry], error: str) -> None:
@@ -73,8 +81,13 @@ class OutboxWorker(ABC):
             if counts["pending"] + counts["claimed"] + counts["sent"] == 0:
                 return True
             due = self.outbox.seconds_until_due(self.kind)
-            self._wake.wait(min(due if due is not None else 0.05, max(0.0, deadline - time.monotonic())))
-            self._wake.clear()
+            wait = due if due is not None else FLUSH_RECHECK
+            if counts["claimed"] or counts["sent"]:
+                # another thread's round holds entries: its end notifies us; re-check soon in any case, since the
+                # round may have ended between our count and this wait
+                wait = min(wait, FLUSH_RECHECK)
+            with self._progress:
+                self._progress.wait(min(wait, max(0.0, deadline - time.monotonic())))
         return False
 
     # --- thread -----------------------------------------------------------------------------------------------------

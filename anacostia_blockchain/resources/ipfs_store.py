@@ -51,7 +51,7 @@ from ..errors import (
     StorageError,
 )
 from ..ipfs import CID, ContentStore, EmbeddedBlockstore, ImportResult, open_content_store
-from ..ipfs.importer import import_stream
+from ..ipfs.importer import import_bytes, import_stream
 from .watch_events import FolderWatch, Landed, LandedTree, is_ignored
 
 _STOP = object()
@@ -278,10 +278,12 @@ class IPFSStoreNode(BaseResourceNode):
     # --- store access (StorageError -> resource errors at this one boundary) --------------------------------
     def _add(self, content: bytes | str | os.PathLike[str]) -> tuple[ImportResult, str, int]:
         if isinstance(content, bytes):
+            local = import_bytes(content, None, **self.import_options)
             try:
                 result = self.store.add_bytes(content, pin=True, **self.import_options)
             except StorageError as exc:
                 raise ArtifactWriteError(f"{self.name}: could not add to IPFS: {exc}") from exc
+            self._check_store_cid(result, local, "the content")
             return result, hashlib.sha256(content).hexdigest(), len(content)
         path = Path(content)
         sha256, local = self._fingerprint(path)
@@ -330,11 +332,19 @@ class IPFSStoreNode(BaseResourceNode):
             result = self.store.add_path(path, pin=True, **self.import_options)
         except (OSError, StorageError) as exc:
             raise ArtifactWriteError(f"{self.name}: could not add {path.name} to IPFS: {exc}") from exc
+        self._check_store_cid(result, local, path.name)
+        return result
+
+    def _check_store_cid(self, result: ImportResult, local: ImportResult, what: str) -> None:
+        """The store must name the content by the CID computed here: a file that changed while it was added, or a
+        daemon that ignored the import options (or lied), would otherwise be recorded under a CID that nobody can
+        reproduce from the bytes."""
         if result.cid != local.cid:
             raise ArtifactWriteError(
-                f"{self.name}: {path.name} changed while it was being added (CID {result.cid} != {local.cid})"
+                f"{self.name}: the store added {what} as {result.cid}, but its content with "
+                f"{self.import_options or 'the default'} import options is {local.cid} (changed while it was being "
+                "added, or the store ignored the import options)"
             )
-        return result
 
     def _hash_content(self, cid: CID) -> tuple[str, int]:
         digest, size = hashlib.sha256(), 0

@@ -49,10 +49,11 @@ from ..errors import (
     StorageError,
     ValidationError,
 )
-from . import api_auth, api_market, api_runs, dashboard, index_schema
+from . import api_auth, api_market, api_runs, dashboard
 from .auth import NonceStore, SessionTokens, SiweAuthenticator
 from .chain_gateway import ChainGateway
 from .config import ServiceConfig
+from .index_migration import create_or_upgrade
 from .indexer import Indexer
 from .keystore import KeyStore
 from .live import LiveFeed
@@ -117,6 +118,7 @@ def _create_index_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA mmap_size=268435456")  # reads map the file instead of copying pages through read()
             cursor.close()
 
         return engine
@@ -204,7 +206,7 @@ def create_app(
     config = config or ServiceConfig.from_env()
     engine = create_index_engine(config.database_url)
     try:
-        index_schema.metadata.create_all(engine)
+        create_or_upgrade(engine)
     except SQLAlchemyError as exc:
         raise MetadataStoreError(f"cannot open the index database: {exc.__class__.__name__}") from exc
     if gateway is None:

@@ -3,14 +3,16 @@
 Defaults are the safe ones: bind to ``127.0.0.1``, no CORS origins at all (a browser on another origin is refused
 until origins are listed explicitly), rate limiting on, a random per-process session secret (sessions end when the
 process does; set ``ANACOSTIA_SESSION_SECRET`` to keep them across restarts). Secrets are held as bytes and are
-excluded from ``repr`` so a logged config never shows them.
+excluded from ``repr`` so a logged config never shows them; URLs, which often carry credentials (a database
+password, an RPC provider's API key in the path, a Redis password), appear in ``repr`` as ``scheme://host:port``.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+import urllib.parse
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +30,25 @@ def _decode_secret(value: str, name: str) -> bytes:
     if len(raw) < 32:
         raise ConfigurationError(f"{name} must be at least 32 bytes (64 hex characters)")
     return raw
+
+
+def display_url(url: str | None) -> str | None:
+    """A URL safe to print: ``scheme://host[:port]`` when it names a host (user info, path and query may hold
+    passwords and API keys); host-less ones (``sqlite:///file``, ``embedded:/dir``) unchanged."""
+    if url is None:
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "<unparsable URL>"
+    if not host:
+        return url
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}"
+
+
+#: ServiceConfig fields that hold URLs: shown through :func:`display_url` in ``repr``.
+URL_FIELDS = frozenset({"database_url", "rpc_url", "content_store", "rate_limit_redis_url"})
 
 
 @dataclass(frozen=True)
@@ -88,6 +109,14 @@ class ServiceConfig:
             raise ConfigurationError("session_ttl and nonce_ttl must be positive")
         if self.indexer_batch_blocks < 1:
             raise ConfigurationError("indexer_batch_blocks must be >= 1")
+
+    def __repr__(self) -> str:
+        shown = []
+        for item in fields(self):
+            if item.repr:
+                value = getattr(self, item.name)
+                shown.append(f"{item.name}={display_url(value) if item.name in URL_FIELDS else value!r}")
+        return f"ServiceConfig({', '.join(shown)})"
 
     @property
     def allowed_uri_origin(self) -> str:

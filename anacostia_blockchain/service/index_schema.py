@@ -14,6 +14,18 @@ Three kinds of tables, with different rules for reorgs:
 Block numbers, token ids and run ids are 64-bit integers (``BIGINT``; a run id above 2**63 - 1 — RunRegistry allows
 uint64 — would not fit and is refused by the database). Wei and 18-decimal USD amounts are stored as decimal strings
 for exactness and, where the API sorts or filters on them, also as floats (``price_usd``).
+
+**The listing is served from pre-rendered JSON.** ``GET /models`` is the hot endpoint, so the rows it reads carry
+their part of the response already serialized: ``models.listing_json`` (the model's own fields, written by the
+indexer from the projection) and ``nft_metadata.name_json`` / ``metrics_json`` (the document's name and its verified
+metrics, written by the metadata fetcher). A page is one indexed query whose rows are spliced into the response
+(``listing_json.py``) — no per-row ORM objects, dicts or Pydantic validation. Every filter/sort combination the API
+offers has a composite index that yields rows already in page order (all ending in ``token_id``, the tie-breaker),
+so a page never sorts and ``OFFSET`` skips index entries only. The price sorts order by ``price_usd IS NULL`` first
+(unpriced models last in both directions); the expression indexes below make that an index scan on SQLite and
+PostgreSQL alike.
+
+``index_migration.create_or_upgrade`` creates all this, and upgrades an index database written by an older version.
 """
 
 from __future__ import annotations
@@ -95,11 +107,14 @@ models = Table(
     Column("minted_block", BigInteger, nullable=False),
     Column("minted_tx", String(66), nullable=False),
     Column("updated_block", BigInteger, nullable=False),
-    Index("ix_models_owner", "owner"),
-    Index("ix_models_price", "price_usd"),
-    Index("ix_models_listed_price", "listed", "price_usd"),
+    # The model's own ModelSummary fields between "name" and "metadata_status", rendered (see the module docstring).
+    Column("listing_json", Text),
     Index("ix_models_minted", "minted_block", "token_id"),
-    Index("ix_models_metadata", "metadata_cid"),
+    Index("ix_models_owner_minted", "owner", "minted_block", "token_id"),
+    Index("ix_models_listed_minted", "listed", "minted_block", "token_id"),
+    Index("ix_models_owner_token", "owner", "token_id"),
+    Index("ix_models_listed_token", "listed", "token_id"),
+    Index("ix_models_metadata_token", "metadata_cid", "token_id"),
     Index("ix_models_ip", "ip_id"),
     Index("ix_models_run", "pipeline_id", "run_id"),
     Index("ix_models_family", "family_id", "version"),
@@ -161,6 +176,8 @@ nft_metadata = Table(
     Column("error", Text),
     Column("attempts", Integer, nullable=False, default=0),
     Column("fetched_at", Float, nullable=False),
+    Column("name_json", Text),  # ``name`` as JSON (``null`` when absent), for the listing
+    Column("metrics_json", Text),  # the verified metrics as a JSON object (``{}`` unless verified), for the listing
 )
 
 nft_metrics = Table(
@@ -179,6 +196,20 @@ model_keys = Table(
     Column("sealed_key", Text, nullable=False),  # hex of the data key sealed with the service key
     Column("key_id", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
+)
+
+def _price_order_index(leading: tuple[str, ...], *, descending: bool) -> Index:
+    """``(leading..., price_usd IS NULL, price_usd [DESC], token_id)``: the row order of a price sort."""
+    name = "ix_models_" + "".join(f"{c}_" for c in leading) + ("price_desc" if descending else "price_asc")
+    price = models.c.price_usd.desc() if descending else models.c.price_usd
+    # An Index over a table's columns attaches itself to that table (so create_all creates it).
+    return Index(name, *(models.c[c] for c in leading), models.c.price_usd.is_(None), price, models.c.token_id)
+
+
+PRICE_ORDER_INDEXES = tuple(
+    _price_order_index(leading, descending=descending)
+    for leading in ((), ("listed",), ("owner",))
+    for descending in (False, True)
 )
 
 #: Tables rebuilt from the log on a reorg, in delete order.

@@ -36,6 +36,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..chain.event_reader import DecodedEvent, EventReader, call_many
 from ..errors import AnacostiaError, IndexerError, MetadataStoreError
 from . import index_schema as s
+from .index_migration import create_or_upgrade
+from .listing_json import model_fragment
 from .projection import (
     EntityLookups,
     ProjectionOutput,
@@ -99,7 +101,7 @@ class Indexer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
-        s.metadata.create_all(engine)
+        create_or_upgrade(engine)
 
     # --- hooks ----------------------------------------------------------------------------------------------------
     def resolve_entity(self, event: DecodedEvent, lookups: EntityLookups) -> tuple[str, str] | None:
@@ -309,6 +311,8 @@ class Indexer:
             state = states.setdefault(token, new_model_state(token))
             apply_model_event(state, event, out)
         rows = [state for state in states.values() if model_row_complete(state)]
+        for row in rows:
+            row["listing_json"] = model_fragment(row)  # the row's pre-rendered part of GET /models
         for chunk in _chunks([r["token_id"] for r in rows]):
             conn.execute(delete(s.models).where(s.models.c.token_id.in_(chunk)))
         if rows:

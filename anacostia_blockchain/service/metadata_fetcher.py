@@ -31,6 +31,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import CorruptBlockError, InvalidCIDError, MetadataStoreError, StorageError, ValidationError
 from . import index_schema as s
+from .index_migration import create_or_upgrade
+from .listing_json import metadata_metrics_json, metadata_name_json
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +95,7 @@ class MetadataFetcher:
         self._thread: threading.Thread | None = None
         #: Called with ``{"type": "metadata", "resolved": n}`` after documents were stored.
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
-        s.metadata.create_all(engine, tables=[s.nft_metadata, s.nft_metrics])
+        create_or_upgrade(engine)
 
     def pending(self, limit: int = 100) -> list[str]:
         """Metadata CIDs referenced by models and not yet verified (unavailable ones once their backoff passed)."""
@@ -149,6 +151,8 @@ class MetadataFetcher:
             status, error = "invalid", f"not ERC-721 metadata JSON: {exc}"
         except StorageError as exc:
             status, error = "unavailable", f"{type(exc).__name__}: {exc}"
+        name = str(document.get("name"))[:500] if document and document.get("name") is not None else None
+        metrics = numeric_metrics(document) if document is not None else {}
         with self.engine.begin() as conn:
             previous = conn.execute(select(s.nft_metadata.c.attempts).where(s.nft_metadata.c.cid == cid)).scalar()
             conn.execute(delete(s.nft_metrics).where(s.nft_metrics.c.cid == cid))
@@ -157,7 +161,9 @@ class MetadataFetcher:
                 insert(s.nft_metadata).values(
                     cid=cid,
                     status=status,
-                    name=str(document.get("name"))[:500] if document and document.get("name") is not None else None,
+                    name=name,
+                    name_json=metadata_name_json(name),  # the listing's pre-rendered parts (listing_json.py)
+                    metrics_json=metadata_metrics_json(metrics if status == "verified" else None),
                     description=str(document.get("description")) if document and document.get("description") else None,
                     document=json.dumps(document) if document is not None else None,
                     error=error,
@@ -165,12 +171,8 @@ class MetadataFetcher:
                     fetched_at=time.time(),
                 )
             )
-            if document is not None:
-                metrics = numeric_metrics(document)
-                if metrics:
-                    conn.execute(
-                        insert(s.nft_metrics), [{"cid": cid, "name": k, "value": v} for k, v in metrics.items()]
-                    )
+            if metrics:
+                conn.execute(insert(s.nft_metrics), [{"cid": cid, "name": k, "value": v} for k, v in metrics.items()])
         if status == "unavailable":
             log.info("metadata %s unavailable, will retry: %s", cid, error)
             return 0

@@ -1,113 +1,19 @@
 """Read queries over the marketplace index, shaped for the API (plain dicts; no HTTP here).
 
-Listing is offset-paged with a total count and a stable order (every sort ends with ``token_id``), so pages do not
-overlap or skip while the index grows at the end. Filtering by a metric joins the content-addressed ``nft_metrics``
-table on the model's metadata CID: a model whose metadata has not been fetched and verified yet has no metrics and is
-therefore not returned by a metric filter — unverified numbers are never used to rank models.
+The model listing (``GET /models``), the hot path, has its own module: ``model_listing.py``. A model's metrics count
+only once its metadata document is verified against its CID — unverified numbers are never shown or used to rank.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from ..errors import NotFoundError
 from . import index_schema as s
-
-SortKey = Literal["newest", "oldest", "price_asc", "price_desc", "metric_asc", "metric_desc", "token_id"]
-
-
-@dataclass(frozen=True)
-class ModelFilter:
-    owner: str | None = None
-    listed: bool | None = None
-    min_price_usd: float | None = None
-    max_price_usd: float | None = None
-    metric: str | None = None
-    min_metric: float | None = None
-    max_metric: float | None = None
-    sort: SortKey = "newest"
-    page: int = 1
-    page_size: int = 20
-
-
-def _filtered(query: Select[Any], f: ModelFilter) -> Select[Any]:
-    """Apply the filters of ``f`` (joining ``nft_metrics`` for a metric filter; exposes ``metric_value``)."""
-    m = s.models
-    if f.metric is not None:
-        mt = s.nft_metrics
-        query = query.join(mt, and_(mt.c.cid == m.c.metadata_cid, mt.c.name == f.metric)).add_columns(
-            mt.c.value.label("metric_value")
-        )
-        if f.min_metric is not None:
-            query = query.where(mt.c.value >= f.min_metric)
-        if f.max_metric is not None:
-            query = query.where(mt.c.value <= f.max_metric)
-    if f.owner is not None:
-        query = query.where(m.c.owner == f.owner)
-    if f.listed is not None:
-        query = query.where(m.c.listed == f.listed)
-    if f.min_price_usd is not None:
-        query = query.where(m.c.price_usd >= f.min_price_usd)
-    if f.max_price_usd is not None:
-        query = query.where(m.c.price_usd <= f.max_price_usd)
-    return query
-
-
-def _model_select(f: ModelFilter) -> Select[Any]:
-    m, md = s.models, s.nft_metadata
-    query = select(
-        m.c.token_id,
-        m.c.owner,
-        m.c.ip_id,
-        m.c.listed,
-        m.c.price_usd,
-        m.c.price_usd_units,
-        m.c.metadata_cid,
-        m.c.minted_block,
-        m.c.sales,
-        md.c.name,
-        md.c.status.label("metadata_status"),
-    ).select_from(m.outerjoin(md, m.c.metadata_cid == md.c.cid))
-    return _filtered(query, f)
-
-
-def _count(f: ModelFilter) -> Select[Any]:
-    """COUNT(*) with the same filters but without the metadata outer join (which never changes the row count)."""
-    return select(func.count()).select_from(_filtered(select(s.models.c.token_id), f).subquery())
-
-
-def _order(query: Select[Any], f: ModelFilter) -> Select[Any]:
-    m = s.models
-    metric_value = query.selected_columns.get("metric_value")
-    orders = {
-        "newest": [m.c.minted_block.desc(), m.c.token_id.desc()],
-        "oldest": [m.c.minted_block.asc(), m.c.token_id.asc()],
-        "price_asc": [m.c.price_usd.is_(None), m.c.price_usd.asc(), m.c.token_id.asc()],
-        "price_desc": [m.c.price_usd.is_(None), m.c.price_usd.desc(), m.c.token_id.asc()],
-        "token_id": [m.c.token_id.asc()],
-    }
-    if metric_value is not None:
-        orders["metric_asc"] = [metric_value.asc(), m.c.token_id.asc()]
-        orders["metric_desc"] = [metric_value.desc(), m.c.token_id.asc()]
-    return query.order_by(*orders.get(f.sort, orders["newest"]))
-
-
-def list_models(conn: Connection, f: ModelFilter) -> tuple[int, list[dict[str, Any]]]:
-    """``(total, page items)``; each item carries its verified metrics (``{}`` until metadata is verified)."""
-    query = _model_select(f)
-    total = int(conn.execute(_count(f)).scalar_one())
-    rows = conn.execute(_order(query, f).limit(f.page_size).offset((f.page - 1) * f.page_size)).mappings().all()
-    items = [dict(row) for row in rows]
-    metrics = _metrics_for(conn, [i["metadata_cid"] for i in items if i["metadata_status"] == "verified"])
-    for item in items:
-        item["metrics"] = metrics.get(item["metadata_cid"], {}) if item["metadata_status"] == "verified" else {}
-        item.pop("metric_value", None)
-    return total, items
 
 
 def _metrics_for(conn: Connection, cids: list[str]) -> dict[str, dict[str, float]]:

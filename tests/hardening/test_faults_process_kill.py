@@ -40,11 +40,12 @@ CHILD = Path(__file__).resolve().parent / "fault_pipeline_child.py"
 PIPELINE = "hardening-process-kill"  # fault_pipeline_child.PIPELINE
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float, what: str,
+               describe: Callable[[], str] = lambda: "") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{describe()}")
         time.sleep(0.05)
 
 
@@ -154,7 +155,15 @@ def test_pipeline_process_sigkilled_mid_run_resumes_without_loss_or_duplicates(t
             unconsumed = query(db, "SELECT count(*) FROM artifacts WHERE resource='data' AND state!='old'")[0][0]
             return pending == 0 and running == 0 and unconsumed == 0
 
-        wait_until(settled, 90, "every run ended and both outboxes delivered after the restart")
+        def describe() -> str:
+            return "\n".join([
+                f"runs: {query(db, 'SELECT id, status FROM runs')}",
+                f"outbox: {query(db, 'SELECT kind, key, status, attempts, last_error FROM anacostia_outbox')}",
+                f"inputs: {query(db, 'SELECT location, state, attempts FROM artifacts WHERE resource=?', 'data')}",
+                "child log:\n" + child.log.read_text()[-4000:],
+            ])
+
+        wait_until(settled, 60, "every run ended and both outboxes delivered after the restart", describe)
         assert child.stop() == 0, child.log.read_text()[-3000:]
     finally:
         child.ensure_dead()

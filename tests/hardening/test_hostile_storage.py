@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile_storage import KuboEmulator, SaveOnce, StorachaEmulator
+from hostile_storage import FlagIgnoringKubo, KuboEmulator, SaveOnce, StorachaEmulator
 
-from anacostia_blockchain.engine import Pipeline
+from anacostia_blockchain.engine import Pipeline, RunStatus
 from anacostia_blockchain.errors import (
     ArtifactNotFoundError,
+    ArtifactWriteError,
     ContentNotFoundError,
     CorruptBlockError,
     KuboError,
@@ -136,6 +137,29 @@ def test_an_input_cid_whose_content_is_tampered_is_not_recorded_or_pinned(tmp_pa
         node.add_cid(str(root))
     assert node.list_artifacts() == []
     assert root not in client.pins()
+
+
+@pytest.mark.parametrize("form", ["bytes", "file"])
+def test_a_daemon_ignoring_the_import_options_gets_nothing_recorded(tmp_path: Path, form: str) -> None:
+    kubo = FlagIgnoringKubo(tmp_path / "kubo-repo")
+    kubo.start()
+    try:
+        metadata = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path / 'meta.db'}")
+        source = FilesystemStoreNode("incoming", tmp_path / "incoming", metadata)
+        target = IPFSStoreNode("published", metadata, store=KuboClient(kubo.url, retries=0),
+                               import_options={"cid_version": 1})
+        payload = (tmp_path / "payload.bin") if form == "file" else CONTENT
+        (tmp_path / "payload.bin").write_bytes(CONTENT)
+        (tmp_path / "incoming").mkdir()
+        (tmp_path / "incoming" / "trigger.txt").write_bytes(b"go")
+        with Pipeline([metadata, source, target, SaveOnce("save", source, target, payload)]) as pipeline:
+            assert pipeline.wait_for_runs(1, WAIT)
+        [run] = metadata.get_runs()
+        assert run["status"] == RunStatus.FAILED and ArtifactWriteError.__name__ in run["error"]
+        assert compute_cid(CONTENT, cid_version=1) in run["error"]  # the message names the expected CID
+        assert target.list_artifacts() == []
+    finally:
+        kubo.stop()
 
 
 def _storacha_client(storacha: StorachaEmulator, **extra: object) -> StorachaClient:

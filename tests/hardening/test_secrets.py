@@ -3,8 +3,9 @@
 The demo (:class:`~anacostia_blockchain.demo.scenario.DemoScenario`) runs end to end in a temporary work directory —
 anvil, every contract, both pipelines, anchoring, NFT, Story, pricing, the marketplace service with its indexer, a
 SIWE login and a purchase — while :class:`LogRecorder` records every log record of every logger at DEBUG. Then errors
-are provoked on purpose with wrong passwords, malformed keys, a foreign signature, an unfunded key, and a seller who
-sends the *plain* key where the wrapped one belongs.
+are provoked on purpose with wrong passwords, malformed keys, a foreign signature, an unfunded key, a seller who
+sends the *plain* key where the wrapped one belongs, and ``anacostia-chain deploy`` given a wrong keystore password
+or a truncated key.
 
 Secrets looked for (:class:`SecretScanner`, every spelling): the operator, buyer, service and stranger dev keys,
 every data key :meth:`DataKey.generate` produced (and every one constructed, e.g. unwrapped by the buyer), the
@@ -18,7 +19,6 @@ Files the demo wrote (databases, IPFS blocks, chain state) must not hold a priva
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,8 +31,15 @@ from anacostia_blockchain.buyer import MarketplaceApi
 from anacostia_blockchain.chain.personal_sign import sign_personal_message
 from anacostia_blockchain.chain.signer import LocalSigner
 from anacostia_blockchain.chain.tx import TxSender
-from anacostia_blockchain.crypto import DataKey, decrypt_bytes, encrypt_bytes, unwrap_key, wrap_key_for_public_key
-from anacostia_blockchain.crypto.keywrap import public_key_for_private_key
+from anacostia_blockchain.cli.main import main as cli_main
+from anacostia_blockchain.crypto import (
+    DataKey,
+    decrypt_bytes,
+    encrypt_bytes,
+    public_key_for_private_key,
+    unwrap_key,
+    wrap_key_for_public_key,
+)
 from anacostia_blockchain.demo.scenario import DemoOptions, DemoScenario
 from anacostia_blockchain.errors import AnacostiaError
 from anacostia_blockchain.service.auth import SessionTokens
@@ -79,7 +86,9 @@ def provoke(action: Callable[[], object]) -> AnacostiaError:
     return caught.value
 
 
-def provoked_errors(scenario: DemoScenario, tmp_path: Path) -> Iterator[tuple[str, AnacostiaError]]:
+def provoked_errors(
+    scenario: DemoScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, AnacostiaError]]:
     """Errors a user meets with a wrong password, a malformed key, a foreign signature, ... (module docstring)."""
     world, market = scenario.world, scenario.market
     assert world is not None and market is not None and world.devnet is not None
@@ -88,14 +97,12 @@ def provoked_errors(scenario: DemoScenario, tmp_path: Path) -> Iterator[tuple[st
         tmp_path / "operator.json", KEYSTORE_PASSWORD, kdf="pbkdf2", iterations=2
     )
     yield "keystore, wrong password", provoke(lambda: LocalSigner.from_keystore(keystore, WRONG_PASSWORD))
+    # eth-account left-pads odd-length hex: before the fix this silently became another account instead of an error
     yield "key one digit short", provoke(lambda: LocalSigner.from_key(operator_key[:-1]))
     yield "key with a non-hex digit", provoke(lambda: LocalSigner.from_key(operator_key[:-1] + "g"))
     yield "key of 31 bytes", provoke(lambda: LocalSigner.from_key(private_key_bytes(operator_key)[:31]))
-    os.environ["HARDENING_BAD_KEY"] = operator_key[:-2]
-    try:
-        yield "key from env, truncated", provoke(lambda: LocalSigner.from_env("HARDENING_BAD_KEY"))
-    finally:
-        del os.environ["HARDENING_BAD_KEY"]
+    monkeypatch.setenv("HARDENING_BAD_KEY", operator_key[:-2])
+    yield "key from env, truncated", provoke(lambda: LocalSigner.from_env("HARDENING_BAD_KEY"))
     yield "service key env, truncated", provoke(
         lambda: ServiceConfig.from_env({"ANACOSTIA_SERVICE_KEY": world.service.private_key[:-2]})
     )
@@ -114,6 +121,20 @@ def provoked_errors(scenario: DemoScenario, tmp_path: Path) -> Iterator[tuple[st
     finally:
         unfunded.close()
     yield from provoked_api_errors(scenario)
+
+
+def provoked_cli_failures(scenario: DemoScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """``anacostia-chain deploy`` with a wrong keystore password and with a truncated key: exit codes (the messages
+    go to stderr, which the test captures and scans)."""
+    world = scenario.world
+    assert world is not None
+    keystore = tmp_path / "operator.json"  # written by provoked_errors
+    monkeypatch.setenv("HARDENING_KEYSTORE_PASSWORD", WRONG_PASSWORD)
+    wrong_password = cli_main(["deploy", "--rpc-url", world.client.rpc_url, "--keystore", str(keystore),
+                               "--password-env", "HARDENING_KEYSTORE_PASSWORD", "--manifest", str(tmp_path / "dep")])
+    monkeypatch.setenv("ANACOSTIA_PRIVATE_KEY", world.operator.private_key[:-1])
+    truncated_key = cli_main(["deploy", "--rpc-url", world.client.rpc_url, "--manifest", str(tmp_path / "dep")])
+    return [wrong_password, truncated_key]
 
 
 def provoked_api_errors(scenario: DemoScenario) -> Iterator[tuple[str, AnacostiaError]]:
@@ -178,7 +199,8 @@ def test_the_whole_demo_at_debug_leaks_no_key(
     with recorder.active(monkeypatch):
         try:
             summary = scenario.run()
-            errors = list(provoked_errors(scenario, tmp_path))
+            errors = list(provoked_errors(scenario, tmp_path, monkeypatch))
+            exit_codes = provoked_cli_failures(scenario, tmp_path, monkeypatch)
             texts += reachable_reprs(scenario)
             scanner = collect_secrets(scenario, keys)
         finally:
@@ -192,10 +214,12 @@ def test_the_whole_demo_at_debug_leaks_no_key(
     assert {"sqlalchemy.engine.Engine", "anacostia_blockchain.node.train"} <= recorder.loggers, sorted(
         recorder.loggers
     )
-    assert len(errors) == 15
+    assert len(errors) == 15 and exit_codes == [1, 1]
+    assert not (tmp_path / "dep").exists()  # neither deploy got as far as the chain
     assert any(text.startswith("KeyStore(") for _, text in texts) and any(
         text.startswith("LocalSigner(") for _, text in texts
     )
+    assert "wrong password for keystore" in captured.err and "does not hold a valid private key" in captured.err
     texts += list(recorder.texts())
     texts += [("stdout", captured.out), ("stderr", captured.err), ("progress", "\n".join(progress))]
     texts += [("summary JSON", json.dumps(summary.to_json(), default=str)), ("summary text", summary.render())]

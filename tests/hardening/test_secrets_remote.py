@@ -1,4 +1,4 @@
-"""Storage credentials stay secret even when the remote end is hostile.
+"""Credentials for remote services stay secret, even when the remote end is hostile.
 
 Kubo's ``Authorization`` (bearer or basic), the IPFS Pinning Service bearer token and Storacha's two bridge tokens are
 sent to servers this library does not trust (see SECURITY.md). A server — or a proxy in front of it — may echo the
@@ -6,7 +6,8 @@ request headers back in an error body, an NDJSON error event or Kubo's ``X-Strea
 become exception messages that end up in logs. :class:`EchoServer` is such a server (real HTTP on loopback): it
 reads each request whole and answers with every request header echoed, in the shape each protocol uses for errors.
 The clients' exceptions (message, repr, attributes, chained traceback), their reprs and every DEBUG log record
-(httpx, httpcore, the library) must not contain any of the credentials, in any spelling.
+(httpx, httpcore, the library) must not contain any of the credentials, in any spelling. The same holds for
+credentials that travel inside URLs (database, RPC, Redis, Kubo).
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ from typing import Any
 import pytest
 from test_secrets_scanner import LogRecorder, SecretScanner, exception_text, reachable_reprs
 
-from anacostia_blockchain.errors import StorageError
+from anacostia_blockchain.chain.client import ChainClient
+from anacostia_blockchain.chain.devnet import Devnet, free_port
+from anacostia_blockchain.errors import AnacostiaError, StorageError
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, KuboClient, StorachaClient
 from anacostia_blockchain.ipfs.pinning_service import PinningServiceClient
+from anacostia_blockchain.metadata import SqliteMetadataStore
+from anacostia_blockchain.service.config import ServiceConfig
 
 KUBO_TOKEN = "kubo-bearer-9f8e7d6c5b4a39281706"
 KUBO_USER, KUBO_PASSWORD = "operator", "basic-password-0a1b2c3d4e5f"
@@ -168,4 +173,48 @@ def test_a_server_echoing_credentials_gets_them_into_no_error_repr_or_log(
     assert sum("<redacted>" in text for _, text in errors) >= 8, errors
     assert {"repr of KuboClient", "repr of PinningServiceClient", "repr of StorachaClient"} <= {n for n, _ in reprs}
     leaks = scanner().scan([*errors, *reprs, *recorder.texts()])
+    assert not leaks, leaks
+
+
+# --- credentials inside URLs ------------------------------------------------------------------------------------------
+DB_PASSWORD, RPC_API_KEY, RPC_PASSWORD = "db-password-5e6f7a8b9c", "rpc-api-key-0d1e2f3a4b5c", "rpc-password-6a7b8c9d"
+REDIS_PASSWORD, KUBO_URL_PASSWORD = "redis-password-1f2e3d4c", "kubo-url-password-7b8c9d0e"
+
+
+def test_credentials_inside_urls_stay_out_of_reprs_and_errors(devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Database passwords, RPC API keys (in the path or the query, as hosted providers issue them) and passwords,
+    Redis passwords and Kubo basic credentials travel inside URLs; objects holding those URLs and the errors they
+    raise must not show them."""
+    closed = free_port()
+    database = f"postgresql+psycopg://svc:{DB_PASSWORD}@127.0.0.1:{closed}/anacostia"
+    rpc = f"http://rpc:{RPC_PASSWORD}@127.0.0.1:{devnet.port}/?apikey={RPC_API_KEY}"
+    recorder = LogRecorder()
+    errors: list[tuple[str, str]] = []
+    with recorder.active(monkeypatch):
+        config = ServiceConfig(database_url=database, rpc_url=rpc, rate_limit_redis_url=f"redis://:{REDIS_PASSWORD}"
+                               f"@127.0.0.1:{closed}/0", content_store=f"http://kubo:{KUBO_URL_PASSWORD}@127.0.0.1:1")
+        client = ChainClient(rpc)  # anvil ignores the credentials: the client works, and holds them
+        kubo = KuboClient(f"http://kubo:{KUBO_URL_PASSWORD}@127.0.0.1:{closed}", retries=0)
+        store = SqliteMetadataStore("metadata", database)
+        failing: list[tuple[str, Callable[[], object]]] = [
+            ("chain unreachable", lambda: ChainClient(f"http://rpc:{RPC_PASSWORD}@127.0.0.1:{closed}/v3/{RPC_API_KEY}")),
+            ("kubo unreachable", kubo.version),
+            ("database unreachable", store.get_runs),
+        ]
+        for what, call in failing:
+            with pytest.raises(AnacostiaError) as caught:
+                call()
+            errors.append((what, exception_text(caught.value)))
+    reprs = reachable_reprs([config, client, kubo, store])
+
+    assert client.chain_id == devnet.chain_id
+    assert {"repr of ServiceConfig", "repr of ChainClient", "repr of KuboClient", "repr of SqliteMetadataStore"} <= {
+        name for name, _ in reprs
+    }
+    secrets = SecretScanner()
+    for label, secret in [("database password", DB_PASSWORD), ("RPC API key", RPC_API_KEY),
+                          ("RPC password", RPC_PASSWORD), ("Redis password", REDIS_PASSWORD),
+                          ("Kubo URL password", KUBO_URL_PASSWORD)]:
+        secrets.add(label, secret.encode())
+    leaks = secrets.scan([*errors, *reprs, *recorder.texts()])
     assert not leaks, leaks
