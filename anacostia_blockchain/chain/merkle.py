@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from eth_abi import encode as abi_encode
+from eth_abi.exceptions import EncodingError
 from eth_utils import keccak
 
 from ..errors import ConfigurationError, MetricValueError, ValidationError
@@ -86,7 +87,11 @@ def unscale_metric(scaled: int) -> Decimal:
 
 
 def _leaf(kind: str, types: Sequence[str], values: Sequence[Any]) -> bytes:
-    return keccak(keccak(abi_encode(["bytes32", *types], [kind_tag(kind), *values])))
+    try:
+        encoded = abi_encode(["bytes32", *types], [kind_tag(kind), *values])
+    except EncodingError as exc:  # a field of the wrong type or out of range (e.g. from a malformed manifest)
+        raise ValidationError(f"cannot encode a {kind} leaf: {exc}") from exc
+    return keccak(keccak(encoded))
 
 
 def metric_leaf(name: str, scaled_value: int, step: int) -> bytes:

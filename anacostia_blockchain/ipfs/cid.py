@@ -70,6 +70,8 @@ class CID:
             text = value.strip()
             if not text:
                 raise InvalidCIDError("empty CID")
+            if text.startswith("Qm") and len(text) != 46:  # not a multibase prefix: a v0 CID of the wrong length
+                raise InvalidCIDError(f"invalid CID {text!r}: a CIDv0 (Qm...) has 46 characters, this has {len(text)}")
             if len(text) == 46 and text.startswith("Qm"):
                 try:
                     return cls.from_bytes(base58btc_decode(text))

@@ -42,7 +42,7 @@ from ..errors import ConfigurationError
 from .anchor_sender import ANCHOR_KIND, AnchorSender, anchor_key, anchor_payload
 from .manifest import RunManifest, manifest_cid
 from .manifest_archive import ManifestArchive, StoredManifest
-from .outbox import Backoff, Outbox, OutboxEntry
+from .outbox import CLAIMED, Backoff, Outbox, OutboxEntry
 from .run_verifier import ItemProof, ProofCheck, RunVerifier, VerificationReport
 from .sql_connection import is_memory_sqlite, parse_store_url
 from .sql_store import SqliteMetadataStore
@@ -151,9 +151,24 @@ class BlockchainMetadataStore(SqliteMetadataStore):
     # --- engine hooks -----------------------------------------------------------------------------------------------
     def on_start(self) -> None:
         super().on_start()
+        self.release_stale_claims()
         if self.anchor_existing_runs:
             self.reconcile()
         self.sender.start()
+
+    def release_stale_claims(self) -> int:
+        """Give back anchors still claimed when the store starts: they belong to a process that died mid-delivery
+        (one blockchain store per database), and would otherwise wait for their lease (two minutes) to expire.
+
+        Safe even if that delivery reached the chain: ``RunRegistry`` never overwrites an anchored run (the batch
+        form skips it, the single form reverts ``RunAlreadyAnchored``) and the sender then compares the roots.
+        """
+        stale = self.outbox.entries(ANCHOR_KIND, CLAIMED)
+        for entry in stale:
+            self.outbox.release(entry.id)
+        if stale:
+            self.log(f"resuming {len(stale)} anchor(s) claimed by a process that stopped mid-delivery", "WARNING")
+        return len(stale)
 
     def on_stop(self) -> None:
         try:

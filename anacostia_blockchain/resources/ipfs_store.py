@@ -157,6 +157,7 @@ class IPFSStoreNode(BaseResourceNode):
         else:
             result, sha256, size = self._add(content_or_name)
             location = name or Path(os.fspath(content_or_name)).name
+        self.before_record(str(result.cid))
         return self.record_produced(location, sha256, size, cid=str(result.cid))
 
     def record_current(self, cid: str, *, name: str | None = None) -> Artifact:
@@ -164,7 +165,12 @@ class IPFSStoreNode(BaseResourceNode):
         parsed = CID.parse(cid)
         sha256, size = self._hash_content(parsed)
         self._pin(parsed)
+        self.before_record(str(parsed))
         return self.record_produced(name or str(parsed), sha256, size, cid=str(parsed))
+
+    def before_record(self, cid: str) -> None:
+        """Hook: the content is in the store (pinned) and about to be recorded as produced. Raise
+        :class:`ArtifactWriteError` to refuse it — nothing is recorded. The default does nothing."""
 
     def open_artifact(self, artifact: Artifact) -> BinaryIO:
         """A stream of the artifact's content read back from IPFS (every block verified against its CID)."""

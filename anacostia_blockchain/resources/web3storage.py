@@ -4,11 +4,13 @@ Storacha is the current Web3.Storage; uploads go through its HTTP bridge (``ipfs
 node keeps the rule *local first, network later*:
 
 1. ``save_artifact(...)`` (same call forms as :class:`~.ipfs_store.IPFSStoreNode` and ``FilesystemStoreNode``)
-   imports the content into a local content store (the embedded blockstore by default), pinned, and records the
-   artifact in the metadata store with sha256, size and root CID, as produced by the executing run and node;
+   imports the content into a local content store (the embedded blockstore by default), pinned;
 2. it exports the DAG as a CARv1 file into ``car_dir`` (written atomically) and computes the CAR's CID (codec
-   ``car``, 0x0202) — the shard identity Storacha uses;
-3. it enqueues ``(kind="web3storage:<node name>", key=<root CID>, payload={root, car_cid, car_size})`` in the
+   ``car``, 0x0202) — the shard identity Storacha uses. This happens *before* recording (the ``before_record``
+   hook): a CAR that cannot be written (full volume) refuses the artifact with ``ArtifactWriteError``, so no
+   artifact is ever recorded without its upload;
+3. it records the artifact in the metadata store with sha256, size and root CID, as produced by the executing run
+   and node, and enqueues ``(kind="web3storage:<node name>", key=<root CID>, payload={root, car_cid, car_size})`` in the
    persistent SQL outbox (:mod:`anacostia_blockchain.metadata.outbox`) in the metadata database.
 
 A background worker (started with the pipeline, stopped with it) claims due entries and uploads them: ``store/add``
@@ -180,6 +182,13 @@ class Web3StorageNode(IPFSStoreNode):
         artifact = super().record_current(cid, name=name)
         self._enqueue(artifact)
         return artifact
+
+    def before_record(self, cid: str) -> None:
+        """Pack the upload's CAR *before* the artifact is recorded: if it cannot be written (a full volume), the
+        artifact is refused (:class:`ArtifactWriteError`, nothing recorded, nothing queued) instead of being recorded
+        without an upload. The content stays pinned in the local store, where saving it again finds it."""
+        if self.outbox.get(self.outbox_kind, cid) is None:
+            self._export_car(cid)
 
     def _enqueue(self, artifact: Artifact) -> OutboxEntry:
         if artifact.cid is None:

@@ -35,9 +35,10 @@ def create_or_upgrade(engine: Engine) -> None:
     s.metadata.create_all(engine)
     with engine.begin() as conn:
         inspector = inspect(conn)
+        if_missing = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""  # another process may race us
         for table, column, sql_type in ADDED_COLUMNS:
             if column not in {c["name"] for c in inspector.get_columns(table)}:
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN{if_missing} {column} {sql_type}"))
         for name in SUPERSEDED_INDEXES:
             conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
         for table in s.metadata.sorted_tables:
@@ -47,7 +48,7 @@ def create_or_upgrade(engine: Engine) -> None:
 
 
 def _render_missing_fragments(conn: Connection) -> None:
-    m, md, mt = s.models, s.nft_metadata, s.nft_metrics
+    m, md = s.models, s.nft_metadata
     while rows := conn.execute(select(m).where(m.c.listing_json.is_(None)).limit(_BACKFILL_BATCH)).mappings().all():
         for row in rows:
             conn.execute(update(m).where(m.c.token_id == row["token_id"]).values(listing_json=model_fragment(row)))
@@ -55,12 +56,12 @@ def _render_missing_fragments(conn: Connection) -> None:
         select(md.c.cid, md.c.name, md.c.status).where(md.c.name_json.is_(None)).limit(_BACKFILL_BATCH)
     ).all():
         for cid, name, status in docs:
-            metrics = {n: v for n, v in conn.execute(select(mt.c.name, mt.c.value).where(mt.c.cid == cid)).all()}
-            conn.execute(
-                update(md)
-                .where(md.c.cid == cid)
-                .values(
-                    name_json=metadata_name_json(name),
-                    metrics_json=metadata_metrics_json(metrics if status == "verified" else None),
-                )
-            )
+            name_json, metrics_json = stored_metadata_fragments(conn, cid, name, status)
+            conn.execute(update(md).where(md.c.cid == cid).values(name_json=name_json, metrics_json=metrics_json))
+
+
+def stored_metadata_fragments(conn: Connection, cid: str, name: str | None, status: str) -> tuple[str, str]:
+    """``(name_json, metrics_json)`` of a stored metadata row, rendered from its columns and ``nft_metrics``."""
+    mt = s.nft_metrics
+    metrics = {metric: value for metric, value in conn.execute(select(mt.c.name, mt.c.value).where(mt.c.cid == cid))}
+    return metadata_name_json(name), metadata_metrics_json(metrics if status == "verified" else None)

@@ -11,7 +11,7 @@ with the model's metrics either as ``"metrics": {"accuracy": 0.93}`` or as OpenS
 ``"attributes": [{"trait_type": "accuracy", "value": 0.93}]``; numeric ones are indexed for filtering.
 
 Documents are untrusted: they are read as a stream and abandoned past :data:`MAX_DOCUMENT_BYTES`, and anything that
-is not a plain JSON object of finite numbers and valid Unicode (NaN/Infinity, numbers overflowing a double, nesting
+is not a plain JSON object of finite numbers and valid Unicode (NaN/Infinity, numbers beyond a double's range, nesting
 deeper than the parser's recursion limit, unpaired surrogates) is ``invalid`` with the reason — it never reaches the
 index or an API response, and it never stops the fetcher.
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -68,10 +69,20 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _bounded_int(text: str) -> int:
+    value = int(text)  # ValueError past Python's 4,300-digit limit
+    if not -_MAX_DOUBLE <= value <= _MAX_DOUBLE:
+        raise ValueError(f"integer {text[:32]}... does not fit in a double")
+    return value
+
+
+_MAX_DOUBLE = int(sys.float_info.max)
+
+
 def parse_metadata_document(raw: bytes) -> dict[str, Any]:
     """An untrusted metadata document as a JSON object, or :class:`ValidationError` saying why it is not one."""
     try:
-        document = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        document = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int)
         # lone surrogates ("\ud800") parse but cannot be stored or served as UTF-8
         json.dumps(document, ensure_ascii=False).encode("utf-8")
     except RecursionError as exc:

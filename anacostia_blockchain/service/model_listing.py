@@ -27,17 +27,18 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import BigInteger, ColumnElement, Engine, FromClause, Select, and_, bindparam, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from . import index_schema as s
-from .listing_json import item_json, page_json
+from .index_migration import stored_metadata_fragments
+from .listing_json import item_json, model_fragment, page_json
 
 SortKey = Literal["newest", "oldest", "price_asc", "price_desc", "metric_asc", "metric_desc", "token_id"]
 
 #: Deepest OFFSET (index entries walked) still answered on the event loop; see :func:`runs_on_event_loop`.
 EVENT_LOOP_MAX_OFFSET = 5_000
 
-#: Filters in the order of :class:`ListingShape`'s flags (each is also the name of its bound parameter).
+#: The filters a request may carry; each also names its bound parameter.
 FILTERS = ("owner", "listed", "min_price_usd", "max_price_usd", "metric", "min_metric", "max_metric")
 
 
@@ -165,8 +166,24 @@ def model_page_json(conn: Connection, f: ModelFilter) -> bytes:
     items: list[str] = []
     if total > f.offset:
         params.update(page_limit=f.page_size, page_offset=f.offset)
-        items = [item_json(*row) for row in conn.execute(page_statement(shape), params)]
+        items = [item_json(*_complete(conn, row)) for row in conn.execute(page_statement(shape), params)]
     return page_json(total, f.page, f.page_size, items)
+
+
+def _complete(conn: Connection, row: Row[Any]) -> tuple[Any, ...]:
+    """``row`` with its fragments, rendered now if missing: a row written by an older version of the indexer or
+    fetcher still running against this database (a rolling upgrade). Otherwise ``row`` as is."""
+    token_id, model_json, minted_block, sales, name_json, status, metrics_json = row
+    if model_json is not None and (status is None or (name_json is not None and metrics_json is not None)):
+        return tuple(row)
+    model = conn.execute(select(s.models).where(s.models.c.token_id == token_id)).mappings().one()
+    if model_json is None:
+        model_json = model_fragment(model)
+    if status is not None:
+        cid = model["metadata_cid"]
+        name = conn.execute(select(s.nft_metadata.c.name).where(s.nft_metadata.c.cid == cid)).scalar()
+        name_json, metrics_json = stored_metadata_fragments(conn, cid, name, status)
+    return token_id, model_json, minted_block, sales, name_json, status, metrics_json
 
 
 def runs_on_event_loop(engine: Engine, f: ModelFilter) -> bool:

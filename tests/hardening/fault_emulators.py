@@ -7,8 +7,8 @@ network or an overloaded daemon does to a request, decided per request by a :cla
   bridge / S3: a plain 500) — the request is *not* processed;
 - ``"timeout"``: the request is processed, but the answer is delayed past the client's timeout (the server did the
   work, the client never learns the result — the dangerous case for "recorded as stored");
-- ``"truncate"``: the request is processed and its real answer is cut after the headers and half of the body, then
-  the connection is closed (``Content-Length`` or chunked framing promised more);
+- ``"truncate"``: the request is processed and its real answer is cut (after the headers and less than half of the
+  body; inside the headers when the body is empty), then the connection is closed;
 - ``"empty"``: the request is *not* processed and the answer is a well-formed ``200`` with an empty body (what a
   misconfigured proxy in front of the service can send).
 
@@ -71,36 +71,27 @@ class FaultPlan:
 
 
 class _TruncatingWriter:
-    """Passes the response headers through, then at most ``keep`` body bytes; drops the rest."""
+    """Collects a whole response, then :meth:`finish` sends only part of it: the headers and less than half of the
+    body, or — for an empty body — half of the headers. Either way the client's framing promised more."""
 
     def __init__(self, inner: BinaryIO) -> None:
         self._inner = inner
-        self._head = b""
-        self._body_budget: int | None = None
-        self._seen_body = b""
+        self._response = b""
 
     def write(self, data: bytes) -> int:
-        if self._body_budget is None:
-            self._head += bytes(data)
-            end = self._head.find(b"\r\n\r\n")
-            if end < 0:
-                return len(data)
-            head, body = self._head[: end + 4], self._head[end + 4 :]
-            self._inner.write(head)
-            self._body_budget = 0
-            data = body
-        self._seen_body += bytes(data)
+        self._response += bytes(data)
         return len(data)
 
     def flush(self) -> None:
         return
 
     def finish(self) -> None:
-        """Send half of the body that was produced (at least one byte short of it) and stop."""
-        if self._body_budget is None:
-            self._inner.write(self._head)
-            return
-        self._inner.write(self._seen_body[: max(0, len(self._seen_body) // 2 - 1)])
+        end = self._response.find(b"\r\n\r\n")
+        head, body = self._response[: end + 4], self._response[end + 4 :]
+        if body:
+            self._inner.write(head + body[: max(0, len(body) // 2 - 1)])
+        else:
+            self._inner.write(head[: len(head) // 2])
         self._inner.flush()
 
 

@@ -8,8 +8,9 @@ print (the soak benchmark).
 
 The outage is modelled as the *RPC node process* dying while the chain itself persists: ``anvil_dumpState`` just
 before ``SIGKILL`` (no graceful shutdown, no state dump by anvil itself), then a new anvil on the same port loading
-that state. Whatever the node accepted between the dump and the kill is lost with it, exactly like transactions in
-the mempool of a crashed node — the anchoring outbox has to notice and resend them.
+that state. Mining stops just before the dump, so whatever the node accepted between the dump and the kill is lost
+with it, exactly like transactions in the mempool of a crashed node — the anchoring outbox has to notice and resend
+them.
 """
 
 from __future__ import annotations
@@ -51,7 +52,13 @@ class LogTraining(BaseActionNode):
 
 
 def kill_rpc_node(devnet: Devnet, state_file: Path) -> None:
-    """Save the chain with ``anvil_dumpState`` (gzip JSON, unpacked for ``--load-state``), then SIGKILL anvil."""
+    """Save the chain with ``anvil_dumpState`` (gzip JSON, unpacked for ``--load-state``), then SIGKILL anvil.
+
+    Mining stops first, so no block is mined between the dump and the kill that the restarted node would not have
+    (a persisted chain does not lose mined blocks); transactions accepted in that window stay in the mempool, which
+    is not part of the dump and dies with the process — as in a real crash.
+    """
+    devnet.rpc("evm_setAutomine", [False])
     dumped = str(devnet.rpc("anvil_dumpState"))
     state_file.write_bytes(gzip.decompress(bytes.fromhex(dumped.removeprefix("0x"))))
     devnet.kill()  # SIGKILL: anvil gets no chance to dump anything itself
@@ -81,6 +88,9 @@ class ChainOutageReport:
     outbox_statuses: Counter[str]
     seconds_to_all_anchored_after_restart: float
     anchor_attempts: dict[int, int] = field(default_factory=dict)
+    inputs_recorded: int = 0  # artifacts the watched folder recorded (one per dropped file when nothing is lost)
+    inputs_consumed_once: int = 0  # of those, consumed (state old) by exactly one run
+
 
     @property
     def duplicated(self) -> list[int]:
@@ -104,6 +114,8 @@ class ChainOutageReport:
             "outbox_statuses": dict(self.outbox_statuses),
             "max_anchor_attempts": max(self.anchor_attempts.values(), default=0),
             "seconds_to_all_anchored_after_restart": round(self.seconds_to_all_anchored_after_restart, 3),
+            "inputs_recorded": self.inputs_recorded,
+            "inputs_consumed_once": self.inputs_consumed_once,
         }
 
 
@@ -192,6 +204,11 @@ def run_chain_outage(
             statuses = Counter(str(run["status"]) for run in runs)
             outbox = Counter(entry.status for entry in store.outbox.entries("run-anchor"))
             attempts = {int(run["id"]): store.anchor_status(int(run["id"])).attempts for run in runs}  # type: ignore[union-attr]
+            inputs = data.list_artifacts()
+            consumed = Counter(
+                artifact.id for run in runs for artifact in store.run_artifacts(int(run["id"]))["consumed"]
+            )
+            consumed_once = sum(1 for a in inputs if a.state == "old" and consumed[a.id] == 1)
         finally:
             stop_producing.set()
             pipeline.terminate()
@@ -210,6 +227,8 @@ def run_chain_outage(
             outbox_statuses=outbox,
             seconds_to_all_anchored_after_restart=seconds_to_anchored,
             anchor_attempts=attempts,
+            inputs_recorded=len(inputs),
+            inputs_consumed_once=consumed_once,
         )
     finally:
         devnet.stop()

@@ -35,6 +35,7 @@ HOSTILE_DOCUMENTS: dict[str, bytes] = {
     "overflowing metric": b'{"name": "inf-model", "metrics": {"accuracy": 1e400}, "attributes": '
                           b'[{"trait_type": "f1", "value": -Infinity}]}',
     "5,000-digit integer": b'{"name": "big", "metrics": {"accuracy": ' + b"9" * 5000 + b"}}",
+    "integer beyond a double": b'{"name": "huge", "metrics": {"accuracy": 1' + b"0" * 400 + b"}}",
     "not UTF-8": b'{"name": "\xff\xfe\xfd"}',
     "over 1 MiB": b'{"name": "padded", "pad": "' + b"x" * (1 << 20) + b'"}',
     "lone surrogate": b'{"name": "\\ud800", "metrics": {"accuracy": 0.5}}',

@@ -1,8 +1,11 @@
-"""Shared pieces for the hostile storage tests: the ``tests/ipfs`` emulators and a pipeline that saves one artifact."""
+"""Shared pieces for the hostile storage tests: the ``tests/ipfs`` emulators, a Kubo that ignores import flags, a
+server that answers anything, and an action that saves one artifact."""
 
 from __future__ import annotations
 
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ from anacostia_blockchain.engine import BaseActionNode
 from anacostia_blockchain.engine.resource import BaseResourceNode
 from anacostia_blockchain.ipfs import ImportOptions
 
-__all__ = ["FlagIgnoringKubo", "KuboEmulator", "SaveOnce", "StorachaEmulator"]
+__all__ = ["FlagIgnoringKubo", "HostileHttpServer", "KuboEmulator", "SaveOnce", "StorachaEmulator"]
 
 
 class FlagIgnoringKubo(KuboEmulator):
@@ -40,3 +43,50 @@ class SaveOnce(BaseActionNode):
         else:  # a path: the store adds the file itself
             self.saved.append(self.target.save_artifact(self.payload))
         return True
+
+
+class HostileHttpServer:
+    """A real HTTP server on loopback answering every request (any method, any path) with ``status`` and ``body``:
+    a daemon, bridge or pinning service that has gone wrong in whatever way a test sets."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.body = b""
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                self._drain()
+                self.send_response(owner.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+            def _drain(self) -> None:
+                if self.headers.get("Content-Length"):
+                    self.rfile.read(int(self.headers["Content-Length"]))
+                elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                        self.rfile.read(size + 2)
+                    self.rfile.readline()
+
+            do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> HostileHttpServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -23,6 +23,7 @@ def test_rpc_node_killed_mid_pipeline_every_run_anchored_exactly_once(tmp_path: 
     assert report.runs == list(range(1, len(report.runs) + 1)), "run ids are contiguous: no run was lost"
     assert report.run_statuses == {"success": len(report.runs)}
     assert report.files_dropped >= len(report.runs)  # several files may land in one run, never one file in two
+    assert report.inputs_recorded == report.inputs_consumed_once == report.files_dropped
     assert report.duplicated == []
     assert report.missing == []
     assert set(report.anchored_events) == set(report.runs), "no anchor for a run id the database does not have"

@@ -1,5 +1,7 @@
 """Disk full while saving an artifact: a clear ``ArtifactWriteError``, nothing recorded, nothing half-written left.
 
+Also: the volume holding the CARs queued for Storacha fills up (the artifact itself was stored fine).
+
 The disk is really full: each test mounts a small tmpfs (``mount -t tmpfs -o size=...``; the suite runs as root
 here) and unmounts it afterwards. The metadata database lives on the normal disk, the artifacts on the tmpfs, which
 is what happens when an artifact volume fills up under a running pipeline.
@@ -16,10 +18,11 @@ import pytest
 
 from anacostia_blockchain.engine import executing
 from anacostia_blockchain.errors import ArtifactWriteError, StorageError
-from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, compute_cid
+from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, StorachaClient, compute_cid
 from anacostia_blockchain.metadata import SqliteMetadataStore
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
 from anacostia_blockchain.resources.ipfs_store import IPFSStoreNode
+from anacostia_blockchain.resources.web3storage import Web3StorageNode
 
 DISK = 1024 * 1024  # the small volume: 1 MiB
 
@@ -150,3 +153,27 @@ def test_blockstore_disk_full_keeps_blocks_shared_with_pinned_content(small_disk
         blocks.add_bytes(shared + os.urandom(3 * DISK), cid_version=1)  # starts with the pinned leaf
     assert every_file(small_disk) == before
     assert blocks.verify_dag(pinned) == 1 and blocks.cat(pinned) == shared
+
+
+# --- Web3StorageNode: the CAR for the upload does not fit -----------------------------------------------------------
+def test_web3storage_car_volume_full_records_nothing_and_queues_nothing(
+    tmp_path: Path, small_disk: Path, metadata: SqliteMetadataStore
+) -> None:
+    # the bridge is never reached in this test (port 9, nothing listens): only the local side matters here
+    client = StorachaClient("did:key:z6MkDiskFullTest", auth_secret="secret", authorization="ucan",
+                            bridge_url="http://127.0.0.1:9/bridge", retries=0, timeout=1.0)
+    node = Web3StorageNode("web3", metadata, client=client, store=EmbeddedBlockstore(tmp_path / "ipfs", fsync=False),
+                           car_dir=small_disk / "cars")
+    node.setup()  # opens the upload outbox in the metadata database and starts the uploader
+    try:
+        run = metadata.begin_run("manual", [])
+        with executing(run, "train"):
+            kept = node.save_artifact("small.bin", os.urandom(100_000))
+            with pytest.raises(ArtifactWriteError, match="No space left on device"):
+                node.save_artifact("big.bin", os.urandom(2 * DISK))  # stored locally fine; its CAR does not fit
+        assert [a.id for a in node.list_artifacts()] == [kept.id]
+        assert [a.id for a in metadata.run_artifacts(run)["produced"]] == [kept.id]
+        assert [u.root for u in node.uploads()] == [kept.cid]  # no upload queued for what was not recorded
+        assert every_file(small_disk) == [f"cars/{kept.cid}.car"]  # no partial CAR left
+    finally:
+        node.teardown()

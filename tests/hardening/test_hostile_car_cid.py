@@ -201,6 +201,18 @@ def test_malformed_cid_text_is_an_invalid_cid_error(name: str) -> None:
     assert str(info.value), name
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    (HELLO_V0[:-1], "46 characters"),
+    (HELLO_V0 + "a", "46 characters"),
+    ("m" + HELLO_V0, "multibase prefix 'm'"),
+    ("b" + "A" * 10, "base32"),
+    ("z" + "0" * 10, "base58"),
+])
+def test_cid_errors_say_what_is_wrong(text: str, reason: str) -> None:
+    with pytest.raises(InvalidCIDError, match=reason):
+        CID.parse(text)
+
+
 @pytest.mark.parametrize("raw", [
     b"", b"\x01", b"\x01\x55", b"\x01\x55\x12", b"\x12\x20" + SHA[:5], b"\x01\x55\x12\x20" + SHA[:31],
     b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",

@@ -37,7 +37,7 @@ from anacostia_blockchain.chain.client import ChainClient
 from anacostia_blockchain.chain.devnet import Devnet
 from anacostia_blockchain.chain.run_registry import RunRegistryClient
 from anacostia_blockchain.errors import CorruptBlockError, TamperedManifestError
-from anacostia_blockchain.ipfs import EmbeddedBlockstore, KuboClient
+from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, KuboClient
 from anacostia_blockchain.service.app import create_app
 from anacostia_blockchain.service.chain_gateway import ChainGateway
 from anacostia_blockchain.service.config import RateLimit, ServiceConfig
@@ -101,7 +101,7 @@ def test_uris_that_are_not_verifiable_ipfs_metadata(indexed: tuple[FastAPI, Test
                                                     market: HostileMarket) -> None:
     app, http = indexed
     https = detail(http.get(f"/models/{market.tokens['https URL']}"))
-    assert https["metadata"]["cid"] is None and https["metadata"]["status"] != "verified"
+    assert https["metadata"]["cid"] is None and https["metadata"]["status"] == "none"  # nothing to verify
     bad_cid = detail(http.get(f"/models/{market.tokens['ipfs URI with a malformed CID']}"))
     assert bad_cid["metadata"]["status"] == "invalid" and "InvalidCIDError" in bad_cid["metadata"]["error"]
     missing = detail(http.get(f"/models/{market.tokens['CID nobody stores']}"))
@@ -179,8 +179,34 @@ def test_the_reader_refuses_a_store_serving_edited_manifest_bytes(devnet: Devnet
         anchored = _reader(devnet, market, ipfs).load(TAMPERED_RUN).anchor.manifest_cid
         genuine = ipfs.cat(anchored)
         assert str(client.add_bytes(genuine, cid_version=1).cid) == anchored
-        kubo.tamper[ipfs.get_block(anchored) and client.resolve(anchored).multihash] = genuine.replace(b"61", b"99")
+        kubo.tamper[CID.parse(anchored).multihash] = genuine.replace(b"61", b"99")  # one raw block: the manifest
         with pytest.raises(CorruptBlockError):
             _reader(devnet, market, client).load(TAMPERED_RUN)
+    finally:
+        kubo.stop()
+
+
+def test_run_verification_through_a_store_serving_edited_manifest_bytes(devnet: Devnet, market: HostileMarket,
+                                                                        ipfs: EmbeddedBlockstore,
+                                                                        tmp_path: Path) -> None:
+    """The verdict is "manifest unavailable" naming the corrupt block — never "verified", never a 5xx."""
+    kubo = KuboEmulator(tmp_path / "kubo")
+    kubo.start()
+    try:
+        client = KuboClient(kubo.url, retries=0)
+        anchored = _reader(devnet, market, ipfs).load(TAMPERED_RUN).anchor.manifest_cid
+        genuine = ipfs.cat(anchored)
+        client.add_bytes(genuine, cid_version=1)
+        kubo.tamper[CID.parse(anchored).multihash] = genuine.replace(b"61", b"99")
+        config = ServiceConfig(database_url=f"sqlite:///{tmp_path / 'index.db'}", siwe_domain="testserver",
+                               siwe_uri="http://testserver", run_indexer=False, response_cache_seconds=0)
+        app = create_app(config, gateway=ChainGateway(ChainClient(devnet.rpc_url), market.world.addresses),
+                         content_store=client)
+        app.state.service.indexer.start_block = market.world.deploy_block
+        with TestClient(app) as http:
+            app.state.service.indexer.sync_to_head()
+            verdict = detail(http.get(f"/runs/{run_key(TAMPERED_RUN)}/verify"))
+        assert verdict["matches"] is True and verdict["manifest_verified"] is None
+        assert "CorruptBlockError" in verdict["detail"]
     finally:
         kubo.stop()

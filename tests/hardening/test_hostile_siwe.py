@@ -8,6 +8,7 @@ tampered or expired session tokens on the key-release endpoint.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,10 +16,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anacostia_blockchain.chain.personal_sign import sign_personal_message
 from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.errors import SiweError
 from anacostia_blockchain.service.app import create_app
+from anacostia_blockchain.service.auth import SessionTokens
 from anacostia_blockchain.service.config import RateLimit, ServiceConfig
 from anacostia_blockchain.service.siwe import SiweMessage, format_rfc3339
 
@@ -29,11 +34,15 @@ OTHER = LocalSigner.from_key(OTHER_KEY).address
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
+SESSION_SECRET = bytes(range(32))
+
+
 @pytest.fixture
 def http(tmp_path: Path) -> Iterator[TestClient]:
     config = ServiceConfig(
         database_url=f"sqlite:///{tmp_path / 'index.db'}", chain_id=31337, siwe_domain="market.example",
         siwe_uri="https://market.example", rate_limit=RateLimit(per_second=10_000, burst=10_000),
+        session_secret=SESSION_SECRET,
     )
     with TestClient(create_app(config)) as client:
         yield client
@@ -172,3 +181,29 @@ def test_forged_tampered_and_missing_session_tokens_are_refused(http: TestClient
         _refused(response, "SessionError")
     _refused(http.get("/models/1/key"), "SessionError")
     _refused(http.get("/models/1/key", headers={"Authorization": f"Basic {token}"}), "SessionError")
+
+
+def test_an_expired_session_token_is_refused(http: TestClient) -> None:
+    """Genuinely signed with the service's secret, issued an hour ago with the 15-minute lifetime."""
+    issued_earlier = SessionTokens(SESSION_SECRET, timedelta(minutes=15), clock=lambda: time.time() - 3600)
+    expired, _ = issued_earlier.issue(OWNER, bytes.fromhex("02" + "11" * 32))
+    _refused(http.get("/models/1/key", headers={"Authorization": f"Bearer {expired}"}), "SessionError", "expired")
+
+
+VALID_TEXT = SiweMessage(
+    domain="market.example", address=OWNER, uri="https://market.example/login", chain_id=31337,
+    nonce="abcdefgh12345678", issued_at="2026-01-01T00:00:00Z", statement="Sign in to the marketplace",
+    expiration_time="2026-01-01T00:05:00Z",
+).to_text()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(max_size=400), st.builds(
+    lambda cut, insert, at: VALID_TEXT[:at % len(VALID_TEXT)] + insert + VALID_TEXT[at % len(VALID_TEXT) + cut:],
+    st.integers(0, 20), st.text(max_size=20), st.integers(0, 10_000))))
+def test_the_message_parser_only_ever_answers_with_a_siwe_error(text: str) -> None:
+    try:
+        parsed = SiweMessage.parse(text)
+    except SiweError:
+        return
+    assert parsed.to_text() == text  # whatever parses is exactly what was signed, nothing reinterpreted

@@ -1,5 +1,5 @@
-"""Hostile storage backends: a Kubo daemon serving bytes that do not match their CID, a stream cut mid-CAR,
-corrupt blocks on disk, and uploads over Storacha's size limit.
+"""Hostile storage backends: a Kubo daemon serving bytes that do not match their CID, a daemon that ignores the
+import options it is sent, a stream cut mid-CAR, corrupt blocks on disk, and uploads over Storacha's size limit.
 
 What must hold: a typed :class:`StorageError` (or the resource-level error wrapping it) that names the problem;
 no partial file where a complete export is expected; nothing pinned or recorded that was not verified; an upload

@@ -121,5 +121,10 @@ def test_the_registry_accepts_every_metric_of_any_anchored_manifest(registry: Ru
             assert registry.metric_leaf(fields["name"], int(fields["value"]), int(fields["step"])) == leaf
             assert registry.verify_metric(PIPELINE, run_id, fields["name"], int(fields["value"]),
                                           int(fields["step"]), proof)
+            # a claimed value one unit (1e-18) off, or at another step, is refused by the contract
+            assert not registry.verify_metric(PIPELINE, run_id, fields["name"], int(fields["value"]) + 1,
+                                              int(fields["step"]), proof)
+            assert not registry.verify_metric(PIPELINE, run_id, fields["name"], int(fields["value"]),
+                                              int(fields["step"]) + 1, proof)
         elif item.kind != "run":  # the run leaf binds the manifest's own pipeline and run id, not this test's
             assert registry.verify_proof(PIPELINE, run_id, leaf, proof)

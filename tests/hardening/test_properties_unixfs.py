@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, import_bytes, read_car, write_car
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 COUNTER = itertools.count()
 
 

@@ -12,13 +12,15 @@ every data key :meth:`DataKey.generate` produced (and every one constructed, e.g
 service key, the SIWE session secret, every session token issued, the keystore passwords and the unfunded key.
 Texts scanned: log records (messages, arguments, tracebacks, extras), stdout/stderr at the file-descriptor level,
 the progress lines, the summary (JSON and rendered), the repr/str of every library object reachable from the
-scenario, the provoked exceptions (message, repr, attributes, chained traceback) and the service's error bodies.
+scenario, the provoked exceptions (message, repr, attributes, chained traceback), the service's error bodies and
+every read endpoint of the service (dashboard, OpenAPI, models, quotes, runs, verification, status).
 Files the demo wrote (databases, IPFS blocks, chain state) must not hold a private key or a data key either.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,6 +167,24 @@ def provoked_api_errors(scenario: DemoScenario) -> Iterator[tuple[str, Anacostia
     yield "forged session token", provoke(lambda: stranger.wrapped_key(token_id))
 
 
+def api_texts(scenario: DemoScenario) -> list[tuple[str, str]]:
+    """Every read endpoint of the service after the demo: what a stranger on the network can see."""
+    market = scenario.market
+    assert market is not None
+    paths = ["/", "/dashboard", "/dashboard/api/pipeline", "/openapi.json", "/status", "/service/key",
+             "/models?page_size=100", "/runs?page_size=100"]
+    api = MarketplaceApi(market.url)
+    for model in api.request("GET", "/models?page_size=100")["items"]:
+        paths += [f"/models/{model['token_id']}", f"/models/{model['token_id']}/quote"]
+    for run in api.request("GET", "/runs?page_size=100")["items"]:
+        paths += [f"/runs/{run['key']}", f"/runs/{run['key']}/verify"]
+    texts = []
+    for path in paths:
+        with urllib.request.urlopen(market.url + path, timeout=30) as response:
+            texts.append((f"GET {path}", response.read().decode()))
+    return texts
+
+
 def collect_secrets(scenario: DemoScenario, keys: KeyCollector) -> SecretScanner:
     world, market = scenario.world, scenario.market
     assert world is not None and world.devnet is not None and market is not None
@@ -195,12 +215,13 @@ def test_the_whole_demo_at_debug_leaks_no_key(
     recorder = LogRecorder()
     progress: list[str] = []
     texts: list[tuple[str, str]] = []
-    scenario = DemoScenario(DemoOptions(workdir=tmp_path / "demo", batches=2), progress.append)
+    scenario = DemoScenario(DemoOptions(workdir=tmp_path / "demo", batches=2, run_timeout=120), progress.append)
     with recorder.active(monkeypatch):
         try:
             summary = scenario.run()
             errors = list(provoked_errors(scenario, tmp_path, monkeypatch))
             exit_codes = provoked_cli_failures(scenario, tmp_path, monkeypatch)
+            texts += api_texts(scenario)
             texts += reachable_reprs(scenario)
             scanner = collect_secrets(scenario, keys)
         finally:
@@ -215,10 +236,11 @@ def test_the_whole_demo_at_debug_leaks_no_key(
         recorder.loggers
     )
     assert len(errors) == 15 and exit_codes == [1, 1]
+    assert sum(name.startswith("GET /models/") for name, _ in texts) >= 4  # details and quotes of the minted models
     assert not (tmp_path / "dep").exists()  # neither deploy got as far as the chain
-    assert any(text.startswith("KeyStore(") for _, text in texts) and any(
-        text.startswith("LocalSigner(") for _, text in texts
-    )
+    # the walk reached the service's key store and session signer and every sender's signer
+    held = {text.split("(", 1)[0] for _, text in texts}
+    assert {"KeyStore", "SessionTokens", "LocalSigner", "ServiceConfig", "DevAccount"} <= held, sorted(held)
     assert "wrong password for keystore" in captured.err and "does not hold a valid private key" in captured.err
     texts += list(recorder.texts())
     texts += [("stdout", captured.out), ("stderr", captured.err), ("progress", "\n".join(progress))]

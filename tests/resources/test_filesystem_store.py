@@ -43,7 +43,7 @@ def write_file(path: Path, content: str | bytes) -> None:
         fh.write(content.encode() if isinstance(content, str) else content)
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
     """Test-side wait for detection, which has no event of its own."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
