@@ -196,12 +196,17 @@ def api_server(database_url: str, cache_seconds: float, source: Path | None = No
     port = free_port()
     env = {**os.environ, "ANACOSTIA_RATE_LIMIT": "0:1", "ANACOSTIA_CHAIN_ID": "31337",
            "ANACOSTIA_RESPONSE_CACHE_SECONDS": str(cache_seconds)}
-    if source is not None:
-        env["PYTHONPATH"] = str(source)
+    cwd = None
+    if source is not None:  # ``python -m`` puts the working directory first on sys.path: run from the source tree
+        cwd, env["PYTHONPATH"] = source.resolve(), str(source.resolve())
+        served = subprocess.run([sys.executable, "-c", "import anacostia_blockchain as p; print(p.__file__)"],
+                                env=env, cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+        if not Path(served).resolve().is_relative_to(cwd):
+            raise RuntimeError(f"--baseline-src {source} would serve {served}, not its own package")
     server = subprocess.Popen(
         [sys.executable, "-m", "anacostia_blockchain.cli.main", "serve", "--port", str(port), "--db", database_url,
          "--no-indexer"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 90

@@ -92,6 +92,7 @@ class AnchorRecord:
     block_number: int
     tx_hash: str
     timestamp: int
+    block_hash: str = ""  # of the block that holds the anchor (a rollback of that block changes or removes it)
 
 
 class RunRegistryClient:
@@ -185,6 +186,7 @@ class RunRegistryClient:
             block_number=log.block_number,
             tx_hash=log.tx_hash,
             timestamp=int(timestamp, 16) if isinstance(timestamp, str) else int(timestamp),
+            block_hash=str(block.get("hash") or ""),
         )
 
     def verify_proof(self, pipeline_id: bytes, run_id: int, leaf: bytes, proof: Sequence[bytes]) -> bool:

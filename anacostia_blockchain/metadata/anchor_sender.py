@@ -12,6 +12,10 @@ Each outbox entry of kind :data:`ANCHOR_KIND` holds ``{pipelineId, runId, root, 
    confirmation when the stored root equals ours and a conflict otherwise. ``RunAlreadyAnchored`` from the single
    form is handled the same way.
 
+4. Finality (:mod:`.anchor_finality`): entries are confirmed provisionally until their block is ``confirmations``
+   deep; :meth:`AnchorSender.recheck` (every ``recheck_interval`` s) marks them final, or reopens those whose block
+   was rolled back, and the next round delivers them again through 1.-3.: exactly once in the end.
+
 Any chain error (node down, timeout, a revert such as a missing ``ANCHOR_ROLE``) marks the round's unconfirmed
 entries failed *with retry*: backoff grows to the outbox's cap and the entries are retried until they land, so an
 outage or a late role grant only delays anchoring. The connection is made lazily (and re-made after a failure),
@@ -24,8 +28,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ..chain.receipt import Receipt
 from ..chain.run_registry import AnchorOutcome, AnchorRequest, RunRegistryClient
 from ..errors import ChainError, ConfigurationError, CustomContractError
+from .anchor_finality import AnchorFinality, FinalityRound
 from .outbox import SENT, Outbox, OutboxEntry
 from .outbox_worker import OutboxWorker
 
@@ -61,7 +67,11 @@ def request_from_payload(payload: dict[str, Any]) -> AnchorRequest:
 
 
 class AnchorSender(OutboxWorker):
-    """Delivers :data:`ANCHOR_KIND` entries through ``connect()`` (a factory for the :class:`RunRegistryClient`)."""
+    """Delivers :data:`ANCHOR_KIND` entries through ``connect()`` (a factory for the :class:`RunRegistryClient`).
+
+    ``confirmations``: blocks an anchor must be deep to be final (``None``: the default of :mod:`.anchor_finality`,
+    2 on an automining devnet, 12 elsewhere); ``recheck_interval``: seconds between re-checks of watched anchors.
+    """
 
     def __init__(
         self,
@@ -70,17 +80,38 @@ class AnchorSender(OutboxWorker):
         *,
         batch_size: int = 50,
         receipt_timeout: float = 120.0,
+        confirmations: int | None = None,
+        recheck_interval: float = 1.0,
     ) -> None:
-        super().__init__(outbox, ANCHOR_KIND, batch_size=batch_size, name="anchor-sender")
+        super().__init__(
+            outbox, ANCHOR_KIND, batch_size=batch_size, name="anchor-sender", recheck_interval=recheck_interval
+        )
         self._connect = connect
         self.receipt_timeout = receipt_timeout
+        self.finality = AnchorFinality(connect, confirmations)
+        self.last_recheck: FinalityRound | None = None
 
     @property
     def registry(self) -> RunRegistryClient:
         """Asked of ``connect()`` every round (it caches), so a reconnect after ``on_stop``/``on_start`` is seen."""
         return self._connect()
 
-    # --- the hook -----------------------------------------------------------------------------------------------------
+    # --- the hooks ----------------------------------------------------------------------------------------------------
+    def recheck(self, entries: list[OutboxEntry]) -> None:
+        """Finality round over the watched anchors; after a rollback the signer's nonce is re-read from the node
+        (the rolled-back blocks took our transactions' nonces with them), so the resend is not stuck behind a gap."""
+        requests = {}
+        for entry in entries:
+            try:
+                requests[entry.id] = request_from_payload(entry.payload)
+            except ConfigurationError as exc:  # cannot happen for an entry that was delivered; never re-check it
+                logger.error("anchor entry %d has a malformed payload (%s); not re-checked", entry.id, exc)
+                self.outbox.mark_final([entry.id])
+        watched = [entry for entry in entries if entry.id in requests]
+        self.last_recheck = self.finality.check(self.outbox, watched, requests)
+        if self.last_recheck.reopened and self.registry.sender is not None:
+            self.registry.sender.nonces.resync()
+
     def deliver(self, entries: list[OutboxEntry]) -> None:
         open_entries: dict[int, OutboxEntry] = {entry.id: entry for entry in entries}
         try:
@@ -123,22 +154,28 @@ class AnchorSender(OutboxWorker):
             return
         # 3. read the outcome
         outcome = self.registry.outcome(receipt)
-        self._apply(outcome, open_entries, requests)
+        self._apply(outcome, receipt, open_entries, requests)
 
     def _apply(
-        self, outcome: AnchorOutcome, open_entries: dict[int, OutboxEntry], requests: dict[int, AnchorRequest]
+        self,
+        outcome: AnchorOutcome,
+        receipt: Receipt,
+        open_entries: dict[int, OutboxEntry],
+        requests: dict[int, AnchorRequest],
     ) -> None:
         by_run = {(requests[i].pipeline_id, requests[i].run_id): open_entries[i] for i in open_entries}
         tx = {
             "txHash": outcome.tx_hash,
             "block": outcome.block_number,
+            "blockHash": str(receipt.get("blockHash") or ""),
             "gasUsed": outcome.gas_used,  # of the whole transaction
             "batchSize": len(open_entries),
         }
+        final = self.finality.final_on_receipt()
         for run in outcome.anchored:
             entry = by_run.pop(run, None)
             if entry is not None:
-                self.outbox.mark_confirmed(entry.id, tx)
+                self.outbox.mark_confirmed(entry.id, tx, final=final)
                 del open_entries[entry.id]
         for skipped in outcome.skipped:
             entry = by_run.pop((skipped.pipeline_id, skipped.run_id), None)
@@ -149,9 +186,21 @@ class AnchorSender(OutboxWorker):
             raise ChainError(f"tx {outcome.tx_hash} emitted no anchor event for {len(open_entries)} run(s)")
 
     def _settle(self, entry: OutboxEntry, request: AnchorRequest, on_chain: bytes, result: dict[str, Any]) -> None:
-        """The run already has ``on_chain`` as its root: ours (done, nothing sent) or another one (conflict)."""
+        """The run already has ``on_chain`` as its root: ours (done, nothing sent) or another one (conflict).
+
+        Ours: where it is anchored now is read from its ``RunAnchored`` event (``result`` may describe a transaction
+        or block that a rollback removed), so finality counts from the block that really holds it.
+        """
         if on_chain == request.merkle_root:
-            self.outbox.mark_confirmed(entry.id, {**result, "alreadyAnchored": True})
+            located = self.registry.anchor_record(request.pipeline_id, request.run_id)
+            where = (
+                {}
+                if located is None
+                else {"txHash": located.tx_hash, "block": located.block_number, "blockHash": located.block_hash}
+            )
+            stale = ("block", "blockHash")  # never keep the location of an earlier, possibly rolled back, delivery
+            confirmed = {**{k: v for k, v in result.items() if k not in stale}, **where, "alreadyAnchored": True}
+            self.outbox.mark_confirmed(entry.id, confirmed, final=self.finality.final_on_receipt())
             return
         message = (
             f"AnchorConflict: run {request.run_id} is anchored with root 0x{on_chain.hex()}, "

@@ -15,6 +15,13 @@ running and the anchors land, exactly once, when it is back (see the sender's do
 cases). ``on_start`` also reconciles: a run that ended while the process crashed between the steps above gets its
 manifest/anchor now.
 
+Finality: an anchor is *confirmed* when its transaction is mined and *final* once its block is ``confirmations``
+blocks deep (default: 2 on an automining devnet, 12 on other chains; ``0``/``1``: final at the first receipt, no
+rollback detection). Until then the sender re-checks it every ``recheck_interval`` seconds (one cheap head read;
+one batched RPC for all watched anchors when the head moved), and an anchor whose block was rolled back goes back
+to pending and is anchored again — exactly once. ``anchor_status`` and ``verify_run`` say
+``"confirmed (N confirmations)"`` or ``"final"``. See :mod:`.anchor_finality`.
+
 ``pipelineId`` is ``keccak256(pipeline)``; ``pipeline`` defaults to the store's node name. Pass a stable, unique
 pipeline name if several pipelines share one registry. One blockchain store per database: its outbox delivers every
 ``run-anchor`` entry in that database with this store's key and registry.
@@ -39,10 +46,11 @@ from ..chain.signer import LocalSigner
 from ..chain.tx import TxSender
 from ..engine import RunStatus
 from ..errors import ConfigurationError
+from .anchor_finality import AnchorStatus
 from .anchor_sender import ANCHOR_KIND, AnchorSender, anchor_key, anchor_payload
 from .manifest import RunManifest, manifest_cid
 from .manifest_archive import ManifestArchive, StoredManifest
-from .outbox import CLAIMED, Backoff, Outbox, OutboxEntry
+from .outbox import CLAIMED, CONFIRMED, Backoff, Outbox
 from .run_verifier import ItemProof, ProofCheck, RunVerifier, VerificationReport
 from .sql_connection import is_memory_sqlite, parse_store_url
 from .sql_store import SqliteMetadataStore
@@ -63,7 +71,8 @@ class BlockchainMetadataStore(SqliteMetadataStore):
     ``signer`` must hold ``ANCHOR_ROLE`` on the registry. ``tx_options`` go to the ``TxSender`` (e.g. a short
     ``submit_timeout`` so an outage is detected quickly). ``content_store`` (e.g. an ``EmbeddedBlockstore``) also
     receives every manifest so readers can fetch it by its CID; use a local store here — remote pinning belongs in
-    an uploader with its own outbox. Extra keyword arguments go to ``SqliteMetadataStore``.
+    an uploader with its own outbox. ``confirmations`` / ``recheck_interval``: see the module docstring. Extra
+    keyword arguments go to ``SqliteMetadataStore``.
     """
 
     def __init__(
@@ -85,6 +94,8 @@ class BlockchainMetadataStore(SqliteMetadataStore):
         anchor_existing_runs: bool = True,
         tx_options: Mapping[str, Any] | None = None,
         content_store: ManifestPublisher | None = None,
+        confirmations: int | None = None,
+        recheck_interval: float = 1.0,
         **sql_options: Any,
     ) -> None:
         super().__init__(name, uri, loggers, **sql_options)
@@ -115,7 +126,14 @@ class BlockchainMetadataStore(SqliteMetadataStore):
         self._registry: RunRegistryClient | None = None
         self.outbox = Outbox(self.engine, backoff=backoff)
         self.archive = ManifestArchive(self.engine)
-        self.sender = AnchorSender(self.outbox, self._connect, batch_size=batch_size, receipt_timeout=receipt_timeout)
+        self.sender = AnchorSender(
+            self.outbox,
+            self._connect,
+            batch_size=batch_size,
+            receipt_timeout=receipt_timeout,
+            confirmations=confirmations,
+            recheck_interval=recheck_interval,
+        )
 
     def __repr__(self) -> str:
         return f"BlockchainMetadataStore({self.name!r}, {self.url!r}, pipeline={self.pipeline!r})"
@@ -146,7 +164,14 @@ class BlockchainMetadataStore(SqliteMetadataStore):
     @property
     def verifier(self) -> RunVerifier:
         registry = self._registry or self._connect()
-        return RunVerifier(self.pipeline, self.export_run, self.archive, registry, self.outbox)
+        return RunVerifier(
+            self.pipeline,
+            self.export_run,
+            self.archive,
+            registry,
+            self.outbox,
+            confirmations=self.sender.finality.required,
+        )
 
     # --- engine hooks -----------------------------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -221,9 +246,21 @@ class BlockchainMetadataStore(SqliteMetadataStore):
             self.log(f"queued anchors for runs {fixed} that ended without one", level="WARNING")
         return fixed
 
-    def anchor_status(self, run_id: int) -> OutboxEntry | None:
-        """The run's outbox entry: ``status`` (pending/sent/confirmed/failed), ``attempts``, ``result`` (tx, block)."""
-        return self.outbox.get(ANCHOR_KIND, anchor_key(self.pipeline_id, run_id))
+    def anchor_status(self, run_id: int) -> AnchorStatus | None:
+        """The run's outbox entry: ``status`` (pending/sent/confirmed/failed), ``attempts``, ``result`` (tx, block,
+        block hash), and ``finality``: ``"final"`` or ``"confirmed (N confirmations)"`` (for the latter the depth is
+        read from the chain: one ``eth_blockNumber``; ``None`` while the chain is unreachable)."""
+        entry = self.outbox.get(ANCHOR_KIND, anchor_key(self.pipeline_id, run_id))
+        if entry is None:
+            return None
+        finality = self.sender.finality
+        depth = finality.confirmations(entry) if entry.status == CONFIRMED and not entry.final else None
+        return AnchorStatus.of(entry, depth, finality.known_required)
+
+    def check_anchor_finality(self) -> int:
+        """Re-check the confirmed, not yet final anchors now (the sender does it every ``recheck_interval``);
+        returns how many were examined. Rolled back ones become pending: ``flush_anchors`` re-sends them."""
+        return self.sender.recheck_now()
 
     def flush_anchors(self, timeout: float = 60.0) -> bool:
         """Deliver every due anchor now, synchronously; True when nothing is left pending."""

@@ -16,6 +16,17 @@ Life of an entry::
                  └─ a claim whose lease expired (crashed worker) and a ``sent`` entry whose confirmation is overdue
                     are claimable again, so a restarted process resumes where the old one stopped.
 
+    confirmed ──mark_final──> confirmed + final_at          (never touched again)
+        └──reopen──> pending                                  (only while not final: the delivery was undone)
+
+**Finality.** Some deliveries can be undone after they were observed: a transaction's block can be rolled back by
+a reorg or by a node restored from older state. ``mark_confirmed(..., final=False)`` records the delivery but
+keeps the entry *watched*: :meth:`Outbox.unfinalized` lists such entries (an indexed query, so its cost is bounded
+by the entries still watched, never by history), the worker re-checks them and calls :meth:`Outbox.mark_final`
+once the delivery cannot be undone any more, or :meth:`Outbox.reopen` when it was — the entry is pending again
+and delivered anew. ``final=True`` (the default) is today's "confirmed means done". A final entry is never
+re-checked or reopened.
+
 Times are UNIX seconds from an injectable ``clock`` (tests control backoff without sleeping). The table is shared
 by every outbox kind (``kind`` column); several outboxes can live in one database.
 """
@@ -43,6 +54,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     func,
+    inspect,
     or_,
     select,
     update,
@@ -88,6 +100,12 @@ class OutboxEntry:
     result: dict[str, Any] | None
     created_at: float
     updated_at: float
+    #: When the entry became final (``None``: not confirmed yet, or confirmed and still watched for a rollback).
+    final_at: float | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.final_at is not None
 
 
 def _dumps(value: dict[str, Any]) -> str:
@@ -134,10 +152,25 @@ class Outbox:
             Column("result", Text, nullable=True),
             Column("created_at", Float, nullable=False),
             Column("updated_at", Float, nullable=False),
+            Column("final_at", Float, nullable=True),
             UniqueConstraint("kind", "key", name=f"uq_{table_name}_kind_key"),
         )
         with self._translate("create the outbox table"):
             self.metadata.create_all(engine)
+            self._add_final_at_column()
+
+    def _add_final_at_column(self) -> None:
+        """Upgrade a table created before finality tracking: add ``final_at``; its confirmed rows count as final
+        (that is what "confirmed" meant when they were written), so nothing old is re-checked."""
+        columns = {column["name"] for column in inspect(self.engine).get_columns(self.table.name)}
+        if "final_at" in columns:
+            return
+        quoted = self.engine.dialect.identifier_preparer.quote(self.table.name)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {quoted} ADD COLUMN final_at FLOAT")
+            conn.execute(
+                update(self.table).where(self.table.c.status == CONFIRMED).values(final_at=self.table.c.updated_at)
+            )
 
     def add_listener(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` (cheap, non-blocking: e.g. ``event.set``) whenever new work may be due."""
@@ -175,6 +208,7 @@ class Outbox:
             result=json.loads(row.result) if row.result else None,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            final_at=row.final_at,
         )
 
     # --- producing --------------------------------------------------------------------------------------------------
@@ -275,9 +309,73 @@ class Outbox:
             next_attempt_at=self.clock() + confirm_within,
         )
 
-    def mark_confirmed(self, entry_id: int, result: dict[str, Any]) -> None:
-        """Delivery is final (e.g. the anchoring tx is mined). The entry is never claimed again."""
-        self._transition(entry_id, "mark confirmed", status=CONFIRMED, result=_dumps(result), lease_until=None)
+    def mark_confirmed(self, entry_id: int, result: dict[str, Any], *, final: bool = True) -> None:
+        """Delivery happened (e.g. the anchoring tx is mined). The entry is never claimed again.
+
+        ``final=False``: the delivery can still be undone (a block not yet deep enough); the entry stays in
+        :meth:`unfinalized` until :meth:`mark_final` or :meth:`reopen`.
+        """
+        self._transition(
+            entry_id,
+            "mark confirmed",
+            status=CONFIRMED,
+            result=_dumps(result),
+            lease_until=None,
+            final_at=self.clock() if final else None,
+        )
+
+    def unfinalized(self, kind: str, limit: int = 500) -> list[OutboxEntry]:
+        """Confirmed entries of ``kind`` that are not final yet (oldest first): what the worker still re-checks."""
+        c = self.table.c
+        query = (
+            select(self.table)
+            .where(c.kind == kind, c.status == CONFIRMED, c.final_at.is_(None))
+            .order_by(c.id)
+            .limit(limit)
+        )
+        with self._tx("list unfinalized entries") as conn:
+            return [self._entry(row) for row in conn.execute(query).all()]
+
+    def mark_final(self, entry_ids: list[int]) -> int:
+        """The deliveries of ``entry_ids`` can no longer be undone; returns how many entries became final.
+
+        Entries that are not confirmed-and-watched any more (reopened meanwhile, already final) are left alone.
+        """
+        if not entry_ids:
+            return 0
+        now = self.clock()
+        c = self.table.c
+        with self._tx("mark final") as conn:
+            return int(
+                conn.execute(
+                    update(self.table)
+                    .where(c.id.in_(entry_ids), c.status == CONFIRMED, c.final_at.is_(None))
+                    .values(final_at=now, updated_at=now)
+                ).rowcount
+            )
+
+    def reopen(self, entry_id: int, reason: str) -> bool:
+        """A confirmed, not yet final delivery was undone (e.g. its block was rolled back): make the entry pending
+        again, due at once, counting an attempt (so the worker knows a delivery may exist) and keeping ``reason``
+        as ``last_error``. Returns False when the entry is final or not confirmed (nothing to reopen)."""
+        now = self.clock()
+        c = self.table.c
+        with self._tx("reopen") as conn:
+            changed = conn.execute(
+                update(self.table)
+                .where(c.id == entry_id, c.status == CONFIRMED, c.final_at.is_(None))
+                .values(
+                    status=PENDING,
+                    attempts=c.attempts + 1,
+                    last_error=reason[:2000],
+                    next_attempt_at=now,
+                    lease_until=None,
+                    updated_at=now,
+                )
+            ).rowcount
+        if changed == 1:
+            self._notify()
+        return changed == 1
 
     def mark_failed(self, entry_id: int, error: str, *, retry: bool = True) -> None:
         """Count a failed attempt. ``retry`` reschedules with backoff; ``retry=False`` parks it as ``failed``."""

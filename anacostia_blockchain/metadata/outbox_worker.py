@@ -7,6 +7,12 @@ is still claimed is marked failed with a retry (backoff) — an exception never 
 The thread never sleep-polls when idle: it blocks on an event set by ``Outbox.enqueue`` (in this process), with a
 timeout equal to the time until the next retry is due (or none at all when nothing is pending). ``run_once`` runs one
 round synchronously (used by tests, benchmarks and ``flush``).
+
+Finality: a subclass that confirms deliveries provisionally (``mark_confirmed(..., final=False)``) overrides
+:meth:`OutboxWorker.recheck`, which receives the confirmed-but-not-final entries and marks each one final, reopens
+it, or leaves it watched. Rechecks run at most every ``recheck_interval`` seconds — also while the worker is
+otherwise idle, since nothing else would wake it — and cost nothing once every entry is final (the watched set
+is one indexed query). ``recheck_now`` runs one synchronously.
 """
 
 from __future__ import annotations
@@ -29,9 +35,21 @@ FLUSH_RECHECK = 0.05
 class OutboxWorker(ABC):
     """Drains ``kind`` entries of ``outbox`` in batches of up to ``batch_size``."""
 
-    def __init__(self, outbox: Outbox, kind: str, *, batch_size: int = 50, name: str | None = None) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        kind: str,
+        *,
+        batch_size: int = 50,
+        name: str | None = None,
+        recheck_interval: float = 1.0,
+    ) -> None:
         if batch_size < 1:
             raise OutboxError(f"batch_size must be >= 1, got {batch_size}")
+        if not recheck_interval > 0:
+            raise OutboxError(f"recheck_interval must be > 0 seconds, got {recheck_interval}")
+        self.recheck_interval = recheck_interval
+        self._next_recheck = 0.0  # time.monotonic() of the next due recheck
         self.outbox = outbox
         self.kind = kind
         self.batch_size = batch_size
@@ -47,6 +65,13 @@ class OutboxWorker(ABC):
     @abstractmethod
     def deliver(self, entries: list[OutboxEntry]) -> None:
         """Deliver ``entries`` and mark each of them (sent / confirmed / failed)."""
+
+    def recheck(self, entries: list[OutboxEntry]) -> None:
+        """Re-examine confirmed, not yet final ``entries``: ``mark_final`` / ``reopen`` each, or leave it watched.
+
+        The default suits workers whose confirmations cannot be undone: such entries are final as they stand.
+        """
+        self.outbox.mark_final([entry.id for entry in entries])
 
     # --- rounds -----------------------------------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -65,6 +90,32 @@ class OutboxWorker(ABC):
                 with self._progress:
                     self._progress.notify_all()
             return len(entries)
+
+    def recheck_now(self) -> int:
+        """Re-check every watched (confirmed, not final) entry now; returns how many were examined."""
+        with self._round_lock:
+            return self._recheck_round()
+
+    def _recheck_if_due(self) -> None:
+        if time.monotonic() >= self._next_recheck:
+            with self._round_lock:
+                self._recheck_round()
+
+    def _recheck_round(self) -> int:
+        self._next_recheck = time.monotonic() + self.recheck_interval
+        watched = self.outbox.unfinalized(self.kind)
+        if watched:
+            try:
+                self.recheck(watched)
+            except Exception as exc:  # a recheck that fails leaves the entries watched: retried next time
+                level = logging.WARNING if isinstance(exc, AnacostiaError) else logging.ERROR
+                logger.log(level, "%s: re-checking %d delivered entries failed: %s", self.name, len(watched), exc)
+        return len(watched)
+
+    def _seconds_until_recheck(self) -> float | None:
+        if not self.outbox.unfinalized(self.kind, limit=1):
+            return None
+        return max(0.0, self._next_recheck - time.monotonic())
 
     def _fail_still_claimed(self, entries: list[OutboxEntry], error: str) -> None:
         for entry in entries:
@@ -118,9 +169,18 @@ class OutboxWorker(ABC):
             self._wake.clear()
             try:
                 handled = self.run_once()
-                timeout = 0.0 if handled else self.outbox.seconds_until_due(self.kind)
+                self._recheck_if_due()
+                timeout = 0.0 if handled else _earliest(
+                    self.outbox.seconds_until_due(self.kind), self._seconds_until_recheck()
+                )
             except AnacostiaError as exc:  # the database itself failed: back off and try again
                 logger.warning("%s: outbox round failed: %s", self.name, exc)
                 timeout = self.outbox.backoff.cap / 4
             if timeout is None or timeout > 0:
                 self._wake.wait(timeout)
+
+
+def _earliest(*delays: float | None) -> float | None:
+    """The shortest of the delays that are set; ``None`` (wait for a wake-up) when none is."""
+    known = [delay for delay in delays if delay is not None]
+    return min(known) if known else None

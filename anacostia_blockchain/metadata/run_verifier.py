@@ -47,11 +47,32 @@ class VerificationReport:
     items: int
     anchor: AnchorRecord | None
     verdict: str = "verified"
+    confirmations: int | None = None  # depth of the anchor's block when verified (None: no RunAnchored event seen)
+    required_confirmations: int | None = None  # depth at which the anchor counts as final
+
+    @property
+    def final(self) -> bool:
+        return (
+            self.confirmations is not None
+            and self.required_confirmations is not None
+            and self.confirmations >= self.required_confirmations
+        )
+
+    @property
+    def finality(self) -> str:
+        """``"final"`` or ``"confirmed (N confirmations)"`` (a verified anchor can still be rolled back until final)."""
+        if self.final:
+            return "final"
+        if self.confirmations is None:
+            return "confirmed (confirmations unknown)"
+        return f"confirmed ({self.confirmations} confirmation{'' if self.confirmations == 1 else 's'})"
 
     def to_json(self) -> dict[str, Any]:
         anchor = self.anchor
         return {
             "verdict": self.verdict,
+            "finality": self.finality,
+            "confirmations": self.confirmations,
             "pipeline": self.pipeline,
             "runId": self.run_id,
             "root": "0x" + self.root.hex(),
@@ -116,6 +137,8 @@ class RunVerifier:
         archive: ManifestArchive,
         registry: RunRegistryClient | None,
         outbox: Outbox | None = None,
+        *,
+        confirmations: int = 12,
     ) -> None:
         self.pipeline = pipeline
         self.pipeline_id = merkle.pipeline_id(pipeline)
@@ -123,6 +146,7 @@ class RunVerifier:
         self.archive = archive
         self.registry = registry
         self.outbox = outbox
+        self.confirmations = confirmations  # depth at which a verified anchor is reported "final"
 
     # --- local ------------------------------------------------------------------------------------------------------
     def stored(self, run_id: int) -> StoredManifest:
@@ -213,7 +237,17 @@ class RunVerifier:
                 f"run {run_id}: the anchored manifest CID {record.manifest_cid} differs from the archived {stored.cid}",
                 ["manifestCid"],
             )
-        return VerificationReport(self.pipeline, run_id, on_chain, stored.cid, len(archived.items), record)
+        depth = None if record is None else max(0, registry.client.block_number() - record.block_number + 1)
+        return VerificationReport(
+            self.pipeline,
+            run_id,
+            on_chain,
+            stored.cid,
+            len(archived.items),
+            record,
+            confirmations=depth,
+            required_confirmations=self.confirmations,
+        )
 
     # --- proofs -----------------------------------------------------------------------------------------------------
     def prove(self, run_id: int, key: str) -> ItemProof:

@@ -47,7 +47,7 @@ from ..errors import (
     NoActiveRunError,
     ResourceError,
 )
-from .watch_events import FolderChange, FolderWatch, Gone, Landed, LandedTree, is_ignored
+from .watch_events import FolderChange, FolderWatch, Gone, Landed, LandedTree, is_ignored, open_for_writing
 
 TEMP_PREFIX = ".anacostia-tmp-"
 _CHUNK = 1 << 20
@@ -85,6 +85,22 @@ def hash_file(path: str | os.PathLike[str]) -> tuple[str, int, int]:
             raise IsADirectoryError(f"{path} is not a regular file")
         digest = hashlib.file_digest(fh, "sha256")
     return digest.hexdigest(), info.st_size, info.st_mtime_ns
+
+
+def hash_settled_file(path: str | os.PathLike[str]) -> tuple[str, int, int] | None:
+    """Like :func:`hash_file`, but ``None`` while the content is not settled: another process has the file open for
+    writing, or it changed while being hashed. Either way that writer's close event follows, so the caller skips
+    this one rather than record a half-written version (e.g. a file truncated by a second write in progress)."""
+    if open_for_writing(path):
+        return None
+    before = os.stat(path)
+    result = hash_file(path)
+    after = os.stat(path)
+    if (before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns) != (
+        after.st_ino, after.st_size, after.st_mtime_ns, after.st_ctime_ns
+    ):
+        return None
+    return result
 
 
 class FilesystemStoreNode(BaseResourceNode):
@@ -212,10 +228,13 @@ class FilesystemStoreNode(BaseResourceNode):
                     seen.add(location)
                     self._index[location] = known.sha256
                     continue
-                sha256, size, mtime_ns = hash_file(path)
+                settled = hash_settled_file(path)
             except (FileNotFoundError, IsADirectoryError):
                 continue
             seen.add(location)
+            if settled is None:
+                continue  # being written now: recorded when its writer closes it (the watch is already running)
+            sha256, size, mtime_ns = settled
             if known is None or known.sha256 != sha256:
                 changed.append((location, sha256, size, mtime_ns))
                 if len(changed) >= _RECONCILE_BATCH:
@@ -241,9 +260,12 @@ class FilesystemStoreNode(BaseResourceNode):
         if location is None:
             return
         try:
-            sha256, size, mtime_ns = hash_file(path)
+            settled = hash_settled_file(path)
         except (FileNotFoundError, IsADirectoryError):
             return  # gone again (or not a file): its own event follows
+        if settled is None:
+            return  # being rewritten: the writer's close event follows
+        sha256, size, mtime_ns = settled
         with self._lock:
             if self._index.get(location) == sha256:
                 return

@@ -52,7 +52,7 @@ from ..errors import (
 )
 from ..ipfs import CID, ContentStore, EmbeddedBlockstore, ImportResult, open_content_store
 from ..ipfs.importer import import_bytes, import_stream
-from .watch_events import FolderWatch, Landed, LandedTree, is_ignored
+from .watch_events import FolderWatch, Landed, LandedTree, is_ignored, open_for_writing
 
 _STOP = object()
 
@@ -259,6 +259,8 @@ class IPFSStoreNode(BaseResourceNode):
 
     def _stage(self, path: Path, known: Artifact | None, state: ArtifactState = ArtifactState.NEW) -> Artifact | None:
         with self._stage_lock:
+            if open_for_writing(path):
+                return None  # being rewritten: staged when that writer closes it
             stat = path.stat()
             if known is not None and known.size == stat.st_size and known.mtime_ns == stat.st_mtime_ns:
                 return None

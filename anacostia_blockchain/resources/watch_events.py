@@ -14,6 +14,8 @@ This module is the only importer of watchdog; its exceptions become :class:`Reso
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +42,30 @@ def is_ignored(relative: PurePath) -> bool:
     """Whether a path (relative to a watched folder) is not content: any hidden part (``.name``, which includes
     atomic writers' temp files such as ``.x.partial`` and ``.anacostia-tmp-*``) or a temporary suffix."""
     return any(part.startswith(".") for part in relative.parts) or relative.name.endswith(IGNORED_SUFFIXES)
+
+
+def open_for_writing(path: str | os.PathLike[str]) -> bool:
+    """Whether some process has ``path`` open for writing right now.
+
+    Linux refuses a read *lease* (``F_SETLEASE``) on a file that is open for writing anywhere, which answers exactly
+    the question a watcher has when a close event arrives late: is another writer already rewriting the file (its own
+    close event will follow)? The lease is released at once. Where leases are unavailable (a filesystem without them,
+    or a file owned by another user without ``CAP_LEASE``) this answers ``False`` and callers rely on their
+    before/after stat check alone.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as exc:
+        return exc.errno == errno.EAGAIN
+    else:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return False
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)

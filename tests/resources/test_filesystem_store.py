@@ -86,6 +86,27 @@ def test_partial_write_is_picked_up_only_when_closed(watched: tuple[HeldFolder, 
     assert artifact.sha256 == hashlib.sha256(b"x" * 1000 + b"y" * 1000).hexdigest()
 
 
+def test_a_close_event_while_another_writer_rewrites_the_file_is_not_a_version(
+    watched: tuple[HeldFolder, Path],
+) -> None:
+    """A close event that arrives while a second writer has truncated the file and is still writing must not record
+    the half-written content; the second writer's own close records the complete file, once."""
+    folder, root = watched
+    write_file(root / "a.txt", "v1")
+    assert wait_until(lambda: folder.get_num_artifacts("new") == 1)
+    with open(root / "a.txt", "wb") as rewriter:  # truncates: the file is empty, then half written
+        rewriter.write(b"half of v2")
+        rewriter.flush()
+        with open(root / "a.txt", "ab"):  # another writer opens and closes: a close event mid-rewrite
+            pass
+        assert not wait_until(lambda: len(folder.list_artifacts()) > 1, timeout=0.5)
+        rewriter.write(b" and the rest")
+    assert wait_until(lambda: folder.get_num_artifacts("new") == 1 and len(folder.list_artifacts()) == 2)
+    latest = folder.list_artifacts("new")[0]
+    assert latest.sha256 == hashlib.sha256(b"half of v2 and the rest").hexdigest()
+    assert states(folder) == [("a.txt", "deleted"), ("a.txt", "new")]
+
+
 def test_in_place_edit_is_a_new_version(watched: tuple[HeldFolder, Path]) -> None:
     folder, root = watched
     write_file(root / "a.txt", "v1")
