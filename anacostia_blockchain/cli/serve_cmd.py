@@ -30,10 +30,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from ..service.app import create_app
     from ..service.config import ServiceConfig
+    from ..service.server import serve_forever
 
     overrides: dict[str, object] = {
         name: getattr(args, name)
@@ -52,6 +51,5 @@ def run(args: argparse.Namespace) -> int:
         config = replace(config, siwe_domain=f"{config.host}:{config.port}")
     app = create_app(config)
     print(f"marketplace API and dashboard on http://{config.host}:{config.port}/ (OpenAPI at /docs)")
-    # Open dashboard streams (server-sent events) never end on their own: give them 5 s at shutdown, then close.
-    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", timeout_graceful_shutdown=5)
+    serve_forever(app, config.host, config.port)
     return 0

@@ -26,8 +26,8 @@ from ..chain.signer import LocalSigner
 from ..crypto import public_key_for_private_key, read_header
 from ..errors import AnacostiaError, LicenseRequiredError, PipelineError
 from ..service.app import create_app
-from ..service.background import BackgroundServer, free_port
 from ..service.config import ServiceConfig
+from ..service.server import BackgroundServer, free_port
 from .digits_data import load_split
 from .pipelines import key_bytes
 from .world import DemoWorld

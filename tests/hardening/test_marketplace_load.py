@@ -41,8 +41,8 @@ from anacostia_blockchain.demo.pipelines import key_bytes
 from anacostia_blockchain.demo.world import DemoWorld
 from anacostia_blockchain.metadata.manifest import RunManifest
 from anacostia_blockchain.service.app import create_app
-from anacostia_blockchain.service.background import BackgroundServer, free_port
 from anacostia_blockchain.service.config import RateLimit, ServiceConfig
+from anacostia_blockchain.service.server import BackgroundServer, free_port
 
 LOAD_PIPELINE = "hardening-marketplace-load"
 

@@ -20,10 +20,10 @@ from anacostia_blockchain.engine import BaseActionNode, BaseNode, Pipeline
 from anacostia_blockchain.metadata import SqliteMetadataStore
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
 from anacostia_blockchain.service.app import create_app
-from anacostia_blockchain.service.background import BackgroundServer
 from anacostia_blockchain.service.config import ServiceConfig
 from anacostia_blockchain.service.live import format_sse
 from anacostia_blockchain.service.pipeline_monitor import PipelineMonitor
+from anacostia_blockchain.service.server import BackgroundServer
 
 
 class Train(BaseActionNode):

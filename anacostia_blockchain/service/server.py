@@ -1,8 +1,9 @@
-"""Serve an app from a background thread (the demo's ``--serve``, tests that need a real HTTP server).
+"""Running the app under uvicorn: in the foreground (``anacostia-chain serve``) or from a background thread (the
+demo, tests that need a real HTTP server).
 
-``anacostia-chain serve`` runs uvicorn in the foreground; this is the same server on a daemon thread, bound to
-127.0.0.1 and a free port unless told otherwise, with a start that returns only once the socket accepts requests
-and a stop that lets in-flight requests finish.
+Both bind 127.0.0.1 unless told otherwise and give open dashboard streams (server-sent events, which never end on
+their own) 5 s at shutdown. :class:`BackgroundServer` picks a free port unless given one, returns from ``start`` only
+once the socket accepts requests, and lets in-flight requests finish on ``stop``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from typing import Any
 import uvicorn
 
 from ..errors import ConfigurationError
+
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+def serve_forever(app: Any, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve ``app`` in the foreground until SIGINT/SIGTERM."""
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -32,7 +40,9 @@ class BackgroundServer:
         self.port = port or free_port(host)
         self.startup_timeout = startup_timeout
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=self.port, log_level="warning", timeout_graceful_shutdown=5)
+            uvicorn.Config(
+                app, host=host, port=self.port, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS
+            )
         )
         self._thread = threading.Thread(target=self._server.run, name=f"uvicorn-{self.port}", daemon=True)
 
