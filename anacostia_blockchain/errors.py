@@ -87,72 +87,72 @@ class AnacostiaError(Exception):
 
 # --- configuration and toolchain -----------------------------------------------------------------------------------
 class ConfigurationError(AnacostiaError):
-    pass
+    """Bad or missing configuration, a value out of range."""
 
 
 class ToolchainError(AnacostiaError):
-    pass
+    """A local tool is missing or failed (message says the fix)."""
 
 
 class AnvilNotFoundError(ToolchainError):
-    pass
+    """`anvil` binary missing: run `npm ci`."""
 
 
 class AnvilStartError(ToolchainError):
-    pass
+    """Anvil died early / did not answer / port busy."""
 
 
 class CompilerError(ToolchainError):
-    pass
+    """Solc missing, or compilation failed."""
 
 
 # --- engine and metadata ---------------------------------------------------------------------------------------------
 class PipelineError(AnacostiaError):
-    pass
+    """Errors of the engine: the DAG, the pipeline's lifecycle and its runs."""
 
 
 class GraphValidationError(PipelineError):
-    pass
+    """Cycle, unknown node, duplicate name, bad edge kind, ..."""
 
 
 class PipelineStateError(PipelineError):
-    pass
+    """Launch twice, execute after terminate, ..."""
 
 
 class NoActiveRunError(PipelineError):
-    pass
+    """Logging outside a run."""
 
 
 class MetadataStoreError(AnacostiaError):
-    pass
+    """The SQL store (wraps SQLAlchemy errors)."""
 
 
 class RunNotFoundError(MetadataStoreError):
-    pass
+    """No run with that id in the metadata store."""
 
 
 class MetadataValueError(MetadataStoreError):
-    pass
+    """A metric/param/tag key or value the store cannot record."""
 
 
 class OutboxError(MetadataStoreError):
-    pass
+    """The persistent outbox (unknown entry, bad transition)."""
 
 
 class ResourceError(AnacostiaError):
-    pass
+    """Resource nodes."""
 
 
 class ArtifactNotFoundError(ResourceError):
-    pass
+    """No such artifact (or it has no content to read, e.g. no CID)."""
 
 
 class ArtifactWriteError(ResourceError):
-    pass
+    """Could not save an artifact (disk full, permissions); nothing recorded."""
 
 
 class InvalidArtifactPathError(ResourceError):
-    pass
+    """An artifact name that is absolute or escapes the resource folder."""
 
 
 # --- chain -----------------------------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ class ChainError(AnacostiaError):
 
 
 class ChainConnectionError(ChainError):
-    pass
+    """RPC unreachable or failing."""
 
 
 class ChainIdMismatchError(ChainError):
@@ -181,11 +181,11 @@ class NoContractCodeError(ChainError):
 
 
 class SignerError(ChainError):
-    pass
+    """Key/keystore problems (never carries the key)."""
 
 
 class TransactionError(ChainError):
-    pass
+    """A transaction could not be sent or mined."""
 
 
 class InsufficientFundsError(TransactionError):
@@ -195,11 +195,11 @@ class InsufficientFundsError(TransactionError):
 
 
 class NonceError(TransactionError):
-    pass
+    """A nonce problem the sender could not repair by resyncing."""
 
 
 class TransactionTimeoutError(TransactionError):
-    pass
+    """No receipt within the timeout; the transaction is still tracked and may be mined later."""
 
 
 class ContractRevertError(ChainError):
@@ -228,23 +228,23 @@ class ContractRevertError(ChainError):
 
 
 class RevertWithReason(ContractRevertError):
-    pass
+    """Error(string)."""
 
 
 class PanicError(ContractRevertError):
-    pass
+    """Panic(uint256)."""
 
 
 class CustomContractError(ContractRevertError):
-    pass
+    """A custom error found in the shipped ABIs."""
 
 
 class DeploymentError(ChainError):
-    pass
+    """Manifest / deployment problems."""
 
 
 class VerificationError(ChainError):
-    pass
+    """An anchored run does not verify."""
 
 
 class TamperedManifestError(VerificationError):
@@ -254,44 +254,44 @@ class TamperedManifestError(VerificationError):
 
 
 class RunNotAnchoredError(VerificationError):
-    pass
+    """The run has no root on chain (yet)."""
 
 
 class AnchorConflictError(VerificationError):
-    pass
+    """The chain holds another root for the run than the local manifest."""
 
 
 class ManifestItemNotFoundError(VerificationError):
-    pass
+    """Prove() for a key the manifest does not contain."""
 
 
 # --- storage ---------------------------------------------------------------------------------------------------------
 class StorageError(AnacostiaError):
-    pass
+    """Everything below ipfs/."""
 
 
 class InvalidCIDError(StorageError):
-    pass
+    """A CID that does not parse: bad multibase, version, codec or multihash."""
 
 
 class CorruptBlockError(StorageError):
-    pass
+    """A block does not hash to its CID."""
 
 
 class ContentMismatchError(StorageError):
-    pass
+    """Whole content does not hash to the CID it was promised under."""
 
 
 class CarFormatError(StorageError):
-    pass
+    """A malformed or corrupt CAR."""
 
 
 class ContentNotFoundError(StorageError):
-    pass
+    """The content store does not have the requested CID."""
 
 
 class NotAFileError(StorageError):
-    pass
+    """Cat of a directory / symlink (UnixFS node that has no file content)."""
 
 
 class KuboError(StorageError):
@@ -302,15 +302,15 @@ class KuboError(StorageError):
 
 
 class StorachaError(StorageError):
-    pass
+    """Storacha (Web3.Storage) bridge errors."""
 
 
 class StorachaAuthError(StorachaError):
-    pass
+    """Storacha refused the credentials (X-Auth-Secret / Authorization)."""
 
 
 class StorachaSizeLimitError(StorachaError):
-    pass
+    """A shard or upload exceeds Storacha's size limit."""
 
 
 class PinningServiceError(StorageError):
@@ -321,74 +321,74 @@ class PinningServiceError(StorageError):
 
 
 class RemoteUnavailableError(StorageError):
-    pass
+    """Timeouts, 5xx after retries."""
 
 
 # --- crypto ----------------------------------------------------------------------------------------------------------
 class CryptoError(AnacostiaError):
-    pass
+    """Everything below crypto/."""
 
 
 class DecryptionError(CryptoError):
-    pass
+    """Wrong key, flipped bytes, truncation, reordering."""
 
 
 class KeyWrapError(CryptoError):
-    pass
+    """A wrapped data key is malformed, not for this recipient, or was tampered with."""
 
 
 # --- data, prices, auth ----------------------------------------------------------------------------------------------
 class ValidationError(AnacostiaError):
-    pass
+    """A malformed input file/record (carries the reason)."""
 
 
 class MetricValueError(ValidationError):
-    pass
+    """A metric that cannot be anchored (NaN, inf, out of int256 range)."""
 
 
 class RequestTooLargeError(ValidationError):
-    pass
+    """An HTTP request body over the service's size limit (413)."""
 
 
 class PriceFeedError(AnacostiaError):
-    pass
+    """Chainlink reads."""
 
 
 class StalePriceError(PriceFeedError):
-    pass
+    """The feed's answer is older than its heartbeat allows."""
 
 
 class InvalidPriceError(PriceFeedError):
-    pass
+    """The feed answered zero or a negative price, or an impossible timestamp."""
 
 
 class SequencerDownError(PriceFeedError):
-    pass
+    """The L2 sequencer uptime feed reports down, or the grace period after it came back is running."""
 
 
 class AuthError(AnacostiaError):
-    pass
+    """Marketplace login (SIWE) and authorization."""
 
 
 class SiweError(AuthError):
-    pass
+    """A Sign-In with Ethereum message or signature was refused (domain, expiry, nonce, signer, ...)."""
 
 
 class LicenseRequiredError(AuthError):
-    pass
+    """The signed-in address holds no license token for the model's IP asset."""
 
 
 class SessionError(AuthError):
-    pass
+    """Missing, forged or expired session token."""
 
 
 # --- marketplace service ---------------------------------------------------------------------------------------------
 class ServiceError(AnacostiaError):
-    pass
+    """The marketplace service and its indexer."""
 
 
 class NotFoundError(ServiceError):
-    pass
+    """No such model / run / key in the index."""
 
 
 class RateLimitedError(ServiceError):
@@ -398,4 +398,4 @@ class RateLimitedError(ServiceError):
 
 
 class IndexerError(ServiceError):
-    pass
+    """The indexer cannot follow the chain (e.g. reorg deeper than kept)."""
