@@ -121,6 +121,7 @@ def _verified_line(report: VerificationReport) -> str:
     if report.anchor is not None:
         when = datetime.fromtimestamp(report.anchor.timestamp, tz=UTC).isoformat(timespec="seconds")
         line += f", anchored in block {report.anchor.block_number} (tx {report.anchor.tx_hash}) at {when}"
+        line += f", {report.finality}"
     return line
 
 

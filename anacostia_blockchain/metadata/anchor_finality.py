@@ -31,7 +31,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..chain.run_registry import AnchorRequest, RunRegistryClient
-from ..errors import ChainError, ConfigurationError
+from ..errors import ChainConnectionError, ChainError, ConfigurationError
 from .outbox import CONFIRMED, Outbox, OutboxEntry
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,11 @@ logger = logging.getLogger(__name__)
 CHAIN_CONFIRMATIONS = 12
 #: Blocks an anchor must be deep on an automining devnet (see the module docstring).
 DEVNET_CONFIRMATIONS = 2
+
+
+def default_confirmations(automines: bool) -> int:
+    """The default depth for a node that automines (a devnet) or not."""
+    return DEVNET_CONFIRMATIONS if automines else CHAIN_CONFIRMATIONS
 
 
 @dataclass(frozen=True)
@@ -109,8 +114,7 @@ class AnchorFinality:
     def required(self) -> int:
         """The confirmations an anchor needs (resolving the default asks the node whether it automines, once)."""
         if self._resolved is None:
-            automines = self._connect().client.automines()
-            self._resolved = DEVNET_CONFIRMATIONS if automines else CHAIN_CONFIRMATIONS
+            self._resolved = default_confirmations(self._connect().client.automines())
         return self._resolved
 
     @property
@@ -161,14 +165,14 @@ class AnchorFinality:
         roots = dict(zip((e.id for e in entries), replies[len(blocks) :], strict=True))
         finalized, reopened = [], []
         for entry in entries:
-            request = requests[entry.id]
-            root = bytes(contract.decode_output("runRoot", bytes.fromhex(str(roots[entry.id])[2:])))
-            problem = _rollback_reason(anchor_block(entry), head[0], hashes, root, request.merkle_root)
+            request, located = requests[entry.id], anchor_block(entry)
+            root = _decode_root(registry, roots[entry.id])
+            problem = _rollback_reason(located, head[0], hashes, root, request.merkle_root)
             if problem is not None:
                 logger.warning("anchor of run %d rolled back (%s): sending it again", request.run_id, problem)
                 if outbox.reopen(entry.id, f"RolledBack: {problem}"):
                     reopened.append(entry.id)
-            elif head[0] - anchor_block(entry)[0] + 1 >= required:  # type: ignore[index]
+            elif located is not None and head[0] - located[0] + 1 >= required:
                 finalized.append(entry.id)
         outbox.mark_final(finalized)
         self.stats["finalized"] += len(finalized)
@@ -176,6 +180,16 @@ class AnchorFinality:
         self._last_head = head
         self._last_checked = ids - frozenset(finalized) - frozenset(reopened)
         return FinalityRound(len(entries), head[0], finalized, reopened)
+
+
+def _decode_root(registry: RunRegistryClient, reply: Any) -> bytes:
+    if not isinstance(reply, str) or not reply.startswith("0x"):
+        raise ChainConnectionError(f"runRoot: the node answered {type(reply).__name__} instead of hex data")
+    try:
+        data = bytes.fromhex(reply[2:])
+    except ValueError as exc:
+        raise ChainConnectionError("runRoot: the node answered malformed hex data") from exc
+    return bytes(registry.contract.decode_output("runRoot", data))
 
 
 def _rollback_reason(

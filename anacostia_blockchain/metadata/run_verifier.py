@@ -30,6 +30,7 @@ from ..errors import (
     TamperedManifestError,
     ValidationError,
 )
+from .anchor_finality import default_confirmations
 from .anchor_sender import ANCHOR_KIND, anchor_key
 from .manifest import ManifestItem, RunManifest, manifest_cid
 from .manifest_archive import ManifestArchive, StoredManifest
@@ -138,7 +139,7 @@ class RunVerifier:
         registry: RunRegistryClient | None,
         outbox: Outbox | None = None,
         *,
-        confirmations: int = 12,
+        confirmations: int | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.pipeline_id = merkle.pipeline_id(pipeline)
@@ -146,7 +147,9 @@ class RunVerifier:
         self.archive = archive
         self.registry = registry
         self.outbox = outbox
-        self.confirmations = confirmations  # depth at which a verified anchor is reported "final"
+        #: Depth at which a verified anchor is reported "final"; ``None``: the anchoring default for this node
+        #: (:mod:`.anchor_finality`: 2 on an automining devnet, 12 elsewhere), resolved on first verification.
+        self.confirmations = confirmations
 
     # --- local ------------------------------------------------------------------------------------------------------
     def stored(self, run_id: int) -> StoredManifest:
@@ -238,6 +241,8 @@ class RunVerifier:
                 ["manifestCid"],
             )
         depth = None if record is None else max(0, registry.client.block_number() - record.block_number + 1)
+        if self.confirmations is None:
+            self.confirmations = default_confirmations(registry.client.automines())
         return VerificationReport(
             self.pipeline,
             run_id,

@@ -3,8 +3,8 @@
 ``GET /models`` is the hot path and is written for it (``model_listing.py``): an ``async`` endpoint that, on SQLite,
 answers from the event loop — two indexed statements of a fraction of a millisecond — instead of handing every
 request to the thread pool, where 40 threads contending for the GIL with the event loop made the tail latency several
-times the median. Requests whose cost is not bounded that way (PostgreSQL round trips, deep offsets) still run in
-the thread pool; see :func:`~anacostia_blockchain.service.model_listing.runs_on_event_loop`.
+times the median. Requests whose cost is not bounded that way (PostgreSQL round trips, deep offsets) run on a few
+threads of their own (:data:`LISTING_THREADS`); see ``model_listing.runs_on_event_loop``.
 
 ``GET /models/{id}/key`` is the one endpoint that hands out secrets, so its checks are layered and all must pass:
 a valid session (401 otherwise), a model known to the index with an IP id and a stored key (404), and a license
@@ -18,7 +18,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..chain.personal_sign import to_checksum_address
@@ -52,6 +54,10 @@ from .projection import run_key
 from .state import ServiceState, service_state
 
 router = APIRouter(tags=["models"])
+#: Threads computing listings that do not run on the event loop (PostgreSQL, deep pages). A few suffice — the database
+#: does the work on its own cores — and a queue in front of them keeps the order fair: with the shared 40-thread pool
+#: the threads fight each other and the event loop for the GIL, and the PostgreSQL p99 was three times as long.
+LISTING_THREADS = 4
 StateDep = Annotated[ServiceState, Depends(service_state)]
 TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="ModelNFT token id")]
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -79,6 +85,7 @@ def _address(value: str | None, what: str) -> str | None:
 
 @router.get("/models", response_model=ModelPage, responses=ERRORS, summary="List indexed models")
 async def list_models(
+    request: Request,
     state: StateDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -112,10 +119,18 @@ async def list_models(
     if runs_on_event_loop(state.engine, filters):
         body = _model_page(state, filters)
     else:
-        body = await run_in_threadpool(_model_page, state, filters)
+        body = await anyio.to_thread.run_sync(_model_page, state, filters, limiter=_listing_threads(request))
     # ModelPage documents the body (response_model); the body itself is spliced from JSON the index rendered when
     # the rows were written (listing_json.py), so no Pydantic object is built or validated per item here.
     return Response(body, media_type="application/json")
+
+
+def _listing_threads(request: Request) -> anyio.CapacityLimiter:
+    """The app's own few threads for listings off the event loop (see :data:`LISTING_THREADS`)."""
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "listing_threads", None)
+    if limiter is None:
+        limiter = request.app.state.listing_threads = anyio.CapacityLimiter(LISTING_THREADS)
+    return limiter
 
 
 def _model_page(state: ServiceState, filters: ModelFilter) -> bytes:

@@ -6,7 +6,10 @@ Rollbacks are real chain operations: ``evm_snapshot``/``evm_revert`` (a node res
 
 from __future__ import annotations
 
+import gzip
+import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +17,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from anacostia_blockchain.chain import merkle
+from anacostia_blockchain.chain.client import ChainClient
+from anacostia_blockchain.chain.devnet import Devnet
+from anacostia_blockchain.chain.run_registry import RunRegistryClient
+from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.cli.main import main
 from anacostia_blockchain.errors import ConfigurationError
 from anacostia_blockchain.metadata.anchor_finality import CHAIN_CONFIRMATIONS, DEVNET_CONFIRMATIONS, AnchorStatus
 from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
@@ -23,6 +32,7 @@ from .conftest import RegistryEnv
 from .store_helpers import PIPELINE, make_store, produce_run
 
 PIPELINE_ID = merkle.pipeline_id(PIPELINE)
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
@@ -244,26 +254,102 @@ def test_outbox_reopen_and_finality_transitions(tmp_path: Path) -> None:
     assert outbox.unfinalized("k") == []
 
 
+OLD_OUTBOX_COLUMNS = (
+    "kind VARCHAR(64) NOT NULL, key VARCHAR(255) NOT NULL, payload TEXT NOT NULL, status VARCHAR(16) NOT NULL, "
+    "attempts INTEGER NOT NULL, next_attempt_at FLOAT NOT NULL, lease_until FLOAT, claimed_by VARCHAR(32), "
+    "last_error TEXT, result TEXT, created_at FLOAT NOT NULL, updated_at FLOAT NOT NULL, UNIQUE (kind, key)"
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_an_outbox_table_from_before_finality_is_upgraded_and_its_confirmed_rows_count_as_final(
-    tmp_path: Path,
+    tmp_path: Path, backend: str
 ) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    with engine.begin() as conn:  # the table as the previous release created it
-        conn.execute(text(
-            "CREATE TABLE anacostia_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind VARCHAR(64) NOT NULL, "
-            "key VARCHAR(255) NOT NULL, payload TEXT NOT NULL, status VARCHAR(16) NOT NULL, attempts INTEGER NOT NULL, "
-            "next_attempt_at FLOAT NOT NULL, lease_until FLOAT, claimed_by VARCHAR(32), last_error TEXT, result TEXT, "
-            "created_at FLOAT NOT NULL, updated_at FLOAT NOT NULL, UNIQUE (kind, key))"
-        ))
-        conn.execute(text(
-            "INSERT INTO anacostia_outbox (kind, key, payload, status, attempts, next_attempt_at, created_at, "
-            "updated_at) VALUES ('run-anchor', 'a', '{}', 'confirmed', 0, 1, 1, 5), "
-            "('run-anchor', 'b', '{}', 'pending', 0, 1, 1, 1)"
-        ))
-    outbox = Outbox(engine)
-    old = outbox.get("run-anchor", "a")
-    assert old is not None and old.final and old.final_at == 5
-    pending = outbox.get("run-anchor", "b")
-    assert pending is not None and not pending.final
-    assert outbox.unfinalized("run-anchor") == []
-    Outbox(engine)  # a second start finds the column and changes nothing
+    table = f"old_outbox_{uuid.uuid4().hex[:10]}"
+    if backend == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+        id_column = "id INTEGER PRIMARY KEY AUTOINCREMENT"
+    else:
+        engine = create_engine(POSTGRES_URL)
+        id_column = "id SERIAL PRIMARY KEY"
+    try:
+        with engine.begin() as conn:  # the table as the previous release created it
+            conn.execute(text(f"CREATE TABLE {table} ({id_column}, {OLD_OUTBOX_COLUMNS})"))
+            conn.execute(text(
+                f"INSERT INTO {table} (kind, key, payload, status, attempts, next_attempt_at, created_at, updated_at) "
+                "VALUES ('run-anchor', 'a', '{}', 'confirmed', 0, 1, 1, 5), "
+                "('run-anchor', 'b', '{}', 'pending', 0, 1, 1, 1)"
+            ))
+        outbox = Outbox(engine, table_name=table)
+        old = outbox.get("run-anchor", "a")
+        assert old is not None and old.final and old.final_at == 5
+        pending = outbox.get("run-anchor", "b")
+        assert pending is not None and not pending.final
+        assert outbox.unfinalized("run-anchor") == []
+        Outbox(engine, table_name=table)  # a second start finds the column and changes nothing
+        assert outbox.get("run-anchor", "a") == old
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        engine.dispose()
+
+
+def test_the_verify_cli_reports_confirmations_then_final(
+    open_stores: Callable[..., BlockchainMetadataStore], registry_env: RegistryEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = open_stores()  # the default depth on this automining devnet: 2
+    run_id = produce_run(store, 3)
+    assert store.flush_anchors(timeout=30)
+    args = [
+        "verify", str(run_id), "--db", store.url, "--pipeline", PIPELINE, "--rpc-url", registry_env.devnet.rpc_url,
+        "--registry", registry_env.registry.address,
+    ]
+    assert main(args) == 0
+    assert capsys.readouterr().out.rstrip().endswith(", confirmed (1 confirmation)")
+    registry_env.devnet.mine(1)
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["verdict"] == "verified" and result["finality"] == "final" and result["confirmations"] == 2
+
+
+@pytest.mark.slow
+def test_anchors_lost_when_the_rpc_node_is_restored_from_older_state_are_anchored_again(tmp_path: Path) -> None:
+    """The node is SIGKILLed and restarted from a dump taken before two anchors were mined, while the store's
+    background sender runs: their blocks are gone, the sender notices and anchors each run again, exactly once."""
+    devnet = Devnet(state_path=tmp_path / "anvil-state.json").start()
+    try:
+        admin = devnet.accounts[0]
+        client = ChainClient(devnet.rpc_url, expected_chain_id=devnet.chain_id)
+        with TxSender(client, LocalSigner.from_key(admin.private_key)) as deployer:
+            address = deployer.deploy("RunRegistry", admin.address, admin.address).address
+        store = make_store(
+            tmp_path / "metadata.db", admin.private_key, address, rpc_url=devnet.rpc_url, confirmations=3,
+            recheck_interval=0.05, tx_options={"submit_timeout": 1.0, "poll_interval": 0.05, "stuck_timeout": 2.0},
+        )
+        store.on_start()
+        try:
+            first = produce_run(store, 2)
+            wait_until(lambda: status(store, first).status == "confirmed", 30, "the first anchor")
+            older = str(devnet.rpc("anvil_dumpState"))
+            (tmp_path / "anvil-state.json").write_bytes(gzip.decompress(bytes.fromhex(older.removeprefix("0x"))))
+            lost = [produce_run(store, 2, seed=1), produce_run(store, 2, seed=2)]
+            wait_until(lambda: all(status(store, r).status == "confirmed" for r in lost), 30, "the later anchors")
+            devnet.kill()
+            devnet.restart()  # from the older dump: the later anchors' blocks never happened
+            later = produce_run(store, 2, seed=3)
+            runs = [first, *lost, later]
+            wait_until(
+                lambda: all(status(store, r).status == "confirmed" for r in runs)
+                and all(status(store, r).attempts >= 1 for r in lost),
+                60,
+                "every anchor confirmed on the restored chain",
+            )
+        finally:
+            store.on_stop()
+            store.close_store()
+        registry = RunRegistryClient(ChainClient(devnet.rpc_url), address)
+        for run_id in runs:
+            assert len(registry.contract.events("RunAnchored", pipelineId=PIPELINE_ID, runId=run_id)) == 1
+            assert registry.run_root(PIPELINE_ID, run_id) is not None
+    finally:
+        devnet.stop()
