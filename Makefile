@@ -47,6 +47,8 @@ bench: setup
 	$(PY) benchmarks/storage.py
 	$(PY) benchmarks/marketplace.py
 	$(PY) benchmarks/onchain_actions.py
+	$(PY) benchmarks/anchor_finality.py
+	$(PY) benchmarks/soak.py
 
 clean:
 	rm -rf $(STAMPS) .pytest_cache .ruff_cache build dist *.egg-info

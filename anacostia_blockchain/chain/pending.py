@@ -31,13 +31,6 @@ class TxRequest:
     label: str  # "RunRegistry.anchorRun" for messages
     gas_estimated: bool = False  # True when the sender estimated ``gas`` (so it may re-estimate on out-of-gas)
 
-    def shape(self) -> tuple[str | None, bytes, bool, int]:
-        return call_shape(self.to, self.data, self.value)
-
-
-def call_shape(to: str | None, data: bytes, value: int) -> tuple[str | None, bytes, bool, int]:
-    return (to, data[:4], value != 0, len(data))
-
 
 class PendingTx:
     """A transaction on its way: ``.tx_hash``, ``.nonce``, ``.done()``, ``.wait(timeout) -> Receipt``."""

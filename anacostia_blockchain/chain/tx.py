@@ -39,8 +39,9 @@ from .compiler import Artifact, load_artifact
 from .contract import Contract, deployment_data
 from .failed_tx import insufficient_funds_error, revert_of_receipt
 from .fees import FeeOracle, Fees, bump
+from .gas_limits import GasLimits
 from .nonce import NonceManager
-from .pending import PendingTx, TxRequest, call_shape
+from .pending import PendingTx, TxRequest
 from .receipt import Receipt
 from .signer import LocalSigner
 
@@ -90,8 +91,7 @@ class TxSender:
         self.fees = fee_oracle or FeeOracle(client, refresh_interval=fee_refresh)
         self.nonces = NonceManager(client, signer.address)
         self.stats: dict[str, int] = {"sent": 0, "estimates": 0, "resubmits": 0, "repairs": 0, "fillers": 0}
-        self._gas_cache: dict[tuple[Any, ...], int] = {}
-        self._gas_lock = threading.Lock()
+        self.gas_limits = GasLimits(self.estimate_gas)
         self._order_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -147,7 +147,7 @@ class TxSender:
             raise TransactionError("this TxSender is closed")
         estimated = gas is None
         if gas is None:
-            gas = self._gas_for(to, data, value)
+            gas = self.gas_limits.for_call(to, data, value)
         request = TxRequest(to=to, data=data, value=value, gas=gas, label=label, gas_estimated=estimated)
         fees = self.fees.current()
         self._start_threads()
@@ -195,7 +195,7 @@ class TxSender:
 
     def cached_gas(self, contract: Contract, fn: str, *args: Any, value: int = 0) -> int | None:
         """The gas limit cached for this call's shape, or ``None`` when it has not been estimated yet."""
-        return self._gas_cache.get(call_shape(contract.address, contract.encode(fn, *args), value))
+        return self.gas_limits.cached(contract.address, contract.encode(fn, *args), value)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the background threads; transactions still queued or in flight fail with TransactionError."""
@@ -213,21 +213,7 @@ class TxSender:
             if not pending.done():
                 pending._fail(TransactionError(f"{pending.request.label}: sender closed before it was mined"))
 
-    # --- gas, signing -------------------------------------------------------------------------------------------------
-    def _gas_for(self, to: str | None, data: bytes, value: int) -> int:
-        if to is None:
-            return self.estimate_gas(None, data, value)  # deployments: every one is different
-        key = call_shape(to, data, value)
-        cached = self._gas_cache.get(key)
-        if cached is not None:
-            return cached
-        with self._gas_lock:  # concurrent first uses of a shape estimate it once
-            cached = self._gas_cache.get(key)
-            if cached is None:
-                cached = self.estimate_gas(to, data, value)
-                self._gas_cache[key] = cached
-            return cached
-
+    # --- signing ------------------------------------------------------------------------------------------------------
     def _idle(self) -> bool:
         """Nothing queued or awaiting a receipt."""
         with self._lock:
@@ -484,8 +470,8 @@ class TxSender:
         if out_of_gas and request.gas_estimated:
             # The cached estimate for this shape was too low for these arguments: re-estimate (which raises the
             # decoded revert if the call would revert anyway) and resend once with the explicit new limit.
-            self._gas_cache.pop(request.shape(), None)
-            new_gas = self._gas_for(request.to, request.data, request.value)
+            self.gas_limits.forget(request.to, request.data, request.value)
+            new_gas = self.gas_limits.for_call(request.to, request.data, request.value)
             if new_gas > request.gas:
                 logger.info("%s ran out of gas at %d; resending with %d", request.label, request.gas, new_gas)
                 retry = self.send_raw_call(request.to, request.data, request.value, gas=new_gas, label=request.label)

@@ -1,9 +1,11 @@
 """The HTTP boundary for the remote clients: one I/O method, httpx underneath, every httpx error translated here.
 
-:class:`HttpTransport` is the *small transport* both :class:`~.kubo.KuboClient` and
-:class:`~.storacha.StorachaClient` talk through: ``request(method, url, ...) -> HttpResponse``. Tests can pass any
-object with that one method. Network failures and timeouts become :class:`RemoteUnavailableError` (``from`` the
-httpx exception); HTTP status handling is the caller's business.
+:class:`HttpTransport` is the *small transport* :class:`~.kubo.KuboClient`, :class:`~.storacha.StorachaClient`
+and :class:`~.pinning_service.PinningServiceClient` talk through: ``request(method, url, ...) -> HttpResponse``.
+Tests can pass any object with that one method. Network failures and timeouts become
+:class:`RemoteUnavailableError` (``from`` the httpx exception); HTTP status handling is the caller's business.
+The clients share :func:`request_with_retries` (one back-off loop; each client says which statuses are worth
+another try and what a final failure means) and :class:`TransportClient` (closing, context manager).
 
 Kubo reports a failure that happens after a streamed response has started in the ``X-Stream-Error`` HTTP
 *trailer*. httpx's default transport (httpcore) drops trailers, so requests go through a minimal h11-based httpx
@@ -17,9 +19,10 @@ import base64
 import contextlib
 import socket
 import ssl
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, Self
 
 import h11
 import httpx
@@ -27,6 +30,7 @@ import httpx
 from ..errors import RemoteUnavailableError
 
 Body = bytes | Iterable[bytes] | None
+SERVER_ERRORS = range(500, 600)
 
 
 @dataclass
@@ -191,6 +195,53 @@ class HttpTransport:
 
     def close(self) -> None:
         self._client.close()
+
+
+def request_with_retries(
+    transport: Transport, method: str, url: str, *, attempts: int, backoff: float, retry_status: Container[int],
+    params: list[tuple[str, str]] | None = None, headers: dict[str, str] | None = None,
+    body: Body | Callable[[], Body] = None, timeout: float | None = None,
+) -> HttpResponse:
+    """``transport.request`` up to ``attempts`` times, sleeping ``backoff * 2**attempt`` between tries.
+
+    A transport failure (:class:`RemoteUnavailableError`) or a status in ``retry_status`` is retried; the last
+    attempt's failure is raised and its response returned whatever its status, so each client decides what a final
+    5xx means. ``body`` may be a zero-argument callable that builds a fresh body per attempt (a stream read by a
+    failed attempt cannot be sent again); pass ``attempts=1`` for a request that must not be repeated.
+    """
+    for attempt in range(attempts):
+        last = attempt + 1 == attempts
+        try:
+            response = transport.request(method, url, params=params, headers=headers,
+                                         body=body() if callable(body) else body, timeout=timeout)
+        except RemoteUnavailableError:
+            if last:
+                raise
+            time.sleep(backoff * 2**attempt)
+            continue
+        if response.status in retry_status and not last:
+            response.close()
+            time.sleep(backoff * 2**attempt)
+            continue
+        return response
+    raise ValueError(f"attempts must be at least 1, got {attempts}")
+
+
+class TransportClient:
+    """Base of the remote API clients: owns a :class:`Transport`, closes it, works as a context manager."""
+
+    _transport: Transport
+
+    def close(self) -> None:
+        close = getattr(self._transport, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def _safe(url: str) -> str:

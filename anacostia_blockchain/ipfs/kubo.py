@@ -29,35 +29,24 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from ..errors import ContentNotFoundError, CorruptBlockError, KuboError, RemoteUnavailableError, StorageError
-from .car import CarReader, CarWriter, write_car_file
+from .car import CarWriter, write_car_file
 from .cid import CID
-from .http_transport import HttpResponse, HttpTransport, Transport, _safe, redact_credentials
+from .http_transport import (
+    HttpResponse,
+    HttpTransport,
+    Transport,
+    TransportClient,
+    _safe,
+    redact_credentials,
+    request_with_retries,
+)
 from .importer import ImportResult
+from .kubo_export import ExportedBlocks, open_exported_car
 from .profiles import ImportOptions, resolve_options
 from .unixfs_reader import iter_file_content, resolve_path
 
 UPLOAD_PIECE = 1024 * 1024
 _RETRY_STATUS = {502, 503, 504}
-
-
-class _IterReader:
-    """A read(n) file view over an iterator of byte chunks (to parse a streamed CAR without buffering it)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = bytearray()
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
-        if size < 0:
-            size = len(self._buffer)
-        out = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return out
 
 
 class _CountingReader:
@@ -73,64 +62,7 @@ class _CountingReader:
         return data
 
 
-class _ExportedBlocks:
-    """Blocks of one ``dag/export`` stream, handed out in the depth-first order the UnixFS reader asks for them.
-
-    Kubo exports each block once, so a block that repeats in the DAG (identical chunks) is not in the stream the
-    second time: it comes from a small cache of recent blocks or, failing that, from a verified ``block/get``.
-    Every block from the CAR is re-hashed by the CAR reader before it is used.
-
-    If the export stream breaks (connection cut, read timeout: :class:`RemoteUnavailableError`) the blocks still
-    due come one by one from ``block/get``, which is retried like every idempotent call — a flaky connection slows
-    a read down instead of failing it. A daemon that reports an error (``X-Stream-Error``) still fails the read.
-    """
-
-    CACHE = 32
-
-    def __init__(self, client: KuboClient, root: CID) -> None:
-        self._client = client
-        self._blocks: Iterator[tuple[CID, bytes]] | None = None
-        try:
-            reader = CarReader(_IterReader(client.dag_export(root)))  # type: ignore[arg-type]
-        except RemoteUnavailableError:
-            pass  # the stream broke before its header: every block comes from block/get
-        else:
-            if reader.roots != [root]:
-                raise CorruptBlockError(f"Kubo exported a CAR with roots {reader.roots}, expected [{root}]")
-            self._blocks = iter(reader)
-        self._next: tuple[CID, bytes] | None = None
-        self._seen: set[bytes] = set()
-        self._cache: dict[bytes, bytes] = {}
-
-    def _peek(self) -> tuple[CID, bytes] | None:
-        if self._next is None and self._blocks is not None:
-            try:
-                self._next = next(self._blocks, None)
-            except RemoteUnavailableError:
-                self._blocks = None  # the stream broke: the remaining blocks come from block/get
-        return self._next
-
-    def get(self, cid: CID) -> bytes:
-        key = cid.multihash
-        upcoming = self._peek()
-        if upcoming is not None and upcoming[0].multihash == key:
-            self._next = None
-            data = upcoming[1]
-        elif key in self._cache:
-            return self._cache[key]
-        elif key in self._seen or self._blocks is None:
-            data = self._client.get_block(cid)
-        else:
-            found = "the end of the stream" if upcoming is None else str(upcoming[0])
-            raise CorruptBlockError(f"Kubo's dag/export sent {found} where {cid} was due")
-        self._seen.add(key)
-        self._cache[key] = data
-        if len(self._cache) > self.CACHE:
-            del self._cache[next(iter(self._cache))]
-        return data
-
-
-class KuboClient:
+class KuboClient(TransportClient):
     """Talks to a Kubo daemon's RPC API; implements the :class:`~.store.ContentStore` protocol."""
 
     def __init__(self, base_url: str = "http://127.0.0.1:5001", *, auth: str | tuple[str, str] | None = None,
@@ -150,17 +82,6 @@ class KuboClient:
         # _safe: no user info or query in the URL shown (httpx sends user info as Basic credentials)
         return f"KuboClient({_safe(self.base_url)!r}, auth={'set' if self._auth else None})"
 
-    def close(self) -> None:
-        close = getattr(self._transport, "close", None)
-        if close is not None:
-            close()
-
-    def __enter__(self) -> KuboClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     # --- the RPC call -------------------------------------------------------------------------------------------
     def _call(self, command: str, params: Iterable[tuple[str, str]] = (), *,
               body: bytes | Iterable[bytes] | None = None, content_type: str | None = None,
@@ -170,25 +91,14 @@ class KuboClient:
             headers["Authorization"] = self._auth
         if content_type:
             headers["Content-Type"] = content_type
-        url = f"{self.base_url}/api/v0/{command}"
-        attempts = 1 + (self.retries if idempotent else 0)
-        for attempt in range(attempts):
-            try:
-                response = self._transport.request("POST", url, params=list(params), headers=headers, body=body,
-                                                   timeout=self.timeout)
-            except RemoteUnavailableError:
-                if attempt + 1 == attempts:
-                    raise
-                time.sleep(self.backoff * 2**attempt)
-                continue
-            if response.status in _RETRY_STATUS and attempt + 1 < attempts:
-                response.close()
-                time.sleep(self.backoff * 2**attempt)
-                continue
-            if response.status >= 400:
-                raise self._error(command, response)
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+        response = request_with_retries(
+            self._transport, "POST", f"{self.base_url}/api/v0/{command}", params=list(params), headers=headers,
+            body=body, timeout=self.timeout, attempts=1 + (self.retries if idempotent else 0), backoff=self.backoff,
+            retry_status=_RETRY_STATUS,
+        )
+        if response.status >= 400:
+            raise self._error(command, response)
+        return response
 
     def _error(self, command: str, response: HttpResponse) -> StorageError:
         raw = response.read()
@@ -390,7 +300,7 @@ class KuboClient:
     def cat_stream(self, cid_or_path: CID | str) -> Iterator[bytes]:
         """The file's bytes, leaf by leaf, from one ``dag/export`` stream; every block is verified."""
         root = self.resolve(cid_or_path)
-        return iter_file_content(_ExportedBlocks(self, root).get, root)
+        return iter_file_content(ExportedBlocks(self, root).get, root)
 
     def cat(self, cid_or_path: CID | str) -> bytes:
         return b"".join(self.cat_stream(cid_or_path))
@@ -448,9 +358,7 @@ class KuboClient:
         cid = CID.parse(cid)
         if isinstance(destination, str | os.PathLike):
             return write_car_file(destination, lambda handle: self.export_car(cid, handle))
-        reader = CarReader(_IterReader(self.dag_export(cid)))  # type: ignore[arg-type]
-        if reader.roots != [cid]:
-            raise CorruptBlockError(f"Kubo exported a CAR with roots {reader.roots}, expected [{cid}]")
+        reader = open_exported_car(self.dag_export(cid), cid)
         writer = CarWriter(destination, reader.roots)
         for block_cid, data in reader:
             writer.put(block_cid, data)

@@ -18,7 +18,14 @@ from typing import Any
 
 from ..errors import ConfigurationError, PinningServiceError, RemoteUnavailableError
 from .cid import CID
-from .http_transport import HttpTransport, Transport, redact_credentials
+from .http_transport import (
+    SERVER_ERRORS,
+    HttpTransport,
+    Transport,
+    TransportClient,
+    redact_credentials,
+    request_with_retries,
+)
 
 STATUSES = ("queued", "pinning", "pinned", "failed")
 
@@ -47,7 +54,7 @@ class PinStatus:
             raise PinningServiceError(f"malformed PinStatus from the pinning service: {exc}") from exc
 
 
-class PinningServiceClient:
+class PinningServiceClient(TransportClient):
     def __init__(self, endpoint: str, token: str, *, timeout: float = 30.0, retries: int = 2, backoff: float = 0.5,
                  transport: Transport | None = None) -> None:
         if not endpoint.startswith(("http://", "https://")):
@@ -64,17 +71,6 @@ class PinningServiceClient:
     def __repr__(self) -> str:
         return f"PinningServiceClient({self.endpoint!r})"
 
-    def close(self) -> None:
-        close = getattr(self._transport, "close", None)
-        if close is not None:
-            close()
-
-    def __enter__(self) -> PinningServiceClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def _request(self, method: str, path: str, *, params: list[tuple[str, str]] | None = None,
                  payload: dict[str, Any] | None = None) -> dict[str, Any] | None:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
@@ -82,43 +78,33 @@ class PinningServiceClient:
         if payload is not None:
             headers["Content-Type"] = "application/json"
             body = json.dumps(payload).encode()
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                response = self._transport.request(method, self.endpoint + path, params=params, headers=headers,
-                                                   body=body, timeout=self.timeout)
-            except RemoteUnavailableError:
-                if last:
-                    raise
-                time.sleep(self.backoff * 2**attempt)
-                continue
-            raw = response.read()
-            if response.status >= 500 and not last:
-                time.sleep(self.backoff * 2**attempt)
-                continue
-            if response.status >= 500:
-                raise RemoteUnavailableError(f"pinning service {method} {path}: HTTP {response.status}")
-            if response.status >= 400:
-                reason, details = "HTTP_ERROR", raw[:200].decode("utf-8", "replace")
-                with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError, RecursionError):
-                    error = json.loads(raw)["error"]
-                    reason, details = str(error.get("reason", reason)), str(error.get("details", ""))
-                details = redact_credentials(details, [self._token])  # a server may echo the token back
-                raise PinningServiceError(f"pinning service {method} {path}: {reason}: {details}".rstrip(": "),
-                                          status=response.status, reason=reason)
-            if not raw.strip():
-                return None
-            try:
-                answer = json.loads(raw)
-            except (ValueError, RecursionError) as exc:
-                raise PinningServiceError(f"pinning service {method} {path}: the answer is not JSON",
-                                          status=response.status, reason="BAD_RESPONSE") from exc
-            if not isinstance(answer, dict):
-                raise PinningServiceError(f"pinning service {method} {path}: the answer is a JSON "
-                                          f"{type(answer).__name__}, not an object", status=response.status,
-                                          reason="BAD_RESPONSE")
-            return answer
-        raise AssertionError("unreachable")  # pragma: no cover
+        response = request_with_retries(
+            self._transport, method, self.endpoint + path, params=params, headers=headers, body=body,
+            timeout=self.timeout, attempts=self.retries + 1, backoff=self.backoff, retry_status=SERVER_ERRORS,
+        )
+        raw = response.read()
+        if response.status >= 500:
+            raise RemoteUnavailableError(f"pinning service {method} {path}: HTTP {response.status}")
+        if response.status >= 400:
+            reason, details = "HTTP_ERROR", raw[:200].decode("utf-8", "replace")
+            with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                error = json.loads(raw)["error"]
+                reason, details = str(error.get("reason", reason)), str(error.get("details", ""))
+            details = redact_credentials(details, [self._token])  # a server may echo the token back
+            raise PinningServiceError(f"pinning service {method} {path}: {reason}: {details}".rstrip(": "),
+                                      status=response.status, reason=reason)
+        if not raw.strip():
+            return None
+        try:
+            answer = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise PinningServiceError(f"pinning service {method} {path}: the answer is not JSON",
+                                      status=response.status, reason="BAD_RESPONSE") from exc
+        if not isinstance(answer, dict):
+            raise PinningServiceError(f"pinning service {method} {path}: the answer is a JSON "
+                                      f"{type(answer).__name__}, not an object", status=response.status,
+                                      reason="BAD_RESPONSE")
+        return answer
 
     def add(self, cid: CID | str, *, name: str | None = None, origins: tuple[str, ...] = (),
             meta: dict[str, str] | None = None) -> PinStatus:

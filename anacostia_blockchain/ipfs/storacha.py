@@ -23,8 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -38,7 +37,16 @@ from ..errors import (
 )
 from .car import read_car
 from .cid import CID
-from .http_transport import HttpResponse, HttpTransport, Transport, redact_credentials
+from .http_transport import (
+    SERVER_ERRORS,
+    Body,
+    HttpResponse,
+    HttpTransport,
+    Transport,
+    TransportClient,
+    redact_credentials,
+    request_with_retries,
+)
 from .multiformats import CAR, SHA2_256, multihash_encode
 
 DEFAULT_BRIDGE = "https://up.storacha.network/bridge"
@@ -81,7 +89,7 @@ def _car_facts(car: bytes | Path) -> _CarFacts:
     return _CarFacts(CID(1, CAR, multihash_encode(SHA2_256, digest)), size, base64.b64encode(digest).decode())
 
 
-class StorachaClient:
+class StorachaClient(TransportClient):
     """Uploads CARs to a Storacha space through the HTTP bridge."""
 
     def __init__(self, space_did: str, *, auth_secret: str, authorization: str, bridge_url: str = DEFAULT_BRIDGE,
@@ -117,43 +125,22 @@ class StorachaClient:
     def __repr__(self) -> str:
         return f"StorachaClient({self.space_did!r}, bridge_url={self.bridge_url!r})"
 
-    def close(self) -> None:
-        close = getattr(self._transport, "close", None)
-        if close is not None:
-            close()
-
-    def __enter__(self) -> StorachaClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def _redact(self, remote_text: str) -> str:
         """Text from the bridge, without the two tokens this client sent (a server or proxy may echo them)."""
         return redact_credentials(remote_text, [self._headers["X-Auth-Secret"], self._headers["Authorization"]])
 
     # --- transport with retries -------------------------------------------------------------------------------------
-    def _send(self, method: str, url: str, what: str, *, headers: dict[str, str], body: object) -> HttpResponse:
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                payload = body() if callable(body) else body
-                response = self._transport.request(method, url, headers=headers, body=payload,  # type: ignore[arg-type]
-                                                   timeout=self.timeout)
-            except RemoteUnavailableError:
-                if last:
-                    raise
-                time.sleep(self.backoff * 2**attempt)
-                continue
-            if response.status >= 500:
-                text = self._redact(response.read()[:200].decode("utf-8", "replace"))
-                if last:
-                    raise RemoteUnavailableError(f"Storacha {what}: HTTP {response.status} after "
-                                                 f"{self.retries + 1} attempts: {text}")
-                time.sleep(self.backoff * 2**attempt)
-                continue
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _send(self, method: str, url: str, what: str, *, headers: dict[str, str],
+              body: Body | Callable[[], Body]) -> HttpResponse:
+        response = request_with_retries(
+            self._transport, method, url, headers=headers, body=body, timeout=self.timeout,
+            attempts=self.retries + 1, backoff=self.backoff, retry_status=SERVER_ERRORS,
+        )
+        if response.status >= 500:
+            text = self._redact(response.read()[:200].decode("utf-8", "replace"))
+            raise RemoteUnavailableError(f"Storacha {what}: HTTP {response.status} after "
+                                         f"{self.retries + 1} attempts: {text}")
+        return response
 
     def _invoke(self, ability: str, caveats: dict[str, object]) -> dict[str, object]:
         body = json.dumps({"tasks": [[ability, self.space_did, caveats]]}).encode()

@@ -49,10 +49,6 @@ class SqlAccess:
         """The database URL with any password masked."""
         return self._url.render_as_string(hide_password=True)
 
-    @property
-    def dialect_name(self) -> str:
-        return self._engine.dialect.name
-
     def _writer_connection(self) -> Connection:
         if self._writer is None or self._writer.closed or self._writer.invalidated:
             if self._writer is not None:

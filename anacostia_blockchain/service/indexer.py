@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..chain.event_reader import DecodedEvent, EventReader, call_many
 from ..errors import AnacostiaError, IndexerError, MetadataStoreError
 from . import index_schema as s
+from .background_loop import BackgroundLoop
 from .index_migration import create_or_upgrade
 from .listing_json import model_fragment
 from .projection import (
@@ -67,12 +67,14 @@ class BatchResult:
     events: int
 
 
-class Indexer:
+class Indexer(BackgroundLoop):
     """Follows the marketplace contracts into the index database (see the module docstring).
 
     ``nft`` is the ModelNFT :class:`~anacostia_blockchain.chain.contract.Contract` (for ``tokenURI``); ``reader`` the
     :class:`EventReader` over all followed contracts.
     """
+
+    thread_name = "marketplace-indexer"
 
     def __init__(
         self,
@@ -98,8 +100,7 @@ class Indexer:
         self.poll_seconds = poll_seconds
         #: Called with a JSON-able dict after each committed batch (``indexed``) and after a rollback (``reorg``).
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.last_error: str | None = None
         create_or_upgrade(engine)
 
@@ -148,19 +149,6 @@ class Indexer:
         while (result := self.sync_once()) is not None:
             total += result.events
         return total
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="marketplace-indexer", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _loop(self) -> None:
         while not self._stop.is_set():

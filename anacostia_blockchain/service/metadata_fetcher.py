@@ -22,7 +22,6 @@ import json
 import logging
 import math
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import CorruptBlockError, InvalidCIDError, MetadataStoreError, StorageError, ValidationError
 from . import index_schema as s
+from .background_loop import BackgroundLoop
 from .index_migration import create_or_upgrade
 from .listing_json import metadata_metrics_json, metadata_name_json
 
@@ -94,16 +94,17 @@ def parse_metadata_document(raw: bytes) -> dict[str, Any]:
     return document
 
 
-class MetadataFetcher:
+class MetadataFetcher(BackgroundLoop):
     """Resolves pending metadata CIDs of indexed models (see the module docstring)."""
+
+    thread_name = "marketplace-metadata"
 
     def __init__(self, engine: Engine, store: Any, *, retry_seconds: float = 30.0, poll_seconds: float = 1.0) -> None:
         self.engine = engine
         self.store = store
         self.retry_seconds = retry_seconds
         self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         #: Called with ``{"type": "metadata", "resolved": n}`` after documents were stored.
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         create_or_upgrade(engine)
@@ -188,18 +189,6 @@ class MetadataFetcher:
             log.info("metadata %s unavailable, will retry: %s", cid, error)
             return 0
         return 1
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="marketplace-metadata", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -17,6 +17,7 @@ import threading
 from typing import Any
 
 from ..errors import AnacostiaError
+from .background_loop import BackgroundLoop
 from .live import LiveFeed
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,11 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (v if isinstance(v, int | float | str | bool) or v is None else str(v)) for k, v in row.items()}
 
 
-class PipelineMonitor:
+class PipelineMonitor(BackgroundLoop):
     """Polls a pipeline's metadata store and publishes changes (see the module docstring)."""
+
+    thread_name = "dashboard-monitor"
+    stop_timeout = 5.0
 
     def __init__(self, pipeline: Any, live: LiveFeed, *, interval: float = 0.25) -> None:
         self.pipeline = pipeline
@@ -52,8 +56,7 @@ class PipelineMonitor:
         self.interval = interval
         self._seen: dict[int, tuple[Any, ...]] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def snapshot(self) -> dict[str, Any]:
         """The DAG, the latest runs with their node results, and each node's status in the newest run."""
@@ -102,18 +105,6 @@ class PipelineMonitor:
                 self.live.publish({"type": "run", "run": detail})
                 published += 1
         return published
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="dashboard-monitor", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
