@@ -1,8 +1,8 @@
 """``TxSender``: many threads, one account, no nonce errors, no ``build_transaction`` per write.
 
-Per transaction the calling thread only encodes calldata (eth-abi, cached ABI), looks up the gas for the call shape,
-reads the cached fees, takes the next local nonce and signs (coincurve): no RPC round trip on the hot path. Two
-background threads do the network work for every caller at once:
+Per transaction the calling thread only encodes calldata (eth-abi, cached ABI), looks up the gas for the call shape
+(:class:`~.gas_limits.GasLimits`), reads the cached fees, takes the next local nonce and signs (coincurve): no RPC
+round trip on the hot path. Two background threads do the network work for every caller at once:
 
 - the *submitter* sends queued raw transactions as JSON-RPC batches and handles rejections (underpriced -> fresh
   fees, same nonce; nonce too low -> resync and re-sign; insufficient funds -> typed error; node unreachable ->

@@ -27,7 +27,7 @@ from typing import Protocol, Self
 import h11
 import httpx
 
-from ..errors import RemoteUnavailableError
+from ..errors import ConfigurationError, RemoteUnavailableError
 
 Body = bytes | Iterable[bytes] | None
 SERVER_ERRORS = range(500, 600)
@@ -209,6 +209,8 @@ def request_with_retries(
     5xx means. ``body`` may be a zero-argument callable that builds a fresh body per attempt (a stream read by a
     failed attempt cannot be sent again); pass ``attempts=1`` for a request that must not be repeated.
     """
+    if attempts < 1:
+        raise ConfigurationError(f"attempts must be at least 1, got {attempts}")
     for attempt in range(attempts):
         last = attempt + 1 == attempts
         try:
@@ -224,7 +226,7 @@ def request_with_retries(
             time.sleep(backoff * 2**attempt)
             continue
         return response
-    raise ValueError(f"attempts must be at least 1, got {attempts}")
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class TransportClient:
