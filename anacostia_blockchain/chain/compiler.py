@@ -86,13 +86,23 @@ class Artifact:
         )
 
 
+_loaded: dict[str, tuple[int, Artifact]] = {}
+
+
 def load_artifact(name: str) -> Artifact:
-    """Load a shipped artifact by contract name."""
+    """Load a shipped artifact by contract name (parsed once per file version: a recompile is picked up)."""
     path = ARTIFACTS_DIR / f"{name}.json"
-    if not path.exists():
+    try:
+        version = path.stat().st_mtime_ns
+    except FileNotFoundError:
         known = ", ".join(sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json"))) or "none"
-        raise CompilerError(f"no shipped artifact named {name!r} (known: {known}); run `make compile`")
-    return Artifact.from_json(json.loads(path.read_text()))
+        raise CompilerError(f"no shipped artifact named {name!r} (known: {known}); run `make compile`") from None
+    cached = _loaded.get(name)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    artifact = Artifact.from_json(json.loads(path.read_text()))
+    _loaded[name] = (version, artifact)
+    return artifact
 
 
 def list_artifacts() -> list[str]:

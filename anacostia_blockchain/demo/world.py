@@ -95,11 +95,6 @@ class DemoWorld:
         self.extra_senders.append(sender)
         return sender
 
-    def refresh_feed(self) -> None:
-        """Post the demo price again so the feed is fresh (anvil's clock moves with real time)."""
-        feed = self.client.contract("MockV3Aggregator", self.feed.address)
-        self.sender.transact(feed, "updateAnswer", ETH_USD_ANSWER)
-
     def close(self) -> None:
         for sender in [*self.extra_senders, self.sender]:
             sender.close()
