@@ -115,7 +115,7 @@ def bench_indexer(chain: Devnet, seeded: dict[str, Any], workdir: Path, ipfs: Em
     fetch_started = time.perf_counter()
     fetcher = MetadataFetcher(create_index_engine(batched_url), ipfs)
     while fetcher.fetch_once(limit=500):
-        pass
+        continue  # until nothing is left to fetch
     result: dict[str, Any] = {
         "batched_sqlite": batched,
         "block_at_a_time_sqlite": {**naive, "blocks": naive_blocks},
@@ -126,7 +126,7 @@ def bench_indexer(chain: Devnet, seeded: dict[str, Any], workdir: Path, ipfs: Em
     result["batched_postgres"] = timed_catch_up(pg_indexer)
     pg_fetcher = MetadataFetcher(pg_indexer.engine, ipfs)
     while pg_fetcher.fetch_once(limit=500):
-        pass
+        continue  # until nothing is left to fetch
     pg_indexer.engine.dispose()
     return result
 

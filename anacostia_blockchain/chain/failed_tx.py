@@ -11,11 +11,14 @@ transaction per block) and nearly always right elsewhere; the message says when 
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ChainError, ContractRevertError, InsufficientFundsError
 from .receipt import Receipt
 from .revert import decode_revert
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .client import ChainClient
@@ -41,8 +44,8 @@ def revert_of_receipt(client: ChainClient, sender: str, request: TxRequest, rece
         client.rpc("eth_call", [call, hex(max(receipt.blockNumber - 1, 0))])
     except ContractRevertError as exc:
         return exc
-    except ChainError:
-        pass
+    except ChainError as exc:  # the replay itself failed (pruned state, node error): no revert data to decode
+        logger.debug("eth_call replay of %s failed: %s", tx_hash, exc)
     return ContractRevertError(f"{request.label} reverted in {tx_hash} (no revert data available)")
 
 

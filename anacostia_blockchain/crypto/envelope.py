@@ -401,9 +401,8 @@ def _diagnose(aead: AESGCM, header: EnvelopeHeader, header_digest: bytes, block:
         try:
             aead.decrypt(header.nonce_prefix + tail[:4], block, header_digest + tail)
         except InvalidTag:
-            pass
-        else:
-            return f"truncated envelope: it ends after chunk {index}, which is not the final chunk"
+            return f"chunk {index} failed authentication: altered bytes, reordered or spliced chunks"
+        return f"truncated envelope: it ends after chunk {index}, which is not the final chunk"
     return f"chunk {index} failed authentication: altered bytes, reordered or spliced chunks"
 
 
