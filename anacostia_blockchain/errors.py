@@ -33,7 +33,7 @@ The tree::
     │   │   ├── InsufficientFundsError
     │   │   ├── NonceError
     │   │   └── TransactionTimeoutError
-    │   ├── ContractRevertError            a revert, decoded: .error_name, .args, .selector, .data
+    │   ├── ContractRevertError            a revert, decoded: .error_name, .error_args, .selector, .data
     │   │   ├── RevertWithReason           Error(string)
     │   │   ├── PanicError                 Panic(uint256)
     │   │   └── CustomContractError        a custom error found in the shipped ABIs

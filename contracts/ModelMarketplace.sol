@@ -84,6 +84,8 @@ contract ModelMarketplace is AccessControl, ReentrancyGuard {
     error AlreadyListed(uint256 tokenId);
     error NotListed(uint256 tokenId);
     error NotListerOrPricer(uint256 tokenId, address caller);
+    error NotListerOrAdmin(uint256 tokenId, address caller);
+    error LicenseTermsHaveMintingFee(uint256 licenseTermsId, address currency, uint256 fee);
     error ListingOwnerChanged(uint256 tokenId, address seller, address owner);
     error InsufficientPayment(uint256 requiredWei, uint256 sentWei);
     error InvalidPrice(int256 answer);
@@ -139,6 +141,11 @@ contract ModelMarketplace is AccessControl, ReentrancyGuard {
         if (_listings[tokenId].active) revert AlreadyListed(tokenId);
         address ip = ipAssetRegistry.ipId(block.chainid, address(modelNFT), tokenId);
         if (!ipAssetRegistry.isRegistered(ip)) revert IpNotRegistered(tokenId, ip);
+        // The purchase is the license and the marketplace price is its only fee: terms that also charge a Story
+        // minting fee could never be bought through here, so they are refused now rather than at every buy.
+        (address currency, uint256 fee) =
+            licensingModule.predictMintingLicenseFee(ip, licenseTemplate, licenseTermsId, 1, msg.sender, "");
+        if (fee != 0) revert LicenseTermsHaveMintingFee(licenseTermsId, currency, fee);
         _listings[tokenId] = Listing({
             seller: msg.sender,
             licenseTermsId: SafeCast.toUint64(licenseTermsId),
@@ -165,7 +172,7 @@ contract ModelMarketplace is AccessControl, ReentrancyGuard {
     function delist(uint256 tokenId) external {
         Listing storage entry = _activeListing(tokenId);
         if (msg.sender != entry.seller && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
-            revert NotListerOrPricer(tokenId, msg.sender);
+            revert NotListerOrAdmin(tokenId, msg.sender);
         }
         entry.active = false;
         emit Delisted(tokenId, msg.sender);

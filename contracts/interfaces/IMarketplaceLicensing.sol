@@ -14,6 +14,15 @@ interface IMarketplaceLicensingModule {
         uint256 maxMintingFee,
         uint32 maxRevenueShare
     ) external returns (uint256 startLicenseTokenId);
+
+    function predictMintingLicenseFee(
+        address licensorIpId,
+        address licenseTemplate,
+        uint256 licenseTermsId,
+        uint256 amount,
+        address receiver,
+        bytes calldata royaltyContext
+    ) external view returns (address currencyToken, uint256 tokenAmount);
 }
 
 /// @title The IPAssetRegistry views the marketplace uses to tie a listing to the NFT's IP account.

@@ -116,7 +116,7 @@ GUARDED: dict[tuple[str, str], Guarded] = {
     ("ModelMarketplace", "setPrice(uint256,uint256,bytes32)"): Guarded(
         lambda w: (w.model_token, 1, b"\x00" * 32), "NotListerOrPricer", lambda w: (w.model_token, w.stranger)),
     ("ModelMarketplace", "delist(uint256)"): Guarded(
-        lambda w: (w.model_token,), "NotListerOrPricer", lambda w: (w.model_token, w.stranger)),
+        lambda w: (w.model_token,), "NotListerOrAdmin", lambda w: (w.model_token, w.stranger)),
     **{("ModelMarketplace", fn): g for fn, g in _role_admin(role("PRICER_ROLE")).items()},
     # --- Story: IP accounts act only for the NFT owner; registries only for the licensing module / admin -----------
     ("IPAccountImpl", "execute(address,uint256,bytes)"): Guarded(

@@ -207,3 +207,31 @@ def test_python_reader_and_contract_agree_on_price_and_staleness(market):
     with pytest.raises(CustomContractError) as info:
         client.quote(market.setup.token_id)
     assert info.value.error_name == "StalePrice"
+
+
+def test_terms_with_a_story_minting_fee_cannot_be_listed(market):
+    """The purchase is the license and the listing price its only fee: terms that also charge a Story minting fee
+    could never be bought through the marketplace, so listing them is refused up front."""
+    from anacostia_blockchain.chain.story import StoryClient
+    from anacostia_blockchain.chain.story_terms import commercial_use
+
+    story = StoryClient(market.client, market.seller, market.setup.story)
+    currency = market.setup.story.test_currency
+    fee_terms = story.register_pil_terms(commercial_use(minting_fee=5 * 10**18, currency=currency))
+    story.attach_terms(market.setup.ip_id, fee_terms.license_terms_id)
+    seller_client = market.market_as(market.seller)
+    seller_client.delist(market.setup.token_id)
+    with pytest.raises(CustomContractError) as refused:
+        seller_client.list_model(market.setup.token_id, LIST_PRICE, fee_terms.license_terms_id)
+    assert refused.value.error_name == "LicenseTermsHaveMintingFee"
+    assert refused.value.error_args[0] == fee_terms.license_terms_id and refused.value.error_args[2] == 5 * 10**18
+    seller_client.list_model(market.setup.token_id, LIST_PRICE, market.setup.terms_id)  # the fee-free terms list
+
+
+def test_only_the_lister_or_an_admin_may_delist(market):
+    market.market_as(market.seller).grant_pricer(market.pricer.signer.address)
+    for outsider in (market.stranger, market.pricer):  # a pricer reprices but may not take a listing down
+        with pytest.raises(CustomContractError) as refused:
+            market.market_as(outsider).delist(market.setup.token_id)
+        assert refused.value.error_name == "NotListerOrAdmin"
+    assert market.market_as(market.buyer).listing(market.setup.token_id).active
