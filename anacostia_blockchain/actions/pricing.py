@@ -56,8 +56,20 @@ class DynamicPricingNode(BaseActionNode):
         self.license_terms_id = license_terms_id
 
     def select_token(self) -> tuple[int, int] | None:
-        """``(run_id, token_id)`` to price: the newest published run's token."""
-        return self.nft.latest_minted(self.reader.pipeline_id)
+        """``(run_id, token_id)`` to price: the oldest token of the pipeline that we hold and that was never listed
+        (so a listing that failed is retried even after newer models were minted), else the newest token (to keep
+        its price current). A token its seller delisted is not listed again."""
+        minted = self.nft.minted_runs(self.reader.pipeline_id)
+        if not minted:
+            return None
+        by_token = sorted((token_id, run_id) for run_id, token_id in minted.items())
+        ever_listed = {int(event.args["tokenId"]) for event in self.marketplace.contract.events("Listed")}
+        holder = self.marketplace.sender.signer.address if self.marketplace.sender is not None else None
+        for token_id, run_id in by_token:
+            if token_id not in ever_listed and self.nft.owner_of(token_id) == holder:
+                return run_id, token_id
+        token_id, run_id = by_token[-1]
+        return run_id, token_id
 
     def proven_metric(self, run: VerifiedRun) -> ProvenMetric:
         """The metric the price derives from, confirmed by RunRegistry on chain."""

@@ -243,3 +243,33 @@ def test_a_model_below_the_bar_is_minted_but_not_promoted_or_listed(chain_parts,
     assert versions.version_in_stage(world.family_id, "production") == 0
     assert versions.contract.events("VersionPromoted") == []
     assert market.listing(1).active is False
+
+
+def test_pricing_lists_an_older_unlisted_token_before_repricing_the_newest(chain_parts):
+    """A listing that failed for token 1 (its IP was not registered yet) is retried even after token 2 was minted
+    and listed; once every token is listed, the newest is the one kept at its current price."""
+    registry, nft, market, story = (chain_parts[k] for k in ("registry", "nft", "market", "story"))
+    owner = chain_parts["sender"].signer.address
+    pipeline_id = AnchoredRunReader(registry, None, PIPELINE).pipeline_id
+    tokens = []
+    for run_id in (1, 2):
+        root = bytes([run_id]) * 32
+        registry.anchor_run(AnchorRequest(pipeline_id, run_id, root, f"bafkreirun{run_id}"))
+        tokens.append(nft.mint(owner, f"ipfs://bafkreimeta{run_id}", pipeline_id=pipeline_id, run_id=run_id,
+                               anchor_root=root, manifest_cid=f"bafkreirun{run_id}").token_id)
+    terms_id = story.register_pil_terms(commercial_use(minting_fee=0, currency=story.addresses.test_currency))
+    terms_id = terms_id.license_terms_id
+
+    def publish(token_id: int) -> None:
+        ip_id = story.register_ip(nft.address, token_id).ip_id
+        story.attach_terms(ip_id, terms_id)
+        market.list_model(token_id, usd_units("10"), terms_id)
+
+    node = DynamicPricingNode("pricing", [], reader=AnchoredRunReader(registry, None, PIPELINE), nft=nft,
+                              marketplace=market, rule=TieredPricing([("0.9", "49")]), metric_name="accuracy",
+                              license_terms_id=terms_id)
+    assert node.select_token() == (1, tokens[0])  # nothing listed yet: the oldest first
+    publish(tokens[1])
+    assert node.select_token() == (1, tokens[0])  # token 2 listed, token 1 still waiting: token 1
+    publish(tokens[0])
+    assert node.select_token() == (2, tokens[1])  # everything listed: keep the newest one's price current
