@@ -9,7 +9,11 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import {IMarketplaceIPAssetRegistry, IMarketplaceLicensingModule} from "./interfaces/IMarketplaceLicensing.sol";
+import {
+    IMarketplaceIPAssetRegistry,
+    IMarketplaceLicenseRegistry,
+    IMarketplaceLicensingModule
+} from "./interfaces/IMarketplaceLicensing.sol";
 
 /// @title ModelMarketplace — sell licenses to model NFTs for ETH at a USD price, converted through Chainlink.
 /// @notice Prices are USD with 18 decimals (1 USD = 1e18), the same scale as anchored metric values, so a pricing
@@ -86,6 +90,7 @@ contract ModelMarketplace is AccessControl, ReentrancyGuard {
     error NotListerOrPricer(uint256 tokenId, address caller);
     error NotListerOrAdmin(uint256 tokenId, address caller);
     error LicenseTermsHaveMintingFee(uint256 licenseTermsId, address currency, uint256 fee);
+    error LicenseTermsNotAttached(uint256 tokenId, address ipId, uint256 licenseTermsId);
     error ListingOwnerChanged(uint256 tokenId, address seller, address owner);
     error InsufficientPayment(uint256 requiredWei, uint256 sentWei);
     error InvalidPrice(int256 answer);
@@ -141,8 +146,13 @@ contract ModelMarketplace is AccessControl, ReentrancyGuard {
         if (_listings[tokenId].active) revert AlreadyListed(tokenId);
         address ip = ipAssetRegistry.ipId(block.chainid, address(modelNFT), tokenId);
         if (!ipAssetRegistry.isRegistered(ip)) revert IpNotRegistered(tokenId, ip);
-        // The purchase is the license and the marketplace price is its only fee: terms that also charge a Story
-        // minting fee could never be bought through here, so they are refused now rather than at every buy.
+        // Every buy mints a license of these terms: terms not attached to the IP, or that also charge a Story minting
+        // fee (the marketplace price is the license's only fee), could never be bought, so they are refused now
+        // rather than at every buy.
+        address licenseRegistry = licensingModule.LICENSE_REGISTRY();
+        if (!IMarketplaceLicenseRegistry(licenseRegistry).hasIpAttachedLicenseTerms(ip, licenseTemplate, licenseTermsId)) {
+            revert LicenseTermsNotAttached(tokenId, ip, licenseTermsId);
+        }
         (address currency, uint256 fee) =
             licensingModule.predictMintingLicenseFee(ip, licenseTemplate, licenseTermsId, 1, msg.sender, "");
         if (fee != 0) revert LicenseTermsHaveMintingFee(licenseTermsId, currency, fee);

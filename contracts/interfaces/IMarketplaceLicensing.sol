@@ -23,6 +23,16 @@ interface IMarketplaceLicensingModule {
         address receiver,
         bytes calldata royaltyContext
     ) external view returns (address currencyToken, uint256 tokenAmount);
+
+    function LICENSE_REGISTRY() external view returns (address);
+}
+
+/// @title The LicenseRegistry view the marketplace uses to refuse listing terms that are not attached to the IP.
+interface IMarketplaceLicenseRegistry {
+    function hasIpAttachedLicenseTerms(address ipId, address licenseTemplate, uint256 licenseTermsId)
+        external
+        view
+        returns (bool);
 }
 
 /// @title The IPAssetRegistry views the marketplace uses to tie a listing to the NFT's IP account.

@@ -228,6 +228,25 @@ def test_terms_with_a_story_minting_fee_cannot_be_listed(market):
     seller_client.list_model(market.setup.token_id, LIST_PRICE, market.setup.terms_id)  # the fee-free terms list
 
 
+def test_terms_not_attached_to_the_ip_cannot_be_listed(market):
+    from anacostia_blockchain.chain.story import StoryClient
+    from anacostia_blockchain.chain.story_terms import commercial_remix
+
+    story = StoryClient(market.client, market.seller, market.setup.story)
+    other = story.register_pil_terms(
+        commercial_remix(minting_fee=0, rev_share_percent=10, currency=market.setup.story.test_currency)
+    ).license_terms_id
+    seller_client = market.market_as(market.seller)
+    seller_client.delist(market.setup.token_id)
+    with pytest.raises(CustomContractError) as refused:
+        seller_client.list_model(market.setup.token_id, LIST_PRICE, other)  # registered, never attached
+    assert refused.value.error_name == "LicenseTermsNotAttached"
+    assert refused.value.error_args[2] == other and refused.value.error_args[1].lower() == market.setup.ip_id.lower()
+    story.attach_terms(market.setup.ip_id, other)
+    seller_client.list_model(market.setup.token_id, LIST_PRICE, other)
+    assert market.market_as(market.buyer).listing(market.setup.token_id).license_terms_id == other
+
+
 def test_only_the_lister_or_an_admin_may_delist(market):
     market.market_as(market.seller).grant_pricer(market.pricer.signer.address)
     for outsider in (market.stranger, market.pricer):  # a pricer reprices but may not take a listing down
