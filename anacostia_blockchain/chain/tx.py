@@ -90,7 +90,10 @@ class TxSender:
         self.max_gap_fill = max_gap_fill
         self.fees = fee_oracle or FeeOracle(client, refresh_interval=fee_refresh)
         self.nonces = NonceManager(client, signer.address)
-        self.stats: dict[str, int] = {"sent": 0, "estimates": 0, "resubmits": 0, "repairs": 0, "fillers": 0}
+        #: ``repairs`` counts every re-signed transaction; ``nonce_repairs`` and ``fee_repairs`` say why.
+        self.stats: dict[str, int] = {
+            "sent": 0, "estimates": 0, "resubmits": 0, "repairs": 0, "nonce_repairs": 0, "fee_repairs": 0, "fillers": 0
+        }
         self.gas_limits = GasLimits(self.estimate_gas)
         self._order_lock = threading.Lock()
         self._stats_lock = threading.Lock()
@@ -306,12 +309,12 @@ class TxSender:
             pending._fail(insufficient_funds_error(self.client, self.signer.address, pending, reply))
         elif rpc_error is not None and rpc_error.is_underpriced and pending.attempts < MAX_REPAIRS:
             self.fees.invalidate()
-            self._resign(pending, bump(pending.fees, floor=self.fees.current()))
+            self._resign(pending, bump(pending.fees, floor=self.fees.current()), "fee_repairs")
         elif isinstance(reply, NonceError) and pending.attempts < MAX_REPAIRS:
             if not self._resolve_if_mined(pending):
                 self.nonces.resync()
                 pending.nonce = self.nonces.allocate()
-                self._resign(pending, pending.fees)
+                self._resign(pending, pending.fees, "nonce_repairs")
         else:
             if not isinstance(reply, NonceError):  # a "too low" nonce is used up: never hand it out again
                 self.nonces.release(pending.nonce)
@@ -320,11 +323,12 @@ class TxSender:
             else:
                 pending._fail(TransactionError(f"{pending.request.label} rejected by the node: {reply}"))
 
-    def _resign(self, pending: PendingTx, fees: Fees) -> None:
+    def _resign(self, pending: PendingTx, fees: Fees, reason: str) -> None:
         pending.fees = fees
         pending.accepted = False
         pending.attempts += 1
         self._count("repairs")
+        self._count(reason)
         self._sign(pending)
         with self._queue_cv:
             self._queue.appendleft(pending)
@@ -440,11 +444,11 @@ class TxSender:
             if reset or pending.nonce < mined_count:
                 logger.info("%s: nonce %d is no longer usable, re-signing with a fresh one", pending, pending.nonce)
                 pending.nonce = self.nonces.allocate()
-                self._resign(pending, pending.fees)
+                self._resign(pending, pending.fees, "nonce_repairs")
             else:
                 logger.info("%s stuck for %.0fs: resubmitting with bumped fees", pending, now - pending.submitted_at)
                 self._count("resubmits")
-                self._resign(pending, bump(pending.fees, floor=self.fees.current()))
+                self._resign(pending, bump(pending.fees, floor=self.fees.current()), "fee_repairs")
 
     def _fill_released_nonces(self, below: int) -> list[int]:
         """Fill nonces given back below ``below`` so that later transactions can be mined; returns them."""

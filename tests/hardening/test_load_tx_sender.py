@@ -70,7 +70,8 @@ def test_sixteen_threads_share_one_account_without_nonce_errors(fresh_chain: Dev
     assert sorted(tx.nonce for tx in sent) == list(range(start_nonce, start_nonce + THREADS * PER_THREAD))
     assert len({receipt.transactionHash for receipt in receipts}) == len(receipts)
     assert int(client.rpc("eth_getTransactionCount", [admin.address, "latest"]), 16) == start_nonce + len(sent)
-    assert stats["fillers"] == 0 and stats["repairs"] == 0  # no nonce gap had to be filled or repaired
+    # no nonce gap had to be filled or repaired (re-signing for a base fee that rose under the burst is fine)
+    assert stats["fillers"] == 0 and stats["nonce_repairs"] == 0
 
     events = registry.events("RunAnchored", from_block=start_block + 1, pipelineId=PIPELINE)
     per_run = Counter(int(event.args["runId"]) for event in events)
