@@ -44,7 +44,6 @@ def usd_to_units(price: Fraction | Decimal) -> int:
 class PricingRule(Protocol):
     def price_units(self, metric: Decimal) -> int:
         """USD price in 18-decimal units for a metric value."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -310,11 +310,12 @@ class TxSender:
         elif rpc_error is not None and rpc_error.is_underpriced and pending.attempts < MAX_REPAIRS:
             self.fees.invalidate()
             self._resign(pending, bump(pending.fees, floor=self.fees.current()), "fee_repairs")
+        elif isinstance(reply, NonceError) and self._resolve_if_mined(pending):
+            return  # "nonce too low" for a replacement whose earlier version was mined meanwhile: that is success
         elif isinstance(reply, NonceError) and pending.attempts < MAX_REPAIRS:
-            if not self._resolve_if_mined(pending):
-                self.nonces.resync()
-                pending.nonce = self.nonces.allocate()
-                self._resign(pending, pending.fees, "nonce_repairs")
+            self.nonces.resync()
+            pending.nonce = self.nonces.allocate()
+            self._resign(pending, pending.fees, "nonce_repairs")
         else:
             if not isinstance(reply, NonceError):  # a "too low" nonce is used up: never hand it out again
                 self.nonces.release(pending.nonce)
@@ -442,6 +443,8 @@ class TxSender:
             with self._lock:
                 self._inflight.pop(id(pending), None)
             if reset or pending.nonce < mined_count:
+                if self._resolve_if_mined(pending):
+                    continue  # one of our own versions took the nonce; the poller had just not seen it yet
                 logger.info("%s: nonce %d is no longer usable, re-signing with a fresh one", pending, pending.nonce)
                 pending.nonce = self.nonces.allocate()
                 self._resign(pending, pending.fees, "nonce_repairs")

@@ -64,7 +64,10 @@ def format_rfc3339(moment: datetime) -> str:
 
 
 def _is_uri(value: str) -> bool:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unbalanced "[" in the authority ("Invalid IPv6 URL")
+        return False
     return bool(parts.scheme) and SCHEME_RE.match(parts.scheme) is not None and not any(c.isspace() for c in value)
 
 

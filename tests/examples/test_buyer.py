@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import socket
@@ -100,12 +101,10 @@ def wait_until_indexed(market: Market, token_id: int) -> None:
     api = buyer_client.MarketplaceApi(market.api_url)
     deadline = time.monotonic() + 60
     while True:
-        try:
+        with contextlib.suppress(errors.NotFoundError):  # not indexed yet
             detail = api.model(token_id)
             if detail["listing"]["listed"] and detail["metadata"]["status"] == "verified":
                 return
-        except errors.NotFoundError:
-            pass
         assert time.monotonic() < deadline, "the indexer never caught up"
         time.sleep(0.1)
 

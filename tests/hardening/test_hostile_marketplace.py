@@ -76,7 +76,7 @@ def indexed(devnet: Devnet, market: HostileMarket, ipfs: EmbeddedBlockstore,
     with TestClient(app) as http:
         state.indexer.sync_to_head()
         while state.fetcher.fetch_once():
-            pass
+            continue  # until every document was fetched
         yield app, http
 
 

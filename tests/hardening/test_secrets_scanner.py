@@ -236,7 +236,7 @@ def test_walk_would_report_a_repr_that_leaks() -> None:
     from anacostia_blockchain.chain.devnet import DevAccount
 
     class LeakyReprError(Exception):
-        pass
+        """An exception whose repr carries a key, as a careless library's might."""
 
     texts = reachable_reprs([DevAccount("0x" + "11" * 20, KEY.hex()), LeakyReprError(f"bad key {KEY.hex()}")])
     scanner = SecretScanner({"k": KEY})

@@ -84,6 +84,7 @@ def test_message_without_statement_has_two_blank_lines_and_round_trips() -> None
         (lambda t: t + "\nExtra: line", "unexpected"),
         (lambda t: t.replace("Version: 1\nChain ID: 1", "Chain ID: 1\nVersion: 1"), "Version"),
         (lambda t: t.replace(" wants you to sign in", " wants you to log in"), "first line"),
+        (lambda t: t.replace("URI: https://example.com/login", "URI: https://[::1/login"), "URI"),
     ],
 )
 def test_malformed_messages_are_refused_with_the_reason(mutate: object, reason: str) -> None:
