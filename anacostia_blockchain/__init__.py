@@ -13,6 +13,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from . import _compat
+
+_compat.install()
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
