@@ -12,6 +12,8 @@ demo: $(STAMPS)/venv $(STAMPS)/npm
 
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --dist loadgroup
 
 setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium
@@ -28,7 +30,7 @@ $(STAMPS)/npm: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Headless Chromium for the dashboard's browser test (tests/service/test_dashboard.py); quick when already installed.
+# Headless Chromium for the dashboard's browser test (tests/service/dashboard/test_dashboard.py); quick when already installed.
 $(STAMPS)/chromium:
 	@mkdir -p $(STAMPS)
 	command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null 2>&1 \
@@ -37,6 +39,8 @@ $(STAMPS)/chromium:
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 compile: setup
 	$(PY) scripts/compile_contracts.py

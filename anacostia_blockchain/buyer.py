@@ -33,17 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from . import errors
-from .chain.client import ChainClient
-from .chain.deploy import DeploymentManifest
-from .chain.marketplace import MarketplaceClient, Purchase
-from .chain.personal_sign import sign_personal_message
-from .chain.signer import LocalSigner
-from .chain.tx import TxSender
+from .chain import ChainClient, DeploymentManifest, LocalSigner, MarketplaceClient, TxSender
+from .chain.contracts import Purchase
+from .chain.tx import sign_personal_message
 from .crypto import DataKey, decrypt_bytes, read_header, unwrap_key
 from .crypto.atomic_file import atomic_output
 from .errors import AnacostiaError, ConfigurationError, LicenseRequiredError, ServiceError
 from .ipfs import CID, compute_cid, open_content_store
-from .service.siwe import SiweMessage, format_rfc3339
+from .siwe import SiweMessage, format_rfc3339
 
 WEI_PER_ETH = Decimal(10**18)
 

@@ -7,7 +7,7 @@ Messages never contain private keys, data keys or passwords.
 The tree::
 
     AnacostiaError
-    ├── ConfigurationError                 bad or missing configuration, a value out of range
+    ├── ConfigurationError                 bad or missing configuration, a value out of range (a ValueError)
     ├── ToolchainError                     a local tool is missing or failed (message says the fix)
     │   ├── AnvilNotFoundError             `anvil` binary missing: run `npm ci`
     │   ├── AnvilStartError                anvil died early / did not answer / port busy
@@ -15,7 +15,7 @@ The tree::
     ├── PipelineError                      the engine
     │   ├── GraphValidationError           cycle, unknown node, duplicate name, bad edge kind, ...
     │   ├── PipelineStateError             launch twice, execute after terminate, ...
-    │   └── NoActiveRunError               logging outside a run
+    │   └── NoActiveRunError               logging outside a run (a RuntimeError)
     ├── MetadataStoreError                 the SQL store (wraps SQLAlchemy errors)
     │   ├── RunNotFoundError
     │   ├── MetadataValueError             a metric/param/tag key or value the store cannot record
@@ -86,8 +86,8 @@ class AnacostiaError(Exception):
 
 
 # --- configuration and toolchain -----------------------------------------------------------------------------------
-class ConfigurationError(AnacostiaError):
-    """Bad or missing configuration, a value out of range."""
+class ConfigurationError(AnacostiaError, ValueError):
+    """Bad or missing configuration, a value out of range (also a :class:`ValueError`)."""
 
 
 class ToolchainError(AnacostiaError):
@@ -119,8 +119,8 @@ class PipelineStateError(PipelineError):
     """Launch twice, execute after terminate, ..."""
 
 
-class NoActiveRunError(PipelineError):
-    """Logging outside a run."""
+class NoActiveRunError(PipelineError, RuntimeError):
+    """Logging outside a run (also a :class:`RuntimeError`)."""
 
 
 class MetadataStoreError(AnacostiaError):
@@ -157,8 +157,11 @@ class InvalidArtifactPathError(ResourceError):
 
 # --- chain -----------------------------------------------------------------------------------------------------------
 class ChainError(AnacostiaError):
-    #: The node's JSON-RPC error object (``chain.rpc.RpcErrorReply``) when the error came from one.
-    rpc_error: Any = None
+    """Everything below chain/. ``rpc_error`` is the node's JSON-RPC error object when the error came from one."""
+
+    def __init__(self, message: str = "", *, rpc_error: Any = None) -> None:
+        super().__init__(message)
+        self.rpc_error = rpc_error
 
 
 class ChainConnectionError(ChainError):
@@ -166,6 +169,8 @@ class ChainConnectionError(ChainError):
 
 
 class ChainIdMismatchError(ChainError):
+    """The node serves another chain than expected (``expected`` / ``actual``)."""
+
     def __init__(self, expected: int, actual: int) -> None:
         super().__init__(f"connected to chain id {actual}, expected {expected}: check the RPC URL")
         self.expected = expected
@@ -173,6 +178,8 @@ class ChainIdMismatchError(ChainError):
 
 
 class NoContractCodeError(ChainError):
+    """No code at ``address`` (named ``name`` when known)."""
+
     def __init__(self, address: str, name: str | None = None) -> None:
         what = f"{name} at {address}" if name else address
         super().__init__(f"no contract code at {what}: wrong address or wrong chain (is it deployed here?)")
@@ -189,9 +196,15 @@ class TransactionError(ChainError):
 
 
 class InsufficientFundsError(TransactionError):
-    #: Wei the transaction could cost (gas limit x max fee + value) and the balance, when known.
-    needed: int | None = None
-    available: int | None = None
+    """The account cannot pay: ``needed`` is what the transaction could cost in wei (gas limit x max fee + value) and
+    ``available`` the balance, when known."""
+
+    def __init__(
+        self, message: str, *, needed: int | None = None, available: int | None = None, rpc_error: Any = None
+    ) -> None:
+        super().__init__(message, rpc_error=rpc_error)
+        self.needed = needed
+        self.available = available
 
 
 class NonceError(TransactionError):
@@ -203,13 +216,11 @@ class TransactionTimeoutError(TransactionError):
 
 
 class ContractRevertError(ChainError):
-    """A revert, decoded. ``error_name`` and ``args`` name the Solidity error; ``data`` is the raw revert data.
+    """A revert, decoded. ``error_name`` and ``error_args`` name the Solidity error and its arguments; ``selector`` is
+    its 4-byte selector (hex) and ``data`` the raw revert data.
 
     ``receipt`` and ``tx_hash`` are set when the revert happened in a mined transaction (not in a call/estimate).
     """
-
-    receipt: Any = None
-    tx_hash: str | None = None
 
     def __init__(
         self,
@@ -219,12 +230,17 @@ class ContractRevertError(ChainError):
         args: tuple[Any, ...] = (),
         selector: str | None = None,
         data: bytes = b"",
+        receipt: Any = None,
+        tx_hash: str | None = None,
+        rpc_error: Any = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, rpc_error=rpc_error)
         self.error_name = error_name
         self.error_args = tuple(args)
         self.selector = selector
         self.data = data
+        self.receipt = receipt
+        self.tx_hash = tx_hash
 
 
 class RevertWithReason(ContractRevertError):
@@ -248,6 +264,8 @@ class VerificationError(ChainError):
 
 
 class TamperedManifestError(VerificationError):
+    """The manifest does not match its anchored root; ``items`` names the keys that changed."""
+
     def __init__(self, message: str, items: list[str] | None = None) -> None:
         super().__init__(message)
         self.items = list(items or [])
@@ -295,6 +313,8 @@ class NotAFileError(StorageError):
 
 
 class KuboError(StorageError):
+    """Kubo answered with an error: ``code`` and ``type`` come from its error body or ``X-Stream-Error`` trailer."""
+
     def __init__(self, message: str, *, code: int | None = None, type: str | None = None) -> None:
         super().__init__(message)
         self.code = code
@@ -314,6 +334,8 @@ class StorachaSizeLimitError(StorachaError):
 
 
 class PinningServiceError(StorageError):
+    """An IPFS Pinning Service API error: ``status`` is the HTTP status and ``reason`` the service's reason."""
+
     def __init__(self, message: str, *, status: int | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
@@ -392,6 +414,8 @@ class NotFoundError(ServiceError):
 
 
 class RateLimitedError(ServiceError):
+    """A client exceeded its request budget; ``retry_after`` is how many seconds it should wait."""
+
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after

@@ -27,8 +27,8 @@ from typing import Any
 
 from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSender
 from anacostia_blockchain.engine import RunStatus
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
-from anacostia_blockchain.metadata.outbox import Backoff
+from anacostia_blockchain.metadata import BlockchainMetadataStore
+from anacostia_blockchain.outbox import Backoff
 
 DEPTH = 1_000  # confirmations of the watched stores: unreachable until the benchmark mines them on purpose
 
@@ -45,9 +45,9 @@ def _store(
 
 
 def _end_run(store: BlockchainMetadataStore, value: float) -> int:
-    run_id = store.begin_run("bench", [])
+    run_id = store.runs.begin_run("bench", [])
     store.log_batch(metrics=[("acc", value, 0)])
-    store.end_run(run_id, RunStatus.SUCCESS)
+    store.runs.end_run(run_id, RunStatus.SUCCESS)
     store.on_run_end(run_id, RunStatus.SUCCESS)
     return run_id
 
@@ -65,28 +65,28 @@ def watched_rounds(
         runs = [_end_run(store, i / (size + 1)) for i in range(size)]
         assert store.flush_anchors(timeout=120)
         full, idle, naive = [], [], []
-        registry = store.registry
+        registry = store.anchoring.registry
         for _ in range(repeat):
             devnet.mine(1)
             started = time.perf_counter()
-            assert store.check_anchor_finality() == size
+            assert store.anchoring.check_finality() == size
             full.append(time.perf_counter() - started)
             started = time.perf_counter()
-            store.check_anchor_finality()
+            store.anchoring.check_finality()
             idle.append(time.perf_counter() - started)
             started = time.perf_counter()
             for run_id in runs:
-                entry = store.outbox.get("run-anchor", f"0x{store.pipeline_id.hex()}:{run_id}")
+                entry = store.anchoring.outbox.get("run-anchor", f"0x{store.anchoring.pipeline_id.hex()}:{run_id}")
                 assert entry is not None and entry.result is not None
-                registry.run_root(store.pipeline_id, run_id)
+                registry.run_root(store.anchoring.pipeline_id, run_id)
                 client.get_block(int(entry.result["block"]))
             naive.append(time.perf_counter() - started)
         devnet.mine(DEPTH)  # every anchor is now deep enough: the next full round finalizes all
-        assert store.check_anchor_finality() == size and not store.outbox.unfinalized("run-anchor")
+        assert store.anchoring.check_finality() == size and not store.anchoring.outbox.unfinalized("run-anchor")
         final = []
         for _ in range(repeat):
             started = time.perf_counter()
-            assert store.check_anchor_finality() == 0
+            assert store.anchoring.check_finality() == 0
             final.append(time.perf_counter() - started)
         return {
             "watched": size,

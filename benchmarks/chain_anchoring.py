@@ -26,8 +26,8 @@ from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSende
 from anacostia_blockchain.chain.merkle import metric_leaf, pipeline_id, scale_metric
 from anacostia_blockchain.chain.run_registry import RunRegistryClient
 from anacostia_blockchain.engine import RunStatus
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
-from anacostia_blockchain.metadata.outbox import Backoff
+from anacostia_blockchain.metadata import BlockchainMetadataStore
+from anacostia_blockchain.outbox import Backoff
 
 PIPELINE = "benchmark-pipeline"
 
@@ -48,10 +48,10 @@ def _store(db: Path, key: str, client: ChainClient, address: str, pipeline: str 
 
 
 def _run(store: BlockchainMetadataStore, metrics: int) -> int:
-    run_id = store.begin_run("benchmark", [])
+    run_id = store.runs.begin_run("benchmark", [])
     if metrics:
         store.log_batch(metrics=[("loss", 1.0 / (i + 1), i) for i in range(metrics)])
-    store.end_run(run_id, RunStatus.SUCCESS)
+    store.runs.end_run(run_id, RunStatus.SUCCESS)
     store.on_run_end(run_id, RunStatus.SUCCESS)
     return run_id
 
@@ -99,7 +99,7 @@ def gas_per_run(store: BlockchainMetadataStore, naive: RunRegistryClient) -> dic
 def batched(store: BlockchainMetadataStore) -> dict[str, Any]:
     rows = {}
     for size in (10, 50, 100):
-        store.sender.batch_size = size
+        store.anchoring.sender.batch_size = size
         runs = [_run(store, 5) for _ in range(size)]
         store.flush_anchors(timeout=120)
         results = [store.anchor_status(r) for r in runs]
@@ -118,10 +118,10 @@ def latency(
     blocked: list[float] = []
     try:
         for _ in range(runs):
-            run_id = store.begin_run("benchmark", [])
+            run_id = store.runs.begin_run("benchmark", [])
             store.log_batch(metrics=[("loss", 0.5, i) for i in range(20)])
             t0 = time.time()
-            store.end_run(run_id, RunStatus.SUCCESS)
+            store.runs.end_run(run_id, RunStatus.SUCCESS)
             store.on_run_end(run_id, RunStatus.SUCCESS)
             blocked.append(time.time() - t0)
             ends[run_id] = t0
@@ -139,10 +139,10 @@ def latency(
     # baseline: the same store work, but anchored synchronously inside on_run_end (the pipeline thread waits)
     sync_blocked = []
     for _ in range(runs):
-        run_id = sync.begin_run("benchmark", [])
+        run_id = sync.runs.begin_run("benchmark", [])
         sync.log_batch(metrics=[("loss", 0.5, i) for i in range(20)])
         t0 = time.time()
-        sync.end_run(run_id, RunStatus.SUCCESS)
+        sync.runs.end_run(run_id, RunStatus.SUCCESS)
         sync.on_run_end(run_id, RunStatus.SUCCESS)
         sync.flush_anchors(timeout=60)
         sync_blocked.append(time.time() - t0)
@@ -182,7 +182,7 @@ def bench_anchoring(args: argparse.Namespace) -> dict[str, Any]:
                 "gas_per_run": gas_per_run(store, RunRegistryClient(client, registry.address, naive_sender)),
                 "batched": batched(store),
             }
-            store.sender.batch_size = 50
+            store.anchoring.sender.batch_size = 50
             result["latency"] = latency(store, args.anchor_runs, args.anchor_interval, sync_store)
         finally:
             store.close_store()

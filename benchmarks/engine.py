@@ -124,7 +124,7 @@ def runs_per_minute(workdir: Path, seconds: float) -> dict[str, float]:
         start_runs, start = pipeline.runs_finished, time.monotonic()
         time.sleep(seconds)
         done, elapsed = pipeline.runs_finished - start_runs, time.monotonic() - start
-    statuses = Counter(run["status"] for run in store.get_runs())
+    statuses = Counter(run["status"] for run in store.runs.get_runs())
     # terminate() lands mid-run: that last run is `aborted` by design; every other run must have succeeded.
     return {"runs_per_min": round(done / elapsed * 60), "runs": done, "statuses": dict(statuses)}
 
@@ -133,7 +133,7 @@ def raw_sqlite(path: Path) -> sqlite3.Connection:
     """Raw sqlite3 on the same schema (indexes, foreign keys) and pragmas as the store: the same inserts."""
     schema_owner = SqliteMetadataStore("schema", f"sqlite:///{path}")
     schema_owner.open_store()
-    schema_owner.begin_run("raw", [])
+    schema_owner.runs.begin_run("raw", [])
     schema_owner.close_store()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -150,7 +150,7 @@ RAW_TRIPLE_INSERT = ("INSERT INTO metrics (run_id, node_name, key, value, step, 
 def store_logging(path: Path, calls: int, rows: int) -> tuple[float, float]:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{path}")
     store.open_store()
-    run_id = store.begin_run("bench", [])
+    run_id = store.runs.begin_run("bench", [])
     with executing(run_id, "bench"):
         start = time.perf_counter()
         for step in range(calls):
@@ -160,7 +160,7 @@ def store_logging(path: Path, calls: int, rows: int) -> tuple[float, float]:
         start = time.perf_counter()
         store.log_batch(metrics=batch)
         batched = rows / (time.perf_counter() - start)
-    store.end_run(run_id, "success")
+    store.runs.end_run(run_id, "success")
     store.close_store()
     return single, batched
 

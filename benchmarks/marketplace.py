@@ -47,12 +47,10 @@ from typing import Any
 import psycopg
 
 from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSender
-from anacostia_blockchain.chain.devnet import free_port
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
-from anacostia_blockchain.service.app import create_index_engine
+from anacostia_blockchain.service import free_port
 from anacostia_blockchain.service.chain_gateway import ChainGateway
-from anacostia_blockchain.service.indexer import Indexer
-from anacostia_blockchain.service.metadata_fetcher import MetadataFetcher
+from anacostia_blockchain.service.index import Indexer, MetadataFetcher, create_index_engine
 
 ZERO = "0x" + "00" * 20
 TARGET_P99_MS = 50
@@ -90,7 +88,7 @@ def seed_chain(chain: Devnet, models: int, documents: int, ipfs: EmbeddedBlockst
 def make_indexer(rpc_url: str, nft: str, database_url: str, batch_blocks: int) -> Indexer:
     gateway = ChainGateway(ChainClient(rpc_url), {"ModelNFT": nft})
     return Indexer(create_index_engine(database_url), gateway.event_reader(), chain_id=gateway.chain_id,
-                   nft=gateway.contract("ModelNFT"), batch_blocks=batch_blocks)
+                   nft=gateway.model_nft(), batch_blocks=batch_blocks)
 
 
 def timed_catch_up(indexer: Indexer, max_blocks: int | None = None) -> dict[str, Any]:

@@ -59,7 +59,7 @@ from anacostia_blockchain.chain.signer import LocalSigner  # noqa: E402
 from anacostia_blockchain.chain.tx import TxSender  # noqa: E402
 from anacostia_blockchain.engine import Pipeline  # noqa: E402
 from anacostia_blockchain.metadata import SqliteMetadataStore  # noqa: E402
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore  # noqa: E402
+from anacostia_blockchain.metadata import BlockchainMetadataStore  # noqa: E402
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode  # noqa: E402
 
 SOAK_PIPELINE = "soak-pipeline"
@@ -118,7 +118,7 @@ class BacklogSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.wait(0.05):
-            counts = self.store.outbox.counts("run-anchor")
+            counts = self.store.anchoring.outbox.counts("run-anchor")
             self.max_backlog = max(self.max_backlog, sum(n for status, n in counts.items() if status != "confirmed"))
             self.samples += 1
 
@@ -131,7 +131,7 @@ def wait_idle(store: SqliteMetadataStore, data: FilesystemStoreNode, timeout: fl
     """Until every dropped file was consumed by a run that has ended."""
     deadline = time.monotonic() + timeout
     while (data.get_num_artifacts("new") or data.get_num_artifacts("current")
-           or any(run["status"] == "running" for run in store.get_runs())):
+           or any(run["status"] == "running" for run in store.runs.get_runs())):
         if time.monotonic() > deadline:
             raise RuntimeError(f"the pipeline did not go idle within {timeout}s")
         time.sleep(0.01)
@@ -166,7 +166,7 @@ def soak_pipeline(
             "files_dropped": dropped,
             "seconds": round(elapsed, 2),
             "runs_per_min": round(finished / elapsed * 60, 1),
-            "run_statuses": dict(Counter(str(run["status"]) for run in store.get_runs())),
+            "run_statuses": dict(Counter(str(run["status"]) for run in store.runs.get_runs())),
             "rss_mb_start": round(rss_start, 1),
             "rss_mb_end": round(rss_end, 1),
             "rss_growth_mb": round(rss_end - rss_start, 2),
@@ -200,12 +200,12 @@ def bench_pipeline(workdir: Path, runs: int, file_interval: float) -> dict[str, 
             drained = store.flush_anchors(timeout=120)
             drain_seconds = time.perf_counter() - drained_started
             sampler.stop()
-            entries = store.outbox.entries("run-anchor")
+            entries = store.anchoring.outbox.entries("run-anchor")
             confirmed = [e for e in entries if e.status == "confirmed"]
             registry = RunRegistryClient(client, registry_address)
             events = Counter(int(log.args["runId"]) for log in
                              registry.contract.events("RunAnchored", pipelineId=pipeline_id(SOAK_PIPELINE)))
-            run_ids = [int(run["id"]) for run in store.get_runs()]
+            run_ids = [int(run["id"]) for run in store.runs.get_runs()]
             return {
                 "anchor_latency": percentiles([e.updated_at - e.created_at for e in confirmed]),
                 "anchors_confirmed": len(confirmed),

@@ -73,6 +73,6 @@ if __name__ == "__main__":
             sample.write("An old silent pond\nA frog jumps into the pond\nSplash! Silence again\n")
         if not pipeline.wait_for_runs(1, timeout=60):
             raise SystemExit("no run finished within 60 s")
-    run = metadata_store.get_runs()[-1]
+    run = metadata_store.runs.get_runs()[-1]
     print(json.dumps({"run": run["id"], "status": run["status"], "metrics": {
-        m["key"]: m["value"] for m in metadata_store.get_metrics(run["id"])}, "workdir": workdir}))
+        m["key"]: m["value"] for m in metadata_store.runs.get_metrics(run["id"])}, "workdir": workdir}))

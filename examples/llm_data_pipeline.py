@@ -89,7 +89,7 @@ def build(workdir: Path, private_key: bytes) -> tuple[Pipeline, DataPrepNode, Em
 
 def summarize(pipeline: Pipeline, prepare: DataPrepNode, blockstore: EmbeddedBlockstore, key: bytes) -> dict[str, Any]:
     store = pipeline.metadata_store
-    run = store.get_runs()[-1]
+    run = store.runs.get_runs()[-1]
     outputs = []
     for artifact in prepare.output_resource.list_artifacts():
         envelope = blockstore.cat(artifact.cid)
@@ -103,12 +103,12 @@ def summarize(pipeline: Pipeline, prepare: DataPrepNode, blockstore: EmbeddedBlo
                 "records": len(plaintext.splitlines()),
             }
         )
-    tags = store.get_tags(run["id"])
+    tags = store.runs.get_tags(run["id"])
     return {
         "run": {"id": run["id"], "status": run["status"]},
         "outputs": outputs,
         "quarantined": json.loads(tags.get("prepare.quarantine", "[]")),
-        "metrics": {m["key"]: m["value"] for m in store.get_metrics(run["id"])},
+        "metrics": {m["key"]: m["value"] for m in store.runs.get_metrics(run["id"])},
     }
 
 

@@ -61,7 +61,7 @@ from anacostia_blockchain.chain.tx import TxSender
 from anacostia_blockchain.engine import BaseNode
 from anacostia_blockchain.errors import AnacostiaError, ConfigurationError, PipelineError, ValidationError
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
+from anacostia_blockchain.metadata import BlockchainMetadataStore
 from anacostia_blockchain.resources.anchored_runs import AnchoredRunsNode
 
 TRAINING = "example-training"
@@ -206,15 +206,15 @@ def wait_for_new_run(store: BlockchainMetadataStore, runs_before: int, timeout: 
     run_id = runs_before + 1
     while True:
         try:
-            if store.get_run(run_id)["status"] not in ("running", "pending"):
+            if store.runs.get_run(run_id)["status"] not in ("running", "pending"):
                 break
         except AnacostiaError:
             pass  # not started yet
         if time.monotonic() > deadline:
-            raise PipelineError(f"{store.pipeline}: run {run_id} did not finish within {timeout:.0f}s")
+            raise PipelineError(f"{store.anchoring.pipeline}: run {run_id} did not finish within {timeout:.0f}s")
         time.sleep(0.02)
     if not store.flush_anchors(timeout=timeout):
-        raise PipelineError(f"{store.pipeline}: run {run_id} was not anchored within {timeout:.0f}s")
+        raise PipelineError(f"{store.anchoring.pipeline}: run {run_id} was not anchored within {timeout:.0f}s")
     return run_id
 
 
@@ -222,7 +222,7 @@ def count_runs(store: BlockchainMetadataStore) -> int:
     run_id = 0
     while True:
         try:
-            store.get_run(run_id + 1)
+            store.runs.get_run(run_id + 1)
         except AnacostiaError:
             return run_id
         run_id += 1
@@ -236,8 +236,8 @@ def publish_one(p: Pipelines, file_name: str, rows: Sequence[tuple[int, int]], t
     p.anchored.notify_anchored()  # in-process shortcut; without it the node sees the anchor at its next poll
     publishing_run = wait_for_new_run(p.publishing_store, publishing_runs, timeout)
     return {"training_run": training_run, "publishing_run": publishing_run,
-            "publishing_status": p.publishing_store.get_run(publishing_run)["status"],
-            "tags": p.publishing_store.export_run(publishing_run)["tags"]}
+            "publishing_status": p.publishing_store.runs.get_run(publishing_run)["status"],
+            "tags": p.publishing_store.runs.export_run(publishing_run)["tags"]}
 
 
 def buy_license(c: Contracts, buyer: TxSender, token_id: int) -> dict[str, Any]:
@@ -268,7 +268,7 @@ def run(workdir: Path, rpc_url: str, operator_key: str, buyer_key: str, timeout:
         cycle = publish_one(p, f"eval-{number:04d}.csv", rows, timeout)
         tags = cycle["tags"]
         if "model_nft_token_id" not in tags:
-            status = p.training_store.get_run(cycle["training_run"])["status"]
+            status = p.training_store.runs.get_run(cycle["training_run"])["status"]
             raise PipelineError(f"publishing run {cycle['publishing_run']} minted nothing: training run "
                                 f"{cycle['training_run']} is {status}")
         token_id = int(tags["model_nft_token_id"])

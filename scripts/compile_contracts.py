@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from anacostia_blockchain.chain.compiler import ARTIFACTS_DIR, compile_sources, find_solc_binary, write_artifacts
+from anacostia_blockchain.chain.dev.compiler import ARTIFACTS_DIR, compile_sources, find_solc_binary, write_artifacts
 from anacostia_blockchain.errors import CompilerError
 
 

@@ -17,19 +17,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
-from ..chain.merkle import pipeline_id as pipeline_id_of
-from ..chain.merkle import unscale_metric
-from ..chain.run_registry import AnchorRecord, RunRegistryClient
+from ..anchoring.manifest import RunManifest
+from ..chain.contracts import AnchorRecord, RunRegistryClient, unscale_metric
+from ..chain.contracts import pipeline_id as pipeline_id_of
 from ..errors import ManifestItemNotFoundError, RunNotAnchoredError, TamperedManifestError
-from ..metadata.manifest import RunManifest
-
-
-class ManifestSource(Protocol):
-    """What is needed from a content store (``EmbeddedBlockstore``, ``KuboClient``): bytes by CID."""
-
-    def cat(self, cid: str) -> bytes: ...
+from ..ipfs.store import BytesByCid
 
 
 @dataclass(frozen=True)
@@ -124,7 +118,7 @@ class VerifiedRun:
 class AnchoredRunReader:
     """Loads and verifies anchored runs of one pipeline."""
 
-    def __init__(self, registry: RunRegistryClient, content: ManifestSource, pipeline: str) -> None:
+    def __init__(self, registry: RunRegistryClient, content: BytesByCid, pipeline: str) -> None:
         self.registry = registry
         self.content = content
         self.pipeline = pipeline
@@ -135,8 +129,7 @@ class AnchoredRunReader:
 
     def anchored_run_ids(self, from_block: int = 0) -> list[int]:
         """Run ids of this pipeline anchored on chain, in anchoring order."""
-        logs = self.registry.contract.events("RunAnchored", from_block=from_block, pipelineId=self.pipeline_id)
-        return [int(log.args["runId"]) for log in logs]
+        return self.registry.anchored_run_ids(self.pipeline_id, from_block)
 
     def load(self, run_id: int) -> VerifiedRun:
         """The run's manifest from the content store, checked against the anchored root."""

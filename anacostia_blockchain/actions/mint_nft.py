@@ -19,19 +19,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from ..chain.model_nft import MintedModel, ModelNFTClient
+from ..chain.contracts import MintedModel, ModelNFTClient
 from ..engine import BaseActionNode, BaseNode
 from ..errors import ConfigurationError, CustomContractError
+from ..ipfs.store import BytesByCid
 from .anchored_run import AnchoredRunReader, VerifiedRun
 from .model_metadata import ModelMetadataOptions, build_model_metadata, metadata_bytes
-
-
-class MetadataSink(Protocol):
-    """What is needed from a content store to publish metadata: ``add_bytes`` returning a result with ``.cid``."""
-
-    def add_bytes(self, data: bytes, **options: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +47,7 @@ class MintModelNFTNode(BaseActionNode):
         reader: AnchoredRunReader,
         nft: ModelNFTClient,
         options: ModelMetadataOptions,
-        content: MetadataSink | None = None,
+        content: BytesByCid | None = None,
         owner: str | None = None,
         required_metrics: Sequence[str] = (),
         loggers: logging.Logger | Iterable[logging.Logger] | None = None,
@@ -64,7 +59,7 @@ class MintModelNFTNode(BaseActionNode):
         store = content if content is not None else reader.content
         if not callable(getattr(store, "add_bytes", None)):
             raise ConfigurationError(f"{name}: pass content= a store with add_bytes (the reader's store has none)")
-        self.content: MetadataSink = store
+        self.content: BytesByCid = store
         self.options = options
         self.owner = owner
         self.required_metrics = tuple(required_metrics)

@@ -28,8 +28,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..anchoring.manifest import canonical_json
 from ..errors import ConfigurationError
-from ..metadata.manifest import canonical_json
 from .anchored_run import VerifiedRun
 
 

@@ -1,8 +1,8 @@
 """``PriceFeedNode``: record a checked Chainlink price as a metric of the run.
 
 The reading passes the feed reader's consumer checks (answer > 0, within the heartbeat, sequencer up past its grace
-period — :mod:`anacostia_blockchain.chain.price_feed`); a failed check raises its typed ``PriceFeedError`` and the
-node errors (retried per ``max_retries``), so a stale price never enters a run.
+period — :mod:`anacostia_blockchain.chain.contracts.price_feed`); a failed check raises its typed ``PriceFeedError``
+and the node errors (retried per ``max_retries``), so a stale price never enters a run.
 
 The metric (default ``eth_usd``) is the price as the metadata store's number type. Because metrics are floats there,
 the exact reading is also recorded as tags — ``<metric>_answer`` (the raw integer, as a string), ``_decimals``,
@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..chain.price_feed import ChainlinkPriceFeed, PriceReading
+from ..chain.contracts import ChainlinkPriceFeed, PriceReading
 from ..engine import BaseActionNode, BaseNode
 
 

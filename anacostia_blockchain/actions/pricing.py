@@ -4,7 +4,7 @@ Per execution the node takes the newest ModelNFT token of its pipeline, loads th
 the anchored root, takes the configured metric with its Merkle proof, asks RunRegistry to confirm the proof
 (``verifyMetric`` — the same check a buyer can make), and applies the :mod:`pricing rule <.pricing_rules>`. The price
 goes to the marketplace with ``basis = keccak256(abi.encode(pipelineId, runId, name, value, step))``
-(:func:`~anacostia_blockchain.chain.marketplace.metric_basis`), recorded in the ``Listed`` / ``PriceUpdated`` event:
+(:func:`~anacostia_blockchain.chain.contracts.metric_basis`), recorded in the ``Listed`` / ``PriceUpdated`` event:
 every on-chain price points at one anchored metric anyone can re-verify and re-price with the published rule.
 
 A token that is not listed yet is listed with ``license_terms_id`` (its Story IP must be registered and the zero-fee
@@ -19,9 +19,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..chain.marketplace import MarketplaceClient, metric_basis
-from ..chain.model_nft import ModelNFTClient
-from ..chain.price_feed import USD_SCALE
+from ..chain.contracts import MarketplaceClient, ModelNFTClient, metric_basis
+from ..chain.contracts.price_feed import USD_SCALE
 from ..engine import BaseActionNode, BaseNode
 from ..errors import ConfigurationError, VerificationError
 from .anchored_run import AnchoredRunReader, ProvenMetric, VerifiedRun
@@ -63,7 +62,7 @@ class DynamicPricingNode(BaseActionNode):
         if not minted:
             return None
         by_token = sorted((token_id, run_id) for run_id, token_id in minted.items())
-        ever_listed = {int(event.args["tokenId"]) for event in self.marketplace.contract.events("Listed")}
+        ever_listed = self.marketplace.listed_token_ids()
         holder = self.marketplace.sender.signer.address if self.marketplace.sender is not None else None
         for token_id, run_id in by_token:
             if token_id not in ever_listed and self.nft.owner_of(token_id) == holder:

@@ -19,7 +19,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Protocol
 
-from ..chain.price_feed import USD_SCALE
+from ..chain.contracts.price_feed import USD_SCALE
 from ..errors import ConfigurationError, ValidationError
 
 

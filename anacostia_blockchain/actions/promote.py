@@ -19,8 +19,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..chain.model_nft import ModelNFTClient
-from ..chain.model_versions import ModelVersionsClient
+from ..chain.contracts import ModelNFTClient, ModelVersionsClient
 from ..engine import BaseActionNode, BaseNode
 from ..errors import ConfigurationError
 from .anchored_run import AnchoredRunReader

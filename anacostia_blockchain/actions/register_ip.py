@@ -21,9 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..chain.model_nft import ModelNFTClient
-from ..chain.story import IPRegistration, StoryClient, TermsAttachment, TermsRegistration
-from ..chain.story_terms import PILTerms
+from ..chain.contracts import ModelNFTClient
+from ..chain.story import IPRegistration, PILTerms, StoryClient, TermsAttachment, TermsRegistration
 from ..engine import BaseActionNode, BaseNode
 from ..errors import ConfigurationError
 

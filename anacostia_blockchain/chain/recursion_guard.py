@@ -4,9 +4,12 @@ py_ecc (pulled in by eth-account / eth-keys) raises the interpreter-wide recursi
 imported. With that limit Python no longer turns runaway recursion into :class:`RecursionError` before the C stack
 overflows: ``json.loads`` of a few hundred kilobytes of nested brackets — NFT metadata from IPFS, a run manifest, a
 request body sent to the marketplace — kills the whole process with SIGSEGV instead of raising an error that the
-caller turns into a typed ``ValidationError``. The chain package imports this module first; it imports py_ecc and
-puts the limit back to what it was, so every process using the chain layer keeps Python's stack-overflow protection.
-Nothing this library calls in py_ecc recurses deeply (secp256k1 signing goes through coincurve; no BLS or pairings).
+caller turns into a typed ``ValidationError``.
+
+Every module of chain/ that imports eth-account (or web3, which imports it) calls :func:`restore_recursion_limit`
+right after that import, so the limit is put back wherever py_ecc comes in, whichever module is imported first and
+even when someone else imported eth-account before this package. Nothing this library calls in py_ecc recurses
+deeply (secp256k1 signing goes through coincurve; no BLS or pairings).
 """
 
 from __future__ import annotations
@@ -34,5 +37,3 @@ def restore_recursion_limit() -> int:
         sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
     return sys.getrecursionlimit()
 
-
-restore_recursion_limit()

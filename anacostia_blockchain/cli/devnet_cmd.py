@@ -23,7 +23,7 @@ def _place_story_suite(devnet: Devnet, args: argparse.Namespace) -> None:
     addresses = place_story_suite_on_devnet(devnet)
     print("Story Protocol suite (Aeneid addresses, admin = account 0):")
     for name, address in addresses.as_dict().items():
-        if int(address, 16) and devnet.rpc("eth_getCode", [address, "latest"]) not in (None, "0x"):
+        if int(address, 16) and devnet.has_code(address):
             print(f"  {name:<22} {address}")
 
 

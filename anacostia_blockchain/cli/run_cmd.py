@@ -240,11 +240,11 @@ def run_pipeline(pipeline: Pipeline, duration: float | None, outcome: RunOutcome
 def collect_runs(pipeline: Pipeline, outcome: RunOutcome) -> None:
     """Fill ``outcome.runs`` from the (closed) store: the runs that started during this invocation."""
     store: Any = pipeline.metadata_store
-    if not hasattr(store, "get_runs"):
+    if not hasattr(store.runs, "get_runs"):
         outcome.note = f"{type(store).__name__} cannot list runs; only the count is known"
         return
     try:
-        rows = [row for row in store.get_runs() if (row.get("started_at") or 0) >= outcome.started_at]
+        rows = [row for row in store.runs.get_runs() if (row.get("started_at") or 0) >= outcome.started_at]
         outcome.runs = [_run_summary(store, row) for row in rows]
     except MetadataStoreError as exc:
         outcome.note = f"run details unavailable after the store closed (an in-memory database?): {exc}"
@@ -252,9 +252,9 @@ def collect_runs(pipeline: Pipeline, outcome: RunOutcome) -> None:
 
 def _run_summary(store: Any, row: dict[str, Any]) -> dict[str, Any]:
     metrics: dict[str, float] = {}
-    for metric in store.get_metrics(row["id"]):
+    for metric in store.runs.get_metrics(row["id"]):
         metrics[metric["key"]] = metric["value"]  # rows come in logging order: the last value wins
-    nodes = {node["node_name"]: str(node["status"]) for node in store.get_node_runs(row["id"])}
+    nodes = {node["node_name"]: str(node["status"]) for node in store.runs.get_node_runs(row["id"])}
     started, ended = row.get("started_at"), row.get("ended_at")
     return {
         "id": row["id"],

@@ -30,9 +30,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..service.app import create_app
-    from ..service.config import ServiceConfig
-    from ..service.server import serve_forever
+    from ..service import ServiceConfig, create_app, serve_forever
 
     overrides: dict[str, object] = {
         name: getattr(args, name)

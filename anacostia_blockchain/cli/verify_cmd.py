@@ -26,14 +26,11 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from ..chain.client import ChainClient
-from ..chain.deploy import DeploymentManifest
-from ..chain.run_registry import RunRegistryClient
+from ..anchoring import ManifestArchive, ProofCheck, RunVerifier, VerificationReport
+from ..chain import ChainClient, DeploymentManifest, RunRegistryClient
 from ..errors import AnchorConflictError, ConfigurationError, RunNotAnchoredError, TamperedManifestError
-from ..metadata.manifest_archive import ManifestArchive
-from ..metadata.outbox import Outbox
-from ..metadata.run_verifier import ProofCheck, RunVerifier, VerificationReport
-from ..metadata.sql_store import SqliteMetadataStore
+from ..metadata import RunStore
+from ..outbox import Outbox
 
 EXIT_VERIFIED = 0
 EXIT_TAMPERED = 3
@@ -71,13 +68,13 @@ def build_verifier(args: argparse.Namespace) -> RunVerifier:
         raise ConfigurationError("verify needs --registry ADDRESS or --deployments DIR")
     client = ChainClient(args.rpc_url, expected_chain_id=args.chain_id)
     address = args.registry or DeploymentManifest.load(args.deployments, client.chain_id).address("RunRegistry")
-    store = SqliteMetadataStore("verify", args.db)  # read through; never opened as a pipeline node
+    runs = RunStore(args.db, name="verify")  # read only: the schema is never created or changed here
     return RunVerifier(
         args.pipeline,
-        store.export_run,
-        ManifestArchive(store.engine),
+        runs.export_run,
+        ManifestArchive(runs.engine),
         RunRegistryClient(client, address),
-        Outbox(store.engine),
+        Outbox(runs.engine),
     )
 
 

@@ -25,9 +25,7 @@ from ..buyer import BuyerSettings, MarketplaceApi, PurchaseReport, buy_and_decry
 from ..chain.signer import LocalSigner
 from ..crypto import public_key_for_private_key, read_header
 from ..errors import AnacostiaError, LicenseRequiredError, PipelineError
-from ..service.app import create_app
-from ..service.config import ServiceConfig
-from ..service.server import BackgroundServer, free_port
+from ..service import BackgroundServer, ServiceConfig, create_app, free_port
 from .digits_data import load_split
 from .pipelines import key_bytes
 from .world import DemoWorld

@@ -37,7 +37,7 @@ from ..chain.signer import LocalSigner
 from ..chain.story_terms import commercial_use
 from ..crypto import public_key_for_private_key
 from ..engine.pipeline import Pipeline
-from ..metadata.blockchain_store import BlockchainMetadataStore
+from ..metadata import BlockchainMetadataStore
 from ..resources.anchored_runs import AnchoredRunsNode
 from ..resources.filesystem import FilesystemStoreNode
 from ..resources.ipfs_store import IPFSStoreNode

@@ -110,11 +110,11 @@ class DemoScenario:
         found: dict[str, int] = {}
 
         def consumed_and_ended() -> bool:
-            artifact = next((a for a in store.list_artifacts(resource, None) if a.location == location), None)
+            artifact = next((a for a in store.runs.list_artifacts(resource, None) if a.location == location), None)
             if artifact is None or artifact.consumed_run_id is None:
                 return False
             found["run"] = artifact.consumed_run_id
-            return store.get_run(artifact.consumed_run_id)["status"] not in ("running", "pending")
+            return store.runs.get_run(artifact.consumed_run_id)["status"] not in ("running", "pending")
 
         _wait(f"{resource}/{location} to be consumed by a finished run", consumed_and_ended, timeout)
         return found["run"]
@@ -127,15 +127,15 @@ class DemoScenario:
         run_id = self._await_consumed(training.store, training.incoming.name, file_name)
         if not training.store.flush_anchors(timeout=timeout):
             raise PipelineError(f"training run {run_id} was not anchored within {timeout:.0f}s")
-        metrics = {m["key"]: m["value"] for m in training.store.export_run(run_id)["metrics"]}
+        metrics = {m["key"]: m["value"] for m in training.store.runs.export_run(run_id)["metrics"]}
         detail = f"accuracy {metrics['accuracy']:.4f}" if "accuracy" in metrics else "no new model"
         if metrics.get("files_quarantined"):
             detail += f", {int(metrics['files_quarantined'])} file quarantined"
-        self.progress(f"  training run {run_id}: {training.store.get_run(run_id)['status']} ({detail}); anchored")
-        location = run_location(training.store.pipeline, run_id)
+        self.progress(f"  training run {run_id}: {training.store.runs.get_run(run_id)['status']} ({detail}); anchored")
+        location = run_location(training.store.anchoring.pipeline, run_id)
         publishing.anchored.notify_anchored()
         published_run = self._await_consumed(publishing.store, publishing.anchored.name, location)
-        tags = publishing.store.export_run(published_run)["tags"]
+        tags = publishing.store.runs.export_run(published_run)["tags"]
         if "model_nft_token_id" in tags:
             self.progress(
                 f"  publishing run {published_run}: model NFT #{tags['model_nft_token_id']}, "
@@ -155,6 +155,6 @@ class DemoScenario:
                 try:
                     part.pipeline.terminate()
                 except AnacostiaError as exc:
-                    self.progress(f"warning: stopping {part.store.pipeline}: {exc}")
+                    self.progress(f"warning: stopping {part.store.anchoring.pipeline}: {exc}")
         if self.world is not None:
             self.world.close()

@@ -92,9 +92,9 @@ class DemoSummary:
 
 def _run_lines(store: Any, pipeline: str, problems: list[str]) -> list[RunLine]:
     lines = []
-    for run in store.get_runs():
+    for run in store.runs.get_runs():
         run_id = int(run["id"])
-        export = store.export_run(run_id)
+        export = store.runs.export_run(run_id)
         metrics = {m["key"]: m["value"] for m in export["metrics"]}
         quarantined = export["tags"].get("validate_clean_encrypt.quarantine")
         anchor = store.anchor_status(run_id)
@@ -124,8 +124,8 @@ def collect_summary(
     seconds: float,
 ) -> DemoSummary:
     problems: list[str] = []
-    runs = _run_lines(training.store, training.store.pipeline, problems)
-    runs += _run_lines(publishing.store, publishing.store.pipeline, problems)
+    runs = _run_lines(training.store, training.store.anchoring.pipeline, problems)
+    runs += _run_lines(publishing.store, publishing.store.anchoring.pipeline, problems)
     reading = world.feed.latest()
     models = []
     for source_run, token_id in sorted(world.nft.minted_runs(publishing.reader.pipeline_id).items()):

@@ -5,14 +5,15 @@ See docs/engine.md for the full API and the design choices behind it.
 
 from .action import BaseActionNode
 from .artifact import Artifact
-from .context import ExecutionContext, current_execution, executing
+from .context import ExecutionContext, attributed_context, current_execution, executing
 from .coordinator import RunCoordinator
 from .fingerprint import code_fingerprint
 from .graph import PipelineGraph
-from .metadata_store import BaseMetadataStoreNode, MetricRow
+from .metadata_store import BaseMetadataStoreNode
 from .node import BaseNode
 from .pipeline import Pipeline
 from .resource import BaseResourceNode
+from .run_records import MetricRow, RunRecords
 from .states import ArtifactState, NodeStatus, RunStatus
 
 __all__ = [
@@ -28,7 +29,9 @@ __all__ = [
     "Pipeline",
     "PipelineGraph",
     "RunCoordinator",
+    "RunRecords",
     "RunStatus",
+    "attributed_context",
     "code_fingerprint",
     "current_execution",
     "executing",

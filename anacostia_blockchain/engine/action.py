@@ -101,9 +101,11 @@ class BaseActionNode(BaseNode):
 
     def _perform(self, run_id: int) -> tuple[NodeStatus, str | None]:
         store = self.coordinator.store
-        node_run_id = store.record_node_start(run_id, self.name, self.code_fingerprint)
+        node_run_id = store.runs.record_node_start(run_id, self.name, self.code_fingerprint)
         attempts = 0
-        status, error, trace = NodeStatus.ABORTED, "pipeline stopped before the node started", None
+        status: NodeStatus = NodeStatus.ABORTED
+        error: str | None = "pipeline stopped before the node started"
+        trace: str | None = None
         while self.coordinator.admit():
             attempts += 1
             status, error, trace = self._attempt(run_id)
@@ -114,10 +116,11 @@ class BaseActionNode(BaseNode):
                      level="WARNING")
             if self._halt.wait(delay):
                 break
-        store.record_node_end(node_run_id, status, error=error, traceback=trace, attempts=attempts)
+        store.runs.record_node_end(node_run_id, status, error=error, traceback=trace, attempts=attempts)
         return status, error
 
     def _attempt(self, run_id: int) -> tuple[NodeStatus, str | None, str | None]:
+        outcome: tuple[NodeStatus, str | None, str | None]
         with executing(run_id, self.name):
             try:
                 self.before_execution()

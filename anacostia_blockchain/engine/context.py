@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from ..errors import NoActiveRunError
+
 
 @dataclass(frozen=True, slots=True)
 class ExecutionContext:
@@ -43,3 +45,19 @@ def executing(run_id: int, node_name: str | None) -> Iterator[ExecutionContext]:
         yield context
     finally:
         _current.reset(token)
+
+
+def attributed_context(active_run_id: int | None, owner: str) -> ExecutionContext:
+    """What a record made now belongs to: this thread's ``execute()``, else the run in progress (no node).
+
+    Raises :class:`NoActiveRunError` (naming ``owner``) when no run is in progress.
+    """
+    context = _current.get()
+    if context is not None:
+        return context
+    if active_run_id is None:
+        raise NoActiveRunError(
+            f"{owner}: nothing to attribute this to; log metrics, params, tags and artifacts from an "
+            "action's execute() while a run is in progress"
+        )
+    return ExecutionContext(active_run_id, None)

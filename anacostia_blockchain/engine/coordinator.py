@@ -221,9 +221,9 @@ class RunCoordinator:
         try:
             trigger = store.run_trigger(self.graph.monitoring_resources)
             if trigger is None:
-                self._retry_at = store.next_input_retry_at(names)
+                self._retry_at = store.runs.next_input_retry_at(names)
                 return
-            run_id = store.begin_run(trigger, names)
+            run_id = store.runs.begin_run(trigger, names)
         except Exception as exc:  # a store outage or a bug in a trigger_condition(): back off, try again
             detail = str(exc) if isinstance(exc, AnacostiaError) else repr(exc)
             store.log(f"could not evaluate triggers or start a run: {detail}", level="ERROR")
@@ -276,7 +276,7 @@ class RunCoordinator:
             active.ready.remove(name)
         node = self.graph.actions[name]
         try:
-            self.store.record_node_result(active.run_id, name, status, node.code_fingerprint, reason)
+            self.store.runs.record_node_result(active.run_id, name, status, node.code_fingerprint, reason)
         except AnacostiaError as exc:
             self.store.log(f"could not record {status} for {name!r} in run {active.run_id}: {exc}", level="ERROR")
 
@@ -318,7 +318,7 @@ class RunCoordinator:
         delay = 0.05
         while True:
             try:
-                self.store.end_run(run_id, status, error)
+                self.store.runs.end_run(run_id, status, error)
                 return
             except AnacostiaError as exc:
                 self.store.log(f"could not end run {run_id} ({exc}); retrying in {delay:.2f}s", level="ERROR")

@@ -55,12 +55,13 @@ class PipelineGraph:
     """The validated DAG: the store, resources, actions, and the action order (Kahn's topological sort)."""
 
     def __init__(self, nodes: Iterable[object]) -> None:
-        node_list = list(nodes)
-        if not node_list:
+        items = list(nodes)
+        if not items:
             raise GraphValidationError("a pipeline needs nodes: one metadata store, resources and actions")
-        for item in node_list:
+        for item in items:
             if not isinstance(item, BaseNode):
                 raise GraphValidationError(f"unknown node {item!r}: pipeline nodes must derive from BaseNode")
+        node_list = [item for item in items if isinstance(item, BaseNode)]
         seen: dict[str, BaseNode] = {}
         for node in node_list:
             if node.name in seen:

@@ -73,7 +73,7 @@ class Pipeline:
             store = self.graph.store
             store.prepare()
             self._prepared.append(store)
-            store.register_nodes(self.nodes)
+            store.runs.register_nodes(self.nodes)
             for node in self.nodes:
                 if node is not store:
                     node.prepare()
@@ -95,7 +95,7 @@ class Pipeline:
             self.launch()
         elif self._state != "running":
             raise PipelineStateError(f"cannot execute a pipeline that is {self._state}")
-        previous: dict[int, Any] = {}
+        previous: dict[signal.Signals, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 previous[signum] = signal.signal(signum, self._on_signal)

@@ -65,11 +65,11 @@ class BaseResourceNode(BaseNode):
     def get_num_artifacts(self, state: str | ArtifactState) -> int:
         """How many artifact versions are in ``state``. ``new`` counts only inputs ready now (not those waiting
         for a retry after a failed run)."""
-        return self.metadata_store.count_artifacts(self.name, parse_state(state))
+        return self.metadata_store.runs.count_artifacts(self.name, parse_state(state))
 
     def list_artifacts(self, state: str | ArtifactState | None = None) -> list[Artifact]:
         """Artifact versions in ``state`` (all states when ``None``), oldest first; same ``new`` rule as above."""
-        return self.metadata_store.list_artifacts(self.name, None if state is None else parse_state(state))
+        return self.metadata_store.runs.list_artifacts(self.name, None if state is None else parse_state(state))
 
     def current_inputs(self) -> list[Artifact]:
         """The artifacts of this resource the run executing now consumes."""
@@ -81,7 +81,7 @@ class BaseResourceNode(BaseNode):
         mtime_ns: int | None = None, cid: str | None = None,
     ) -> Artifact:
         """Record content that appeared in the resource and wake the coordinator."""
-        artifact = self.metadata_store.record_artifact(
+        artifact = self.metadata_store.runs.record_artifact(
             self.name, location, sha256, size, state=state, mtime_ns=mtime_ns, cid=cid
         )
         self.notify_changed()
@@ -98,7 +98,7 @@ class BaseResourceNode(BaseNode):
                     f"{self.name}: artifacts are saved from an action's execute() while a run is in progress"
                 )
             context = self.metadata_store.require_run()  # a helper thread: the run in progress, no node
-        return self.metadata_store.record_artifact(
+        return self.metadata_store.runs.record_artifact(
             self.name, location, sha256, size, state=ArtifactState.CURRENT, mtime_ns=mtime_ns, cid=cid,
             produced=context,
         )

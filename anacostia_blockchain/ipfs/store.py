@@ -1,6 +1,7 @@
 """The contract "a place that stores UnixFS content", so resource nodes can switch backend by configuration.
 
-:class:`EmbeddedBlockstore` (default, no daemon) and :class:`KuboClient` both satisfy :class:`ContentStore`.
+:class:`EmbeddedBlockstore` (default, no daemon) and :class:`KuboClient` both satisfy :class:`ContentStore`; code that
+only puts or fetches bytes by CID asks for the narrower :class:`BytesByCid`.
 :func:`open_content_store` builds one from a configuration string:
 
 - ``"embedded"`` → ``$ANACOSTIA_IPFS_PATH`` or ``~/.anacostia/ipfs``; ``"embedded:/some/dir"`` or a plain path
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
 from .cid import CID
@@ -22,13 +23,19 @@ DEFAULT_REPO = "~/.anacostia/ipfs"
 
 
 @runtime_checkable
-class ContentStore(Protocol):
-    def add_bytes(self, data: bytes | bytearray | memoryview, *, pin: bool = True, **options: object
-                  ) -> ImportResult: ...
+class BytesByCid(Protocol):
+    """Bytes put and fetched by CID: what manifests, metadata documents and their readers need of a store."""
 
-    def add_path(self, path: str | os.PathLike[str], *, pin: bool = True, **options: object) -> ImportResult: ...
+    def add_bytes(self, data: bytes | bytearray | memoryview, *, pin: bool = True, **options: Any) -> ImportResult: ...
 
     def cat(self, cid_or_path: CID | str) -> bytes: ...
+
+
+@runtime_checkable
+class ContentStore(BytesByCid, Protocol):
+    """A whole UnixFS store: :class:`BytesByCid` plus files, streams, pins and CAR export."""
+
+    def add_path(self, path: str | os.PathLike[str], *, pin: bool = True, **options: Any) -> ImportResult: ...
 
     def cat_stream(self, cid_or_path: CID | str) -> Iterator[bytes]: ...
 

@@ -1,8 +1,8 @@
 """``AnchoredRunsNode``: an input resource whose artifacts are the *anchored runs* of another pipeline.
 
-It stitches two pipelines together through the chain (akani's "link upstream results to downstream inputs"): a
-training pipeline anchors each run in ``RunRegistry``; a publishing pipeline whose input is this node starts a run
-for every newly anchored run and its actions (mint, register, price, list) publish it. Because the trigger is the
+It links the results of one pipeline to the inputs of another through the chain: a training pipeline anchors each
+run in ``RunRegistry``; a publishing pipeline whose input is this node starts a run for every newly anchored run and
+its actions (mint, register, price, list) publish it. Because the trigger is the
 anchor on chain, a publishing run only ever sees runs whose Merkle root is final, and lineage crosses pipelines: the
 artifact's location is ``<pipeline>/run-<id>``, its ``cid`` the anchored manifest CID and its ``sha256`` the
 anchored Merkle root (hex, without ``0x``).
@@ -20,10 +20,9 @@ import logging
 import threading
 from collections.abc import Iterable
 
-from ..chain.merkle import pipeline_id as compute_pipeline_id
-from ..chain.run_registry import RunRegistryClient
-from ..engine.metadata_store import BaseMetadataStoreNode
-from ..engine.resource import BaseResourceNode
+from ..chain.contracts.merkle import pipeline_id as compute_pipeline_id
+from ..chain.contracts.run_registry import RunRegistryClient
+from ..engine import BaseMetadataStoreNode, BaseResourceNode
 from ..errors import ChainError, ConfigurationError
 
 
@@ -70,18 +69,14 @@ class AnchoredRunsNode(BaseResourceNode):
         latest = self.registry.client.block_number()
         if latest < self._next_block:
             return 0
-        logs = self.registry.contract.events(
-            "RunAnchored", from_block=self._next_block, to_block=latest, pipelineId=self.pipeline_id
-        )
-        present = self.metadata_store.present_artifacts(self.name)
+        anchored_runs = self.registry.anchored_runs(self.pipeline_id, from_block=self._next_block, to_block=latest)
+        present = self.metadata_store.runs.present_artifacts(self.name)
         added = 0
-        for log in logs:
-            run_id = int(log.args["runId"])
-            location = run_location(self.pipeline, run_id)
+        for anchored in anchored_runs:
+            location = run_location(self.pipeline, anchored.run_id)
             if location in present:
                 continue
-            root = bytes(log.args["merkleRoot"])
-            self.record_detected(location, root.hex(), 0, cid=str(log.args["manifestCid"]))
+            self.record_detected(location, anchored.merkle_root.hex(), 0, cid=anchored.manifest_cid)
             added += 1
         self._next_block = latest + 1
         return added
@@ -100,8 +95,3 @@ class AnchoredRunsNode(BaseResourceNode):
     def request_stop(self) -> None:
         super().request_stop()
         self._wake.set()
-
-    # --- reading ---------------------------------------------------------------------------------------------------
-    def current_run_ids(self) -> list[int]:
-        """The upstream run ids this run consumes (its ``current`` artifacts)."""
-        return [int(a.location.rsplit("-", 1)[1]) for a in self.current_inputs()]

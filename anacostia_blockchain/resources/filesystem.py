@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import queue
 import stat
 import tempfile
 import threading
@@ -37,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from ..engine import Artifact, ArtifactState, BaseMetadataStoreNode, BaseResourceNode, RunStatus
+from ..engine import Artifact, ArtifactState, BaseMetadataStoreNode, RunStatus
 from ..errors import (
     AnacostiaError,
     ArtifactNotFoundError,
@@ -45,13 +44,12 @@ from ..errors import (
     ConfigurationError,
     InvalidArtifactPathError,
     NoActiveRunError,
-    ResourceError,
 )
-from .watch_events import FolderChange, FolderWatch, Gone, Landed, LandedTree, is_ignored, open_for_writing
+from .watch_events import FolderChange, Gone, Landed, LandedTree, is_ignored, open_for_writing
+from .watched_folder import STOP, WatchedFolderResource
 
 TEMP_PREFIX = ".anacostia-tmp-"
 _CHUNK = 1 << 20
-_STOP = object()
 _RETRY_MIN, _RETRY_MAX = 0.1, 10.0
 _RECONCILE_BATCH = 2000
 
@@ -103,7 +101,7 @@ def hash_settled_file(path: str | os.PathLike[str]) -> tuple[str, int, int] | No
     return result
 
 
-class FilesystemStoreNode(BaseResourceNode):
+class FilesystemStoreNode(WatchedFolderResource):
     """A folder resource (see the module docstring)."""
 
     def __init__(
@@ -126,18 +124,10 @@ class FilesystemStoreNode(BaseResourceNode):
         self.max_old_samples = max_old_samples
         self._index: dict[str, str] = {}  # location -> sha256 of the version present on disk
         self._lock = threading.Lock()
-        self._changes: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._watch: FolderWatch | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def prepare(self) -> None:
-        try:
-            self.resource_path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ResourceError(f"resource {self.name!r}: cannot create {self.resource_path}: {exc.strerror}") from exc
-        if self.monitoring:
-            self._watch = FolderWatch(self.resource_path, self._changes.put)
-            self._watch.start()  # before the scan: nothing landing during the scan is missed
+        self.watch_folder(self.resource_path)
         self.reconcile()
         self.setup()
 
@@ -147,11 +137,8 @@ class FilesystemStoreNode(BaseResourceNode):
         pending: deque[FolderChange] = deque()
         delay = _RETRY_MIN
         while True:
-            try:
-                change = self._changes.get(timeout=delay if pending else None)
-            except queue.Empty:
-                change = None
-            if change is _STOP:
+            change = self.next_change(delay if pending else None)
+            if change is STOP:
                 return
             if change is not None:
                 pending.append(change)
@@ -166,16 +153,6 @@ class FilesystemStoreNode(BaseResourceNode):
                     self.log(f"could not read {pending[0]}: {exc}", level="ERROR")
                 pending.popleft()
                 delay = _RETRY_MIN
-
-    def request_stop(self) -> None:
-        super().request_stop()
-        self._changes.put(_STOP)
-
-    def teardown(self) -> None:
-        if self._watch is not None:
-            self._watch.stop()
-            self._watch = None
-        super().teardown()
 
     # --- paths ---------------------------------------------------------------------------------------------------
     def _location(self, path: str | os.PathLike[str]) -> str | None:
@@ -212,7 +189,7 @@ class FilesystemStoreNode(BaseResourceNode):
     # --- detection -----------------------------------------------------------------------------------------------
     def reconcile(self) -> None:
         """Bring the database in line with the folder (called at launch; see the module docstring)."""
-        present = self.metadata_store.present_artifacts(self.name)
+        present = self.metadata_store.runs.present_artifacts(self.name)
         first_time = not present and not self.list_artifacts()
         state = self.init_state if first_time else ArtifactState.NEW
         seen: set[str] = set()
@@ -238,13 +215,13 @@ class FilesystemStoreNode(BaseResourceNode):
             if known is None or known.sha256 != sha256:
                 changed.append((location, sha256, size, mtime_ns))
                 if len(changed) >= _RECONCILE_BATCH:
-                    self.metadata_store.record_artifacts(self.name, changed, state=state)
+                    self.metadata_store.runs.record_artifacts(self.name, changed, state=state)
                     changed.clear()
             self._index[location] = sha256
-        self.metadata_store.record_artifacts(self.name, changed, state=state)
+        self.metadata_store.runs.record_artifacts(self.name, changed, state=state)
         gone = [location for location in present if location not in seen]
         if gone:
-            self.metadata_store.mark_artifacts_deleted(self.name, gone)
+            self.metadata_store.runs.mark_artifacts_deleted(self.name, gone)
 
     def _apply(self, change: FolderChange) -> None:
         if isinstance(change, Landed):
@@ -285,7 +262,7 @@ class FilesystemStoreNode(BaseResourceNode):
             for loc in locations:
                 del self._index[loc]
             if locations:
-                self.metadata_store.mark_artifacts_deleted(self.name, locations)
+                self.metadata_store.runs.mark_artifacts_deleted(self.name, locations)
 
     # --- producing -----------------------------------------------------------------------------------------------
     def save_artifact(self, filename: str | os.PathLike[str], content: ArtifactContent) -> Artifact:
@@ -355,7 +332,7 @@ class FilesystemStoreNode(BaseResourceNode):
     def after_run(self, run_id: int, status: RunStatus) -> None:
         if self.max_old_samples is None:
             return
-        for artifact in self.metadata_store.prune_old(self.name, self.max_old_samples):
+        for artifact in self.metadata_store.runs.prune_old(self.name, self.max_old_samples):
             with self._lock:
                 if self._index.get(artifact.location) == artifact.sha256:
                     self.artifact_path(artifact).unlink(missing_ok=True)

@@ -30,18 +30,14 @@ import hashlib
 import io
 import logging
 import os
-import queue
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
-from ..engine.artifact import Artifact
-from ..engine.metadata_store import BaseMetadataStoreNode
-from ..engine.resource import BaseResourceNode
-from ..engine.states import ArtifactState
+from ..engine import Artifact, ArtifactState, BaseMetadataStoreNode
 from ..errors import (
     ArtifactNotFoundError,
     ArtifactWriteError,
@@ -52,9 +48,8 @@ from ..errors import (
 )
 from ..ipfs import CID, ContentStore, EmbeddedBlockstore, ImportResult, open_content_store
 from ..ipfs.importer import import_bytes, import_stream
-from .watch_events import FolderWatch, Landed, LandedTree, is_ignored, open_for_writing
-
-_STOP = object()
+from .watch_events import Landed, LandedTree, is_ignored, open_for_writing
+from .watched_folder import STOP, WatchedFolderResource
 
 #: What ``save_artifact`` accepts, as for ``FilesystemStoreNode``, plus a path to an existing file.
 ArtifactContent = bytes | bytearray | memoryview | str | IO[bytes] | Callable[[IO[bytes]], Any]
@@ -93,7 +88,7 @@ class _ContentReader(io.RawIOBase):
         return size
 
 
-class IPFSStoreNode(BaseResourceNode):
+class IPFSStoreNode(WatchedFolderResource):
     """A resource on IPFS (see the module docstring for the output and input roles)."""
 
     def __init__(
@@ -118,8 +113,6 @@ class IPFSStoreNode(BaseResourceNode):
         if self.init_state not in (ArtifactState.NEW, ArtifactState.OLD):
             raise ConfigurationError(f"{name}: init_state must be 'new' or 'old'")
         self.import_options = dict(import_options or {})
-        self._watch: FolderWatch | None = None
-        self._changes: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._stage_lock = threading.Lock()
 
     # --- output role -----------------------------------------------------------------------------------------
@@ -192,31 +185,16 @@ class IPFSStoreNode(BaseResourceNode):
             self.add_cid(cid, state=self.init_state)
         if self.resource_path is None:
             return
-        try:
-            self.resource_path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ResourceError(f"{self.name}: cannot create staging folder {self.resource_path}") from exc
-        if self.monitoring:
-            self._watch = FolderWatch(self.resource_path, self._changes.put)
-            self._watch.start()  # before the scan, so nothing landing during the scan is missed
+        self.watch_folder(self.resource_path)
         self.reconcile()
 
     def serve(self) -> None:
-        while (change := self._changes.get()) is not _STOP:
+        while (change := self.next_change()) is not STOP:
             paths = [Path(change.path)] if isinstance(change, Landed) else []
             if isinstance(change, LandedTree):
                 paths = sorted(p for p in Path(change.path).rglob("*") if p.is_file())
             for path in paths:
                 self._stage_event(path)
-
-    def request_stop(self) -> None:
-        super().request_stop()
-        self._changes.put(_STOP)
-
-    def teardown(self) -> None:
-        if self._watch is not None:
-            self._watch.stop()
-            self._watch = None
 
     def staging_file(self, artifact: Artifact) -> Path | None:
         """The staging file an input artifact came from (``None`` for CID inputs and outputs)."""
@@ -227,7 +205,7 @@ class IPFSStoreNode(BaseResourceNode):
     def reconcile(self) -> int:
         """Record every staging file not yet recorded with its current content; returns how many were added."""
         root = self._staging_root()
-        present = self.metadata_store.present_artifacts(self.name)
+        present = self.metadata_store.runs.present_artifacts(self.name)
         first_time = not present and not self.list_artifacts()
         state = self.init_state if first_time else ArtifactState.NEW
         added = 0
@@ -241,7 +219,7 @@ class IPFSStoreNode(BaseResourceNode):
         parsed = CID.parse(cid)
         location = str(parsed)
         with self._stage_lock:
-            if location in self.metadata_store.present_artifacts(self.name):
+            if location in self.metadata_store.runs.present_artifacts(self.name):
                 return None
             sha256, size = self._hash_content(parsed)
             self._pin(parsed)
@@ -251,7 +229,7 @@ class IPFSStoreNode(BaseResourceNode):
         if self.resource_path is None or self._ignored(path) or not path.is_file():
             return
         try:
-            self._stage(path, self.metadata_store.present_artifacts(self.name).get(self._location(path)))
+            self._stage(path, self.metadata_store.runs.present_artifacts(self.name).get(self._location(path)))
         except (ResourceError, StorageError, OSError) as exc:  # keep watching: one bad file must not stop the node
             self.log(f"could not stage {path}: {exc}", level="ERROR")
         except Exception as exc:  # a metadata store outage must not kill the watcher either
@@ -313,9 +291,9 @@ class IPFSStoreNode(BaseResourceNode):
             path = Path(spool.name) / "content"
             with path.open("wb") as handle:
                 if hasattr(content, "read"):
-                    shutil.copyfileobj(content, handle, 1024 * 1024)  # type: ignore[arg-type]
+                    shutil.copyfileobj(content, handle, 1024 * 1024)
                 else:
-                    content(handle)  # type: ignore[operator]
+                    content(handle)
             return self._add(path)
         except OSError as exc:
             raise ArtifactWriteError(f"{self.name}: could not spool the artifact: {exc.strerror or exc}") from exc
@@ -327,7 +305,7 @@ class IPFSStoreNode(BaseResourceNode):
         try:
             with path.open("rb") as handle:
                 reader = _HashingReader(handle)
-                local = import_stream(reader, None, **self.import_options)
+                local = import_stream(cast(BinaryIO, reader), None, **self.import_options)
         except FileNotFoundError as exc:
             raise ArtifactNotFoundError(f"{self.name}: no such file {path}") from exc
         except OSError as exc:

@@ -11,7 +11,7 @@ node keeps the rule *local first, network later*:
    artifact is ever recorded without its upload;
 3. it records the artifact in the metadata store with sha256, size and root CID, as produced by the executing run
    and node, and enqueues ``(kind="web3storage:<node name>", key=<root CID>, payload={root, car_cid, car_size})`` in the
-   persistent SQL outbox (:mod:`anacostia_blockchain.metadata.outbox`) in the metadata database.
+   persistent SQL outbox (:mod:`anacostia_blockchain.outbox`) in the metadata database.
 
 A background worker (started with the pipeline, stopped with it) claims due entries and uploads them: ``store/add``
 -> presigned ``PUT`` -> ``upload/add``. Outcomes:
@@ -44,6 +44,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,7 @@ from ..errors import (
     StorageError,
 )
 from ..ipfs import CID, ContentStore, EmbeddedBlockstore, StorachaClient, car_cid, default_repo_path
-from ..metadata.outbox import CLAIMED, CONFIRMED, FAILED, PENDING, Backoff, Outbox, OutboxEntry
-from ..metadata.outbox_worker import OutboxWorker
+from ..outbox import CLAIMED, CONFIRMED, FAILED, PENDING, Backoff, Outbox, OutboxEntry, OutboxWorker
 from .ipfs_store import ArtifactContent, IPFSStoreNode
 
 
@@ -141,7 +141,7 @@ class Web3StorageNode(IPFSStoreNode):
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def setup(self) -> None:
         """Open the outbox in the metadata database, enqueue anything a crash left out, start the uploader."""
-        engine = getattr(self.metadata_store, "engine", None)
+        engine = getattr(self.metadata_store.runs, "engine", None)
         if engine is None:
             raise ConfigurationError(f"{self.name}: the metadata store has no SQL engine for the upload outbox")
         try:
@@ -155,9 +155,12 @@ class Web3StorageNode(IPFSStoreNode):
         self._worker.start()
 
     def teardown(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
-            self._worker = None
+        try:
+            if self._worker is not None:
+                self._worker.stop()
+                self._worker = None
+        finally:
+            super().teardown()
 
     @property
     def outbox(self) -> Outbox:
@@ -273,7 +276,10 @@ class Web3StorageNode(IPFSStoreNode):
             due = None if counts[CLAIMED] else self.outbox.seconds_until_due(self.outbox_kind)
             wait = remaining if due is None else min(remaining, due)
             with self._progress:
-                self._progress.wait_for(lambda seen=seen: self._delivered != seen, wait)
+                self._progress.wait_for(partial(self._delivered_since, seen), wait)
+
+    def _delivered_since(self, seen: int) -> bool:
+        return self._delivered != seen
 
     def _record_progress(self) -> None:
         """Called by the uploader after each entry it marked (confirmed, failed or retried)."""

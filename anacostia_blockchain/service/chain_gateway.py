@@ -11,7 +11,7 @@ The index answers "what happened"; this gateway answers the questions that must 
   proposes which token ids to check (those minted to the caller first, then all minted for that IP, to cover
   transferred licenses); ownership, licensor and revocation are always read live.
 
-Contract addresses come from a ``{name: address}`` map (usually a :class:`~anacostia_blockchain.chain.deploy.
+Contract addresses come from a ``{name: address}`` map (usually a :class:`~anacostia_blockchain.chain.contracts.
 DeploymentManifest`); the names are the artifact names (``ModelNFT``, ``ModelMarketplace``, ``RunRegistry``,
 ``IPAssetRegistry``, ``LicensingModule``, ``LicenseToken``, ``ModelVersions``). A missing contract makes only the
 features that need it unavailable (:class:`ConfigurationError` naming it).
@@ -19,16 +19,21 @@ features that need it unavailable (:class:`ConfigurationError` naming it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar, cast
 
-from ..chain.client import ChainClient
-from ..chain.compiler import load_artifact
-from ..chain.contract import Contract
-from ..chain.event_reader import EventReader, call_many
-from ..chain.price_feed import AGGREGATOR_V3_ABI, block_timestamp
-from ..errors import ChainError, CompilerError, ConfigurationError
+from ..chain.abi import EventReader
+from ..chain.contracts import (
+    MarketplaceClient,
+    ModelNFTClient,
+    RunRegistryClient,
+    block_timestamp,
+    read_feed_round,
+)
+from ..chain.rpc import ChainClient
+from ..chain.story import LicenseTokenClient, LicenseTokenState
+from ..errors import ConfigurationError
 
 #: The contracts the marketplace index follows, by artifact name.
 FOLLOWED_CONTRACTS = (
@@ -39,8 +44,8 @@ FOLLOWED_CONTRACTS = (
     "LicensingModule",
     "ModelVersions",
 )
-ZERO_ROOT = "0x" + "00" * 32
 MAX_LICENSE_CANDIDATES = 5000
+_Client = TypeVar("_Client")
 
 
 @dataclass(frozen=True)
@@ -62,10 +67,6 @@ class AnchorCheck:
     matches: bool
 
 
-def _hex(value: Any) -> str:
-    return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else str(value)
-
-
 class ChainGateway:
     """Live reads for the marketplace service (see the module docstring)."""
 
@@ -74,7 +75,7 @@ class ChainGateway:
         self.addresses = dict(addresses)
         #: The first block worth indexing (the earliest deployment in the manifest; 0 when unknown).
         self.start_block = start_block
-        self._contracts: dict[str, Contract] = {}
+        self._clients: dict[str, object] = {}
 
     @property
     def chain_id(self) -> int:
@@ -83,77 +84,74 @@ class ChainGateway:
     def has(self, name: str) -> bool:
         return name in self.addresses
 
-    def contract(self, name: str) -> Contract:
-        if name not in self._contracts:
+    def _typed(self, name: str, make: Callable[[ChainClient, str], _Client]) -> _Client:
+        """The typed client of contract ``name`` (made once by ``make(client, address)``)."""
+        if name not in self._clients:
             address = self.addresses.get(name)
             if address is None:
                 raise ConfigurationError(f"{name} is not deployed/configured for this service")
-            self._contracts[name] = self.client.contract(name, address)
-        return self._contracts[name]
+            self._clients[name] = make(self.client, address)
+        return cast(_Client, self._clients[name])
+
+    def model_nft(self) -> ModelNFTClient:
+        return self._typed("ModelNFT", ModelNFTClient)
+
+    def marketplace(self) -> MarketplaceClient:
+        return self._typed("ModelMarketplace", MarketplaceClient)
+
+    def run_registry(self) -> RunRegistryClient:
+        return self._typed("RunRegistry", RunRegistryClient)
+
+    def license_token(self) -> LicenseTokenClient:
+        return self._typed("LicenseToken", LicenseTokenClient)
 
     def event_reader(self) -> EventReader:
         """An :class:`EventReader` over every followed contract that is configured."""
-        specs: dict[str, tuple[str, Sequence[Mapping[str, Any]]]] = {}
-        for name in FOLLOWED_CONTRACTS:
-            if name in self.addresses:
-                try:
-                    abi = load_artifact(name).abi
-                except CompilerError as exc:
-                    raise ConfigurationError(f"no compiled artifact for {name}: run `make compile`") from exc
-                specs[name] = (self.addresses[name], abi)
-        return EventReader(self.client, specs)
+        followed = {name: self.addresses[name] for name in FOLLOWED_CONTRACTS if name in self.addresses}
+        return EventReader.for_artifacts(self.client, followed)
 
     # --- quotes -------------------------------------------------------------------------------------------------------
     def quote(self, token_id: int) -> Quote:
         """The marketplace's live quote and the feed round behind it (reverts: ``NotListed``, ``StalePrice``)."""
-        market = self.contract("ModelMarketplace")
-        listing = market.call("listing", token_id)
-        wei = int(market.call("quote", token_id))
-        feed_config = market.call("feedConfig")
-        feed_address = str(feed_config[0])
-        feed = Contract.from_abi(self.client, "AggregatorV3Interface", AGGREGATOR_V3_ABI, feed_address)
-        _round, answer, _started, updated_at, _answered = feed.call("latestRoundData")
+        market = self.marketplace()
+        listing = market.listing(token_id)
+        wei = market.quote(token_id)
+        feed = read_feed_round(self.client, market.feed_config().feed)
         return Quote(
             token_id=token_id,
-            price_usd_units=int(listing[4]),
+            price_usd_units=listing.price_usd,
             wei=wei,
-            feed_address=feed_address,
-            feed_answer=int(answer),
-            feed_decimals=int(feed.call("decimals")),
-            feed_updated_at=int(updated_at),
+            feed_address=feed.feed,
+            feed_answer=feed.answer,
+            feed_decimals=feed.decimals,
+            feed_updated_at=feed.updated_at,
             block_timestamp=block_timestamp(self.client),
         )
 
     # --- anchors ------------------------------------------------------------------------------------------------------
     def check_anchor(self, pipeline_id: str, run_id: int, claimed_root: str) -> AnchorCheck:
-        root = _hex(self.contract("RunRegistry").call("runRoot", bytes.fromhex(pipeline_id[2:]), run_id))
-        anchored = root != ZERO_ROOT
+        stored = self.run_registry().run_root(bytes.fromhex(pipeline_id[2:]), run_id)
+        root = None if stored is None else "0x" + stored.hex()
         return AnchorCheck(
-            anchored=anchored,
-            onchain_root=root if anchored else None,
-            matches=anchored and root.lower() == claimed_root.lower(),
+            anchored=root is not None,
+            onchain_root=root,
+            matches=root is not None and root.lower() == claimed_root.lower(),
         )
 
     def owner_of(self, token_id: int) -> str:
-        return str(self.contract("ModelNFT").call("ownerOf", token_id))
+        return self.model_nft().owner_of(token_id)
 
     # --- licenses -----------------------------------------------------------------------------------------------------
     def holds_license(self, holder: str, ip_id: str, candidate_token_ids: Sequence[int]) -> int | None:
         """The first license token id among the candidates that ``holder`` owns now, whose licensor is ``ip_id`` and
         that is not revoked — all read on chain; ``None`` when there is none."""
-        token = self.contract("LicenseToken")
+        token = self.license_token()
         ids = list(dict.fromkeys(candidate_token_ids))[:MAX_LICENSE_CANDIDATES]
         if not ids:
             return None
-        owners = call_many(token, "ownerOf", [((i,), "latest") for i in ids])
+        owners = token.owners_of(ids)
         mine = [i for i, owner in zip(ids, owners, strict=True) if isinstance(owner, str) and owner == holder]
-        if not mine:
-            return None
-        licensors = call_many(token, "getLicensorIpId", [((i,), "latest") for i in mine])
-        revoked = call_many(token, "isLicenseTokenRevoked", [((i,), "latest") for i in mine])
-        for token_id, licensor, is_revoked in zip(mine, licensors, revoked, strict=True):
-            if isinstance(licensor, ChainError) or isinstance(is_revoked, ChainError):
-                continue
-            if str(licensor).lower() == ip_id.lower() and is_revoked is False:
-                return token_id
+        for state in token.states(mine):
+            if isinstance(state, LicenseTokenState) and state.licenses(ip_id):
+                return state.token_id
         return None

@@ -65,7 +65,7 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """Everything :func:`anacostia_blockchain.service.app.create_app` needs.
+    """Everything :func:`anacostia_blockchain.service.create_app` needs.
 
     ``rpc_url`` / ``deployments`` may be ``None``: the app then serves what the index already holds and answers
     chain-dependent endpoints (quote, live verification, key release) with a typed 503 error instead of guessing.

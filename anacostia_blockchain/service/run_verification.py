@@ -2,7 +2,7 @@
 
 ``RunRegistry`` stores ``(pipelineId, runId) -> merkleRoot`` and emits the manifest's CID. The root alone proves
 nothing about the manifest until someone fetches the manifest by that CID (the content store verifies every block
-against the CID), parses it (``metadata.manifest.RunManifest``) and recomputes the Merkle root from its items. That is
+against the CID), parses it (``anchoring.manifest.RunManifest``) and recomputes the Merkle root from its items. That is
 what :class:`ContentManifestVerifier` does for ``GET /runs/{id}/verify``; it raises
 :class:`~anacostia_blockchain.errors.TamperedManifestError` when the roots differ, a
 :class:`~anacostia_blockchain.errors.ValidationError` for something that is not a manifest of that run, and lets a
@@ -12,16 +12,19 @@ that as *not checked*, not as *failed*).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ..anchoring.manifest import RunManifest
 from ..errors import TamperedManifestError, ValidationError
-from ..metadata.manifest import RunManifest
+
+if TYPE_CHECKING:
+    from ..ipfs import ContentStore
 
 
 class ContentManifestVerifier:
     """``verifier(manifest_cid, anchored_root_hex, pipeline_id_hex, run_id)`` (see the module docstring)."""
 
-    def __init__(self, content_store: Any) -> None:
+    def __init__(self, content_store: ContentStore) -> None:
         self.content_store = content_store
 
     def __call__(self, manifest_cid: str, anchored_root: str | None, pipeline_id: str, run_id: int) -> None:

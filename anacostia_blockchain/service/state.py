@@ -1,24 +1,27 @@
 """What the app's request handlers share: the config, the index database, the chain gateway, the key store, the
-authenticator, and the background workers (indexer, metadata fetcher). Built once by ``create_app``."""
+authenticator, and the background workers (indexer, metadata fetcher). Built once by ``create_app``; handlers take it
+as the :data:`StateDep` dependency."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from sqlalchemy import Engine
+from fastapi import Depends
 from starlette.requests import Request
 
 from ..errors import ConfigurationError
-from .auth import NonceStore, SiweAuthenticator
-from .chain_gateway import ChainGateway
-from .config import ServiceConfig
-from .indexer import Indexer
-from .keystore import KeyStore
-from .live import LiveFeed
-from .metadata_fetcher import MetadataFetcher
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from .auth import KeyStore, NonceStore, SiweAuthenticator
+    from .chain_gateway import ChainGateway
+    from .config import ServiceConfig
+    from .dashboard import LiveFeed
+    from .index import Indexer, MetadataFetcher
+    from .types import ManifestVerifier
 
 
 class IndexVersion:
@@ -50,8 +53,7 @@ class ServiceState:
     fetcher: MetadataFetcher | None = None
     keystore: KeyStore | None = None
     pipeline: Any | None = None
-    #: ``(manifest_cid, anchored_root, pipeline_id, run_id) -> None``; raises an AnacostiaError when it does not verify.
-    manifest_verifier: Callable[[str, str | None, str, int], None] | None = None
+    manifest_verifier: ManifestVerifier | None = None
     workers: list[Any] = field(default_factory=list)
     index_version: IndexVersion = field(default_factory=IndexVersion)
 
@@ -75,3 +77,7 @@ async def service_state(request: Request) -> ServiceState:
     """FastAPI dependency: the :class:`ServiceState` of the app serving ``request``. ``async`` because FastAPI runs a
     plain ``def`` dependency in the thread pool — a thread hand-off per request just to read an attribute."""
     return request.app.state.service  # type: ignore[no-any-return]
+
+
+#: The :class:`ServiceState` parameter of a request handler.
+StateDep = Annotated[ServiceState, Depends(service_state)]

@@ -81,9 +81,9 @@ def test_validate_clean_encrypt_with_a_quarantined_file(tmp_path: Path, operator
     with pipeline:
         assert pipeline.wait_for_runs(1, WAIT)
     store = pipeline.metadata_store
-    [run] = store.get_runs()
+    [run] = store.runs.get_runs()
     assert run["status"] == RunStatus.SUCCESS
-    assert [n["status"] for n in store.get_node_runs(run["id"])] == [NodeStatus.SUCCESS]
+    assert [n["status"] for n in store.runs.get_node_runs(run["id"])] == [NodeStatus.SUCCESS]
 
     outputs = {a.location: a for a in prep.output_resource.list_artifacts()}
     assert sorted(outputs) == ["a.jsonl.enc", "b.jsonl.enc"]
@@ -101,7 +101,7 @@ def test_validate_clean_encrypt_with_a_quarantined_file(tmp_path: Path, operator
     assert reason["run_id"] == run["id"] and reason["node"] == "prep" and len(reason["sha256"]) == 64
     assert "unsupported file type '.txt'" in json.loads((quarantine / "notes.txt.reason.json").read_text())["reason"]
 
-    metrics = {m["key"]: m["value"] for m in store.get_metrics(run["id"])}
+    metrics = {m["key"]: m["value"] for m in store.runs.get_metrics(run["id"])}
     assert metrics == {
         "files_ok": 2.0,
         "files_quarantined": 2.0,
@@ -109,10 +109,10 @@ def test_validate_clean_encrypt_with_a_quarantined_file(tmp_path: Path, operator
         "records_out": 3.0,
         "duplicates_dropped": 2.0,
     }
-    reasons = json.loads(store.get_tags(run["id"])["prep.quarantine"])
+    reasons = json.loads(store.runs.get_tags(run["id"])["prep.quarantine"])
     assert {r["location"] for r in reasons} == {"batch/bad.jsonl", "notes.txt"}
 
-    lineage = store.lineage(outputs["a.jsonl.enc"])
+    lineage = store.runs.lineage(outputs["a.jsonl.enc"])
     assert lineage is not None and lineage["node"] == "prep"
     assert sorted(a.location for a in lineage["inputs"]) == ["a.jsonl", "b.csv", "batch/bad.jsonl", "notes.txt"]
     assert list(prep.work_dir.iterdir()) == []
@@ -129,7 +129,7 @@ def test_a_file_of_duplicates_stores_nothing_and_the_run_succeeds(
         _land(tmp_path / "incoming", "again.jsonl", b'{"text": "x"}\n')  # dedupe is per run: stored again
         assert pipeline.wait_for_runs(2, WAIT)
     assert sorted(a.location for a in prep.output_resource.list_artifacts()) == ["again.jsonl.enc", "same.jsonl.enc"]
-    assert pipeline.metadata_store.get_runs()[0]["status"] == RunStatus.SUCCESS
+    assert pipeline.metadata_store.runs.get_runs()[0]["status"] == RunStatus.SUCCESS
 
 
 def test_an_output_store_failure_fails_the_run_and_keeps_the_input(
@@ -147,7 +147,7 @@ def test_an_output_store_failure_fails_the_run_and_keeps_the_input(
     with pipeline:
         assert pipeline.wait_for_runs(1, WAIT)
     store = pipeline.metadata_store
-    [run] = store.get_runs()
+    [run] = store.runs.get_runs()
     assert run["status"] == RunStatus.FAILED
     assert "ArtifactWriteError" in run["error"]
     assert not (tmp_path / "quarantine").exists()

@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.run_registry import RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
-from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain import ChainClient, LocalSigner, TxSender
+from anacostia_blockchain.chain.contracts import RunRegistryClient
+from anacostia_blockchain.chain.dev import Devnet
 
 
 @dataclass

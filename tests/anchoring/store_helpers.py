@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain import ChainClient, LocalSigner
 from anacostia_blockchain.engine import RunStatus
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
-from anacostia_blockchain.metadata.outbox import Backoff
+from anacostia_blockchain.metadata import BlockchainMetadataStore
+from anacostia_blockchain.outbox import Backoff
 
 PIPELINE = "anchoring-test-pipeline"
 
@@ -42,12 +41,12 @@ def make_store(
 
 def produce_run(store: BlockchainMetadataStore, items: int, *, seed: int = 0) -> int:
     """One ended run with ``items`` logged entries (metrics ``acc@step``, plus a param and a tag when items >= 3)."""
-    run_id = store.begin_run("test", [])
+    run_id = store.runs.begin_run("test", [])
     metrics = [("acc", round(0.5 + (i + seed) / 10_000, 6), i) for i in range(items if items < 3 else items - 2)]
     params = {"lr": 0.001} if items >= 3 else None
     tags = {"owner": "anchoring-tests"} if items >= 3 else None
     if metrics or params:
         store.log_batch(metrics=metrics, params=params, tags=tags)
-    store.end_run(run_id, RunStatus.SUCCESS)
+    store.runs.end_run(run_id, RunStatus.SUCCESS)
     store.on_run_end(run_id, RunStatus.SUCCESS)
     return run_id

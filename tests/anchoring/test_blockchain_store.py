@@ -11,17 +11,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from anacostia_blockchain.chain import merkle
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.anchoring.manifest import manifest_cid
+from anacostia_blockchain.anchoring.verifier import ItemProof
+from anacostia_blockchain.chain import LocalSigner
+from anacostia_blockchain.chain.contracts import merkle
 from anacostia_blockchain.errors import (
     ConfigurationError,
     ManifestItemNotFoundError,
     RunNotAnchoredError,
     TamperedManifestError,
 )
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
-from anacostia_blockchain.metadata.manifest import manifest_cid
-from anacostia_blockchain.metadata.run_verifier import ItemProof
+from anacostia_blockchain.metadata import BlockchainMetadataStore
 
 from .conftest import RegistryEnv
 from .store_helpers import PIPELINE, make_store, produce_run
@@ -60,13 +60,13 @@ def test_runs_with_0_1_and_1000_items_are_anchored_with_one_transaction_and_veri
     assert report.items == items + 1  # + the run leaf
     assert report.anchor is not None and report.anchor.tx_hash == entry.result["txHash"]
     assert registry_env.registry.run_root(merkle.pipeline_id(PIPELINE), run_id) == report.root
-    assert store.get_run(run_id)["hash"] == "0x" + report.root.hex()
+    assert store.runs.get_run(run_id)["hash"] == "0x" + report.root.hex()
 
 
 def test_background_sender_batches_pending_anchors_into_one_transaction(store: BlockchainMetadataStore) -> None:
     runs = [produce_run(store, 5, seed=i) for i in range(6)]  # the sender is not running yet: all pending
     store.on_start()
-    assert store.sender.flush(timeout=30)
+    assert store.anchoring.sender.flush(timeout=30)
     entries = [store.anchor_status(r) for r in runs]
     results = [e.result for e in entries if e is not None and e.result is not None]
     assert len(results) == 6 and {r["txHash"] for r in results} == {results[0]["txHash"]}
@@ -78,7 +78,7 @@ def test_background_sender_batches_pending_anchors_into_one_transaction(store: B
 def test_a_changed_sql_value_is_reported_as_tampered_naming_the_item(store: BlockchainMetadataStore) -> None:
     run_id = produce_run(store, 10)
     assert store.flush_anchors()
-    with store.engine.begin() as conn:
+    with store.runs.engine.begin() as conn:
         conn.execute(text("UPDATE metrics SET value = 0.99 WHERE run_id = :r AND step = 3"), {"r": run_id})
         conn.execute(text("UPDATE params SET value = '0.5' WHERE run_id = :r AND key = 'lr'"), {"r": run_id})
     with pytest.raises(TamperedManifestError) as info:
@@ -90,15 +90,16 @@ def test_a_changed_sql_value_is_reported_as_tampered_naming_the_item(store: Bloc
 def test_a_changed_archived_manifest_is_reported_as_tampered_naming_the_item(store: BlockchainMetadataStore) -> None:
     run_id = produce_run(store, 10)
     assert store.flush_anchors()
-    stored = store.archive.load(store.pipeline_id, run_id)
+    stored = store.anchoring.archive.load(store.anchoring.pipeline_id, run_id)
     assert stored is not None
     doc = json.loads(stored.data)
     for item in doc["items"]:
         if item["key"] == "metric:acc@5":
             item["fields"]["value"] = str(int(item["fields"]["value"]) + 1)
     forged = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
-    with store.engine.begin() as conn:
-        conn.execute(store.archive.table.update().where(store.archive.table.c.run_id == run_id).values(manifest=forged))
+    with store.runs.engine.begin() as conn:
+        table = store.anchoring.archive.table
+        conn.execute(table.update().where(table.c.run_id == run_id).values(manifest=forged))
     with pytest.raises(TamperedManifestError) as info:
         store.verify_run(run_id)
     assert info.value.items == ["metric:acc@5"]
@@ -109,14 +110,14 @@ def test_a_forger_who_also_fixes_the_archived_root_is_still_caught_by_the_chain(
 ) -> None:
     run_id = produce_run(store, 4)
     assert store.flush_anchors()
-    with store.engine.begin() as conn:
+    with store.runs.engine.begin() as conn:
         conn.execute(text("UPDATE params SET value = '0.9' WHERE run_id = :r"), {"r": run_id})
-    forged = store.verifier.fresh_manifest(run_id)  # a consistent manifest of the forged SQL data
+    forged = store.anchoring.verifier.fresh_manifest(run_id)  # a consistent manifest of the forged SQL data
     data = forged.to_bytes()
-    with store.engine.begin() as conn:
+    with store.runs.engine.begin() as conn:
         conn.execute(
-            store.archive.table.update()
-            .where(store.archive.table.c.run_id == run_id)
+            store.anchoring.archive.table.update()
+            .where(store.anchoring.archive.table.c.run_id == run_id)
             .values(manifest=data, root="0x" + forged.root.hex(), cid=manifest_cid(data))
         )
     with pytest.raises(TamperedManifestError, match="neither the SQL store nor the archived manifest"):
@@ -160,10 +161,10 @@ def test_an_unanchored_run_says_it_is_pending(store: BlockchainMetadataStore) ->
 
 def test_anchor_run_is_idempotent(store: BlockchainMetadataStore) -> None:
     run_id = produce_run(store, 3)
-    first = store.anchor_run(run_id)
-    again = store.anchor_run(run_id)
+    first = store.anchoring.anchor_run(run_id)
+    again = store.anchoring.anchor_run(run_id)
     assert first == again
-    assert store.outbox.counts("run-anchor")["pending"] == 1
+    assert store.anchoring.outbox.counts("run-anchor")["pending"] == 1
 
 
 def test_a_signer_without_anchor_role_gets_the_decoded_error_and_is_retried_until_granted(
@@ -176,7 +177,7 @@ def test_a_signer_without_anchor_role_gets_the_decoded_error_and_is_retried_unti
     )
     try:
         run_id = produce_run(store, 2)
-        store.sender.run_once()
+        store.anchoring.sender.run_once()
         entry = store.anchor_status(run_id)
         assert entry is not None and entry.status == "pending" and entry.attempts == 1
         assert entry.last_error is not None and "AccessControlUnauthorizedAccount" in entry.last_error
@@ -230,7 +231,7 @@ def test_the_store_anchors_and_verifies_on_postgresql(registry_env: RegistryEnv)
         assert store.flush_anchors(timeout=30)
         assert store.verify_run(run_id).items == 101
         assert store.verify_proof(store.prove(run_id, "metric:acc@42")).ok
-        with store.engine.begin() as conn:
+        with store.runs.engine.begin() as conn:
             conn.execute(text("UPDATE tags SET value = '\"mallory\"' WHERE run_id = :r"), {"r": run_id})
         with pytest.raises(TamperedManifestError) as info:
             store.verify_run(run_id)

@@ -9,14 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.merkle import pipeline_id
-from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
-from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain import ChainClient, LocalSigner, TxSender
+from anacostia_blockchain.chain.contracts import AnchorRequest, RunRegistryClient, pipeline_id
+from anacostia_blockchain.chain.dev import Devnet
 from anacostia_blockchain.errors import AnchorConflictError
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
+from anacostia_blockchain.metadata import BlockchainMetadataStore
 
 from .conftest import RegistryEnv
 from .store_helpers import PIPELINE, make_store, produce_run
@@ -99,8 +96,8 @@ def test_process_restart_resumes_pending_anchors(registry_env: RegistryEnv, tmp_
     first = make_store(db, key, registry_env.registry.address, client=registry_env.client)
     runs = [produce_run(first, 8, seed=i) for i in range(4)]
     # the process dies: its sender never ran, one anchor was even half-delivered (claimed, then the crash)
-    first.outbox.lease_seconds = 0.5  # the dead process's claim expires quickly in this test
-    first.outbox.claim("run-anchor", limit=1)
+    first.anchoring.outbox.lease_seconds = 0.5  # the dead process's claim expires quickly in this test
+    first.anchoring.outbox.claim("run-anchor", limit=1)
     first.close_store()
 
     second = make_store(db, key, registry_env.registry.address, client=registry_env.client)
@@ -120,12 +117,12 @@ def test_a_lost_receipt_is_recognised_on_chain_and_not_sent_again(registry_env: 
     store = make_store(tmp_path / "m.db", key, registry_env.registry.address, client=registry_env.client)
     try:
         run_id = produce_run(store, 3)
-        stored = store.archive.load(store.pipeline_id, run_id)
+        stored = store.anchoring.archive.load(store.anchoring.pipeline_id, run_id)
         assert stored is not None
         # the anchor landed (e.g. sent by a process that crashed before recording the receipt) ...
-        (entry,) = store.outbox.claim("run-anchor")
-        registry_env.registry.anchor_run(AnchorRequest(store.pipeline_id, run_id, stored.root, stored.cid))
-        store.outbox.mark_sent(entry.id, {"txHash": "0xlost"}, confirm_within=0)
+        (entry,) = store.anchoring.outbox.claim("run-anchor")
+        registry_env.registry.anchor_run(AnchorRequest(store.anchoring.pipeline_id, run_id, stored.root, stored.cid))
+        store.anchoring.outbox.mark_sent(entry.id, {"txHash": "0xlost"}, confirm_within=0)
         # ... so the sender confirms it from the chain without another transaction
         block_before = registry_env.client.block_number()
         assert store.flush_anchors(timeout=10)
@@ -144,12 +141,12 @@ def test_a_conflicting_root_on_chain_is_parked_not_overwritten(registry_env: Reg
     try:
         run_id = produce_run(store, 3)
         other_root = b"\x42" * 32
-        registry_env.registry.anchor_run(AnchorRequest(store.pipeline_id, run_id, other_root, "bafkreiother"))
-        store.sender.run_once()
+        registry_env.registry.anchor_run(AnchorRequest(store.anchoring.pipeline_id, run_id, other_root, "bafkreiother"))
+        store.anchoring.sender.run_once()
         entry = store.anchor_status(run_id)
         assert entry is not None and entry.status == "failed"
         assert entry.last_error is not None and "AnchorConflict" in entry.last_error
-        assert registry_env.registry.run_root(store.pipeline_id, run_id) == other_root
+        assert registry_env.registry.run_root(store.anchoring.pipeline_id, run_id) == other_root
         with pytest.raises(AnchorConflictError, match="another anchor"):
             store.verify_run(run_id)
     finally:

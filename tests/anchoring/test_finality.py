@@ -16,17 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from anacostia_blockchain.chain import merkle
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.run_registry import RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
-from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.anchoring.finality import CHAIN_CONFIRMATIONS, DEVNET_CONFIRMATIONS, AnchorEntry
+from anacostia_blockchain.chain import ChainClient, LocalSigner, TxSender
+from anacostia_blockchain.chain.contracts import RunRegistryClient, merkle
+from anacostia_blockchain.chain.dev import Devnet
 from anacostia_blockchain.cli.main import main
 from anacostia_blockchain.errors import ConfigurationError
-from anacostia_blockchain.metadata.anchor_finality import CHAIN_CONFIRMATIONS, DEVNET_CONFIRMATIONS, AnchorStatus
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
-from anacostia_blockchain.metadata.outbox import Outbox
+from anacostia_blockchain.metadata import BlockchainMetadataStore
+from anacostia_blockchain.outbox import Outbox
 
 from .conftest import RegistryEnv
 from .store_helpers import PIPELINE, make_store, produce_run
@@ -59,7 +56,7 @@ def open_stores(registry_env: RegistryEnv, tmp_path: Path) -> Iterator[Callable[
             store.close_store()
 
 
-def status(store: BlockchainMetadataStore, run_id: int) -> AnchorStatus:
+def status(store: BlockchainMetadataStore, run_id: int) -> AnchorEntry:
     entry = store.anchor_status(run_id)
     assert entry is not None
     return entry
@@ -96,7 +93,7 @@ def test_an_anchor_rolled_back_by_a_state_revert_is_anchored_again_exactly_once(
     assert devnet.revert(before_anchor)  # the node comes back from a state without the anchor
     devnet.mine(2)  # ... and mines on
     assert registry_env.registry.run_root(PIPELINE_ID, run_id) is None
-    assert store.check_anchor_finality() == 1
+    assert store.anchoring.check_finality() == 1
     reopened = status(store, run_id)
     assert reopened.status == "pending" and reopened.attempts == 1
     assert reopened.last_error is not None and reopened.last_error.startswith("RolledBack:")
@@ -110,11 +107,11 @@ def test_an_anchor_rolled_back_by_a_state_revert_is_anchored_again_exactly_once(
     assert store.verify_run(run_id).verdict == "verified"
 
     devnet.mine(2)  # the anchor's block is now 3 deep
-    assert store.check_anchor_finality() == 1
+    assert store.anchoring.check_finality() == 1
     final = status(store, run_id)
     assert final.final and final.finality == "final"
     assert store.verify_run(run_id).finality == "final"
-    assert store.outbox.unfinalized("run-anchor") == []
+    assert store.anchoring.outbox.unfinalized("run-anchor") == []
     assert anchored_events(registry_env, run_id) == 1
 
 
@@ -158,15 +155,15 @@ def test_a_reorg_that_reincludes_the_anchor_transaction_is_relocated_without_a_n
     raw = devnet.rpc("eth_getRawTransactionByHash", [first["txHash"]])
     devnet.rpc("anvil_reorg", [1, [[raw, 0]]])  # the same signed transaction, in a new block 1 deep
     assert registry_env.registry.run_root(PIPELINE_ID, run_id) is not None
-    sent_before = store.sender.registry.sender.stats["sent"]  # type: ignore[union-attr]
+    sent_before = store.anchoring.sender.registry.sender.stats["sent"]  # type: ignore[union-attr]
 
-    assert store.check_anchor_finality() == 1
+    assert store.anchoring.check_finality() == 1
     assert status(store, run_id).status == "pending"  # its block hash changed
     assert store.flush_anchors(timeout=30)
     moved = status(store, run_id)
     assert moved.status == "confirmed" and moved.result is not None and moved.result["alreadyAnchored"] is True
     assert moved.result["txHash"] == first["txHash"] and moved.result["blockHash"] != first["blockHash"]
-    assert store.sender.registry.sender.stats["sent"] == sent_before  # type: ignore[union-attr]
+    assert store.anchoring.sender.registry.sender.stats["sent"] == sent_before  # type: ignore[union-attr]
     assert anchored_events(registry_env, run_id) == 1
 
 
@@ -178,22 +175,23 @@ def test_a_final_anchor_is_never_rechecked_and_an_unchanged_head_costs_one_read(
     before = devnet.snapshot()
     run_id = produce_run(store, 3)
     assert store.flush_anchors(timeout=30)
-    stats = store.sender.finality.stats
-    assert store.check_anchor_finality() == 1 and stats["batches"] == 1  # 1 confirmation: still watched
-    assert store.check_anchor_finality() == 1 and stats["batches"] == 1 and stats["headReads"] == 2  # head unchanged
-    assert store.sender.last_recheck is not None and store.sender.last_recheck.skipped_unchanged_head
+    stats = store.anchoring.sender.finality.stats
+    assert store.anchoring.check_finality() == 1 and stats["batches"] == 1  # 1 confirmation: still watched
+    assert store.anchoring.check_finality() == 1 and stats["batches"] == 1 and stats["headReads"] == 2  # head unchanged
+    last = store.anchoring.sender.last_recheck
+    assert last is not None and last.skipped_unchanged_head
 
     devnet.mine(1)
-    assert store.check_anchor_finality() == 1 and stats["batches"] == 2
+    assert store.anchoring.check_finality() == 1 and stats["batches"] == 2
     assert status(store, run_id).finality == "final" and stats["finalized"] == 1
     checked = dict(stats)
     for _ in range(3):
-        assert store.check_anchor_finality() == 0
+        assert store.anchoring.check_finality() == 0
     assert stats == checked  # nothing read from the chain for a final anchor
 
     # A rollback deeper than `confirmations` is, by definition, not seen: the final entry is not reopened.
     assert devnet.revert(before)
-    assert store.check_anchor_finality() == 0 and status(store, run_id).final
+    assert store.anchoring.check_finality() == 0 and status(store, run_id).final
     assert stats == checked
 
 
@@ -217,19 +215,19 @@ def test_zero_or_one_confirmation_is_final_on_the_receipt(
     run_id = produce_run(store, 1)
     assert store.flush_anchors(timeout=30)
     assert status(store, run_id).finality == "final"
-    assert store.outbox.unfinalized("run-anchor") == []
-    assert store.check_anchor_finality() == 0
+    assert store.anchoring.outbox.unfinalized("run-anchor") == []
+    assert store.anchoring.check_finality() == 0
 
 
 def test_the_default_depth_depends_on_whether_the_node_automines(
     open_stores: Callable[..., BlockchainMetadataStore], registry_env: RegistryEnv
 ) -> None:
     store = open_stores()
-    assert store.sender.finality.required == DEVNET_CONFIRMATIONS
+    assert store.anchoring.sender.finality.required == DEVNET_CONFIRMATIONS
     registry_env.devnet.rpc("evm_setAutomine", [False])
     try:
         interval_mined = open_stores()
-        assert interval_mined.sender.finality.required == CHAIN_CONFIRMATIONS
+        assert interval_mined.anchoring.sender.finality.required == CHAIN_CONFIRMATIONS
     finally:
         registry_env.devnet.rpc("evm_setAutomine", [True])
     with pytest.raises(ConfigurationError, match="confirmations"):
@@ -301,7 +299,7 @@ def test_the_verify_cli_reports_confirmations_then_final(
     run_id = produce_run(store, 3)
     assert store.flush_anchors(timeout=30)
     args = [
-        "verify", str(run_id), "--db", store.url, "--pipeline", PIPELINE, "--rpc-url", registry_env.devnet.rpc_url,
+        "verify", str(run_id), "--db", store.runs.url, "--pipeline", PIPELINE, "--rpc-url", registry_env.devnet.rpc_url,
         "--registry", registry_env.registry.address,
     ]
     assert main(args) == 0

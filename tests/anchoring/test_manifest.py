@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from anacostia_blockchain.chain import merkle
+from anacostia_blockchain.anchoring.manifest import RunManifest, manifest_cid
+from anacostia_blockchain.chain.contracts import merkle
 from anacostia_blockchain.errors import ManifestItemNotFoundError, MetricValueError, ValidationError
-from anacostia_blockchain.metadata.manifest import RunManifest, manifest_cid
 
 SHA = "ab" * 32
 
 
 def export() -> dict[str, Any]:
-    """The shape ``SqliteMetadataStore.export_run`` returns."""
+    """The shape ``RunStore.export_run`` returns."""
     return {
         "run": {"id": 4, "status": "success", "started_at": 1.5, "ended_at": 2.5, "trigger": "data", "error": None,
                 "hash": None},

@@ -9,7 +9,7 @@ import pytest
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from anacostia_blockchain.chain import merkle
+from anacostia_blockchain.chain.contracts import merkle
 from anacostia_blockchain.errors import MetricValueError, ValidationError
 
 

@@ -9,17 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.merkle import pipeline_id
-from anacostia_blockchain.chain.run_registry import RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
-from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.anchoring.manifest import RunManifest
+from anacostia_blockchain.chain import ChainClient, LocalSigner, TxSender
+from anacostia_blockchain.chain.contracts import RunRegistryClient, pipeline_id
+from anacostia_blockchain.chain.dev import Devnet
 from anacostia_blockchain.engine import BaseActionNode, BaseNode, Pipeline
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
-from anacostia_blockchain.metadata.manifest import RunManifest
-from anacostia_blockchain.metadata.outbox import Backoff
+from anacostia_blockchain.metadata import BlockchainMetadataStore
+from anacostia_blockchain.outbox import Backoff
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
 
 from .test_durability import all_confirmed, wait_until
@@ -90,16 +87,16 @@ def test_pipeline_keeps_running_through_a_chain_outage_and_every_run_lands_once(
 
         store.open_store()  # terminate() closed it; the same database, as a restarted process would see it
         try:
-            runs = [int(r["id"]) for r in store.get_runs()]  # every run that ended, however it ended
+            runs = [int(r["id"]) for r in store.runs.get_runs()]  # every run that ended, however it ended
             assert runs[:5] == [1, 2, 3, 4, 5]
-            store.reconcile()  # what on_start does after a restart: a run aborted by terminate() gets its anchor
+            store.anchoring.reconcile()  # as on_start after a restart: a run aborted by terminate() gets its anchor
             assert store.flush_anchors(timeout=30)
             registry = RunRegistryClient(ChainClient(devnet.rpc_url), address)
-            events = registry.contract.events("RunAnchored", pipelineId=pipeline_id(PIPELINE))
-            assert Counter(int(e.args["runId"]) for e in events) == Counter({r: 1 for r in runs})
-            for event in events:  # the manifest is fetchable by the anchored CID and hashes to the anchored root
-                manifest = RunManifest.from_bytes(blocks.cat(event.args["manifestCid"]))
-                assert manifest.root == bytes(event.args["merkleRoot"])
+            anchored = registry.anchored_runs(pipeline_id(PIPELINE))
+            assert Counter(a.run_id for a in anchored) == Counter({r: 1 for r in runs})
+            for anchor in anchored:  # the manifest is fetchable by the anchored CID and hashes to the anchored root
+                manifest = RunManifest.from_bytes(blocks.cat(anchor.manifest_cid))
+                assert manifest.root == anchor.merkle_root
                 if manifest.run_id <= 5:
                     assert "metric:accuracy@9" in manifest.by_key and "param:layers" in manifest.by_key
             for run_id in runs:

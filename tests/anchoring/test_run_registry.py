@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from anacostia_blockchain.chain import merkle
-from anacostia_blockchain.chain.run_registry import ANCHOR_ROLE, AnchorRequest
+from anacostia_blockchain.chain.contracts import AnchorRequest, merkle
+from anacostia_blockchain.chain.contracts.run_registry import ANCHOR_ROLE
 from anacostia_blockchain.errors import ConfigurationError, CustomContractError
 
 from .conftest import RegistryEnv

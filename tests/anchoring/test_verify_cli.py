@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from anacostia_blockchain.cli.main import main
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
+from anacostia_blockchain.metadata import BlockchainMetadataStore
 
 from .conftest import RegistryEnv
 from .store_helpers import PIPELINE, make_store, produce_run
@@ -69,7 +69,7 @@ def test_tampered_run_exit_3_names_the_item(
     anchored: tuple[BlockchainMetadataStore, list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     store, args = anchored
-    with store.engine.begin() as conn:
+    with store.runs.engine.begin() as conn:
         conn.execute(text("UPDATE metrics SET value = 0.1 WHERE run_id = 1 AND step = 2"))
     assert main(["verify", "1", "--json", *args]) == 3
     doc = json.loads(capsys.readouterr().out)

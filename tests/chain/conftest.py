@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 
 from anacostia_blockchain.chain import ChainClient, Contract, Devnet, LocalSigner, TxSender
-from anacostia_blockchain.chain.compiler import Artifact, compile_sources
+from anacostia_blockchain.chain.abi import ContractArtifact
+from anacostia_blockchain.chain.dev.compiler import compile_sources
 
-PROBE_SOURCE = Path(__file__).parent / "contracts" / "ChainProbe.sol"
+PROBE_SOURCE = Path(__file__).parent / "solidity" / "ChainProbe.sol"
 
 #: A fake node's behaviour: request body -> (HTTP status, response body).
 Responder = Callable[[bytes], tuple[int, bytes]]
 
 
 @pytest.fixture(scope="session")
-def probe_artifact() -> Artifact:
+def probe_artifact() -> ContractArtifact:
     return compile_sources([PROBE_SOURCE])["ChainProbe"]
 
 
@@ -40,7 +41,7 @@ def sender(client: ChainClient, signer: LocalSigner) -> Iterator[TxSender]:
 
 
 @pytest.fixture
-def probe(sender: TxSender, probe_artifact: Artifact) -> Contract:
+def probe(sender: TxSender, probe_artifact: ContractArtifact) -> Contract:
     return sender.deploy(probe_artifact, 5)
 
 

@@ -76,7 +76,7 @@ def test_factory_in_a_file_runs_until_the_deadline_and_reports_its_runs(work: Pa
     assert (work / "executed").read_text().split() == [str(only["id"])]
     # the database holds what the summary says, and the store was closed cleanly (the input is old now)
     store = SqliteMetadataStore("check", f"sqlite:///{work / 'metadata.db'}")
-    assert [r["status"] for r in store.get_runs()] == ["success"]
+    assert [r["status"] for r in store.runs.get_runs()] == ["success"]
 
 
 def test_only_runs_of_this_invocation_are_summarized_and_failures_do_not_fail_the_command(work: Path, capsys) -> None:

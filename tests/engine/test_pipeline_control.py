@@ -31,7 +31,7 @@ def test_execute_blocks_until_a_signal_then_stops_gracefully(tmp_path: Path, sig
     pipeline.execute()  # returns (no KeyboardInterrupt, no exit) once the signal arrived
     assert pipeline.state == "terminated"
     assert signal.getsignal(signum) is previous
-    assert [r["status"] for r in store.get_runs()] == ["success"]
+    assert [r["status"] for r in store.runs.get_runs()] == ["success"]
     assert not action.is_alive()
 
 
@@ -43,10 +43,10 @@ def test_store_hooks_see_persisted_state(tmp_path: Path) -> None:
             events.append(("start", None))
 
         def on_run_start(self, run_id: int) -> None:
-            events.append(("run_start", self.get_run(run_id)["status"]))
+            events.append(("run_start", self.runs.get_run(run_id)["status"]))
 
         def on_run_end(self, run_id: int, status: RunStatus) -> None:
-            events.append(("run_end", (status, self.export_run(run_id)["run"]["status"])))
+            events.append(("run_end", (status, self.runs.export_run(run_id)["run"]["status"])))
 
         def on_stop(self) -> None:
             events.append(("stop", None))
@@ -133,7 +133,7 @@ def test_an_action_can_terminate_its_own_pipeline(tmp_path: Path) -> None:
     while pipeline.state != "terminated" and time.monotonic() < deadline:
         time.sleep(0.01)
     assert pipeline.state == "terminated"
-    assert [r["status"] for r in store.get_runs()] == ["success"]
+    assert [r["status"] for r in store.runs.get_runs()] == ["success"]
 
 
 def test_a_crashing_trigger_condition_backs_off_instead_of_killing_the_pipeline(tmp_path: Path) -> None:

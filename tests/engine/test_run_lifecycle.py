@@ -29,15 +29,15 @@ def test_file_lands_run_succeeds(tmp_path: Path, store_url: str) -> None:
         assert pipeline.wait_for_runs(1, timeout=10)
         write_file(tmp_path / "data" / "b.csv", "4,5,6")
         assert pipeline.wait_for_runs(2, timeout=10)
-    runs = store.get_runs()
+    runs = store.runs.get_runs()
     assert [r["status"] for r in runs] == ["success", "success"]
     assert runs[0]["id"] < runs[1]["id"]
     assert runs[0]["trigger"] == "data"
-    node_runs = store.get_node_runs(runs[0]["id"])
+    node_runs = store.runs.get_node_runs(runs[0]["id"])
     assert [(n["node_name"], n["status"], n["attempts"]) for n in node_runs] == [("action", "success", 1)]
     assert node_runs[0]["code_fingerprint"] == code_fingerprint(RecordingAction)
-    assert [m["node_name"] for m in store.get_metrics(runs[0]["id"])] == ["action"]
-    consumed = [store.run_artifacts(r["id"])["consumed"] for r in runs]
+    assert [m["node_name"] for m in store.runs.get_metrics(runs[0]["id"])] == ["action"]
+    consumed = [store.runs.run_artifacts(r["id"])["consumed"] for r in runs]
     assert [[a.location for a in c] for c in consumed] == [["a.csv"], ["b.csv"]]
     assert {a.state for a in data.list_artifacts()} == {"old"}
     assert [call[0] for call in action.calls[:4]] == ["before", "execute", "success", "after"]
@@ -60,7 +60,7 @@ def test_independent_branches_run_in_parallel_and_join_in_order(tmp_path: Path) 
     with Pipeline([store, data, root, left, right, join]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
         assert pipeline.wait_for_runs(1, timeout=10)
-    assert store.get_runs()[0]["status"] == "success"
+    assert store.runs.get_runs()[0]["status"] == "success"
     start = {node.name: node.calls[1][2] for node in (root, left, right, join)}
     end = {node.name: node.calls[-1][2] for node in (root, left, right, join)}
     assert end["root"] <= min(start["left"], start["right"])
@@ -77,10 +77,10 @@ def test_failure_skips_descendants_and_fails_run(tmp_path: Path, store_url: str)
     with Pipeline([store, data, bad, child, grandchild, sibling], failure_backoff=0.01) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
         assert pipeline.wait_for_runs(1, timeout=10)
-    run = store.get_runs()[0]
+    run = store.runs.get_runs()[0]
     assert run["status"] == "failed"
     assert "bad: execute() returned False" in run["error"]
-    results = {n["node_name"]: n["status"] for n in store.get_node_runs(run["id"])}
+    results = {n["node_name"]: n["status"] for n in store.runs.get_node_runs(run["id"])}
     assert results == {"bad": "failure", "child": "skipped", "grandchild": "skipped", "sibling": "success"}
     assert child.executions() == 0 and grandchild.executions() == 0
     assert [c[0] for c in bad.calls] == ["before", "execute", "failure", "after"]
@@ -96,7 +96,7 @@ def test_error_records_message_and_traceback(tmp_path: Path) -> None:
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
         assert pipeline.wait_for_runs(1, timeout=10)
-    node_run = store.get_node_runs(store.get_runs()[0]["id"])[0]
+    node_run = store.runs.get_node_runs(store.runs.get_runs()[0]["id"])[0]
     assert node_run["status"] == "error"
     assert node_run["error"] == "ValueError: bad batch 7"
     assert "Traceback" in node_run["traceback"] and "def boom" not in node_run["error"]
@@ -111,7 +111,7 @@ def test_non_bool_result_is_an_error(tmp_path: Path) -> None:
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
         assert pipeline.wait_for_runs(1, timeout=10)
-    node_run = store.get_node_runs(1)[0]
+    node_run = store.runs.get_node_runs(1)[0]
     assert node_run["status"] == "error"
     assert "execute() must return True or False, got None" in node_run["error"]
 
@@ -128,7 +128,7 @@ def test_node_retries_with_backoff(tmp_path: Path) -> None:
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
         assert pipeline.wait_for_runs(1, timeout=10)
-    node_run = store.get_node_runs(1)[0]
+    node_run = store.runs.get_node_runs(1)[0]
     assert (node_run["status"], node_run["attempts"]) == ("success", 3)
     starts = [t for what, _, t in action.calls if what == "execute"]
     assert starts[1] - starts[0] >= 0.05 and starts[2] - starts[1] >= 0.1  # backoff doubles
@@ -145,14 +145,14 @@ def test_failing_inputs_back_off_then_quarantine_without_a_tight_loop(tmp_path: 
         assert data.get_num_artifacts("new") == 0  # not eligible until its backoff elapsed
         assert pipeline.wait_for_runs(3, timeout=10)
         assert not pipeline.wait_for_runs(4, timeout=0.5)  # quarantined: nothing triggers any more
-    runs = store.get_runs()
+    runs = store.runs.get_runs()
     assert [r["status"] for r in runs] == ["failed"] * 3
     gaps = [b["started_at"] - a["ended_at"] for a, b in itertools.pairwise(runs)]
     assert gaps[0] >= 0.1 and gaps[1] >= 0.2  # input backoff 0.1 s, then doubled
     artifact = data.list_artifacts()[0]
     assert artifact.state == "quarantined" and artifact.attempts == 3
     assert "execute() returned False" in (artifact.quarantine_reason or "")
-    assert store.release_quarantined("data") == 1
+    assert store.runs.release_quarantined("data") == 1
     assert data.get_num_artifacts("new") == 1
 
 
@@ -176,7 +176,7 @@ def test_pause_stops_new_runs_and_new_attempts(tmp_path: Path) -> None:
         assert not pipeline.wait_for_runs(2, timeout=0.3)  # no run starts while paused
         pipeline.resume()
         assert pipeline.wait_for_runs(2, timeout=10)
-    assert [r["status"] for r in store.get_runs()] == ["success", "success"]
+    assert [r["status"] for r in store.runs.get_runs()] == ["success", "success"]
 
 
 def test_terminate_mid_run_aborts_it_and_returns_inputs(tmp_path: Path) -> None:
@@ -196,9 +196,9 @@ def test_terminate_mid_run_aborts_it_and_returns_inputs(tmp_path: Path) -> None:
     stopper.join(10)
     assert pipeline.state == "terminated"
     assert not any(t.is_alive() for t in (store, data, first, second))
-    run = store.get_runs()[0]
+    run = store.runs.get_runs()[0]
     assert run["status"] == "aborted"
-    results = {n["node_name"]: n["status"] for n in store.get_node_runs(run["id"])}
+    results = {n["node_name"]: n["status"] for n in store.runs.get_node_runs(run["id"])}
     assert results == {"first": "success", "second": "aborted"}
     assert second.executions() == 0
     assert [a.state for a in data.list_artifacts()] == ["new"]
@@ -214,7 +214,7 @@ def test_restart_continues_run_ids_and_does_not_retrigger(tmp_path: Path) -> Non
         assert not pipeline.wait_for_runs(1, timeout=0.3)  # `a` was consumed: no run on restart
         write_file(tmp_path / "data" / "b", "b")
         assert pipeline.wait_for_runs(1, timeout=10)
-    assert [r["id"] for r in store.get_runs()] == [1, 2]
+    assert [r["id"] for r in store.runs.get_runs()] == [1, 2]
     assert action.executions() == 1
 
 
@@ -224,18 +224,18 @@ def test_interrupted_run_becomes_aborted_and_inputs_new(tmp_path: Path) -> None:
     # A process that died mid-run: run row `running`, its input `current`.
     store.open_store()
     data.reconcile()
-    run_id = store.begin_run("data", ["data"])
-    node_run = store.record_node_start(run_id, "action", "sha256:x")
+    run_id = store.runs.begin_run("data", ["data"])
+    node_run = store.runs.record_node_start(run_id, "action", "sha256:x")
     assert node_run and [a.state for a in data.list_artifacts()] == ["current"]
     store.close_store()
 
     pipeline, store, data, _action = simple_pipeline(tmp_path)
     with pipeline:
         assert pipeline.wait_for_runs(1, timeout=10)  # the returned input triggers a fresh run
-    runs = store.get_runs()
+    runs = store.runs.get_runs()
     assert [(r["id"], r["status"]) for r in runs] == [(1, "aborted"), (2, "success")]
     assert "interrupted" in runs[0]["error"]
-    assert store.get_node_runs(1)[0]["status"] == "aborted"
+    assert store.runs.get_node_runs(1)[0]["status"] == "aborted"
     assert [a.consumed_run_id for a in data.list_artifacts()] == [2]
 
 
@@ -256,6 +256,6 @@ def test_hook_failure_in_on_run_start_fails_the_run(tmp_path: Path) -> None:
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
         assert pipeline.wait_for_runs(1, timeout=10)
-    run = store.get_runs()[0]
+    run = store.runs.get_runs()[0]
     assert run["status"] == "failed" and "ledger offline" in run["error"]
     assert action.executions() == 0

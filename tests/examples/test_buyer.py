@@ -6,28 +6,24 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import socket
+import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from buyer_world import MODEL, PRICE, BuyerWorld, build_buyer_world
 from example_loader import load_example
 
 from anacostia_blockchain import buyer as buyer_client
 from anacostia_blockchain import errors
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.marketplace import MarketplaceClient
+from anacostia_blockchain.chain import ChainClient, Devnet, MarketplaceClient
+from anacostia_blockchain.chain.abi import Contract
 from anacostia_blockchain.crypto import DataKey
 from anacostia_blockchain.ipfs import compute_cid
-from anacostia_blockchain.service.app import create_app
-from anacostia_blockchain.service.config import RateLimit, ServiceConfig
+from anacostia_blockchain.service import BackgroundServer, RateLimit, ServiceConfig, create_app, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ipfs"))  # the Kubo RPC emulator of tests/ipfs
 from emulators.kubo_emulator import KuboEmulator
@@ -42,12 +38,6 @@ def world(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield build_buyer_world(devnet, tmp_path_factory.mktemp("buyer-world"))
     finally:
         devnet.revert(outer)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -80,20 +70,13 @@ def market(devnet: Devnet, world: BuyerWorld, tmp_path: Path) -> Iterator[Market
     keystore = app.state.service.keystore
     for listed in (world.honest, world.lying):
         keystore.put(listed.token_id, DataKey(bytes.fromhex(listed.data_key_hex)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="marketplace-api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    market = Market(f"http://127.0.0.1:{port}", devnet, world)
-    wait_until_indexed(market, world.lying.token_id)
+    server = BackgroundServer(app, port=port, startup_timeout=30).start()
     try:
+        market = Market(server.url, devnet, world)
+        wait_until_indexed(market, world.lying.token_id)
         yield market
     finally:
-        server.should_exit = True
-        thread.join(30)
+        server.stop()
         devnet.revert(snapshot)
 
 
@@ -125,7 +108,7 @@ def test_quote_buy_login_key_decrypt_and_verify(market: Market, tmp_path: Path, 
     assert out.read_bytes() == MODEL and report["size"] == len(MODEL)
     assert report["key_id"] == DataKey(bytes.fromhex(market.world.honest.data_key_hex)).key_id
     client = ChainClient(market.devnet.rpc_url)
-    license_token = client.contract("LicenseToken", market.world.license_token)
+    license_token = Contract.at(client, "LicenseToken", market.world.license_token)
     assert license_token.call("ownerOf", int(report["license_token_id"])) == market.devnet.accounts[1].address
     assert key[2:] not in printed.out + printed.err
     assert market.world.honest.data_key_hex not in printed.out + printed.err
@@ -202,3 +185,14 @@ def test_api_errors_map_to_the_library_types() -> None:
     assert isinstance(limited, errors.RateLimitedError) and limited.retry_after == 3.0
     opaque = buyer_client._api_error(http_error(502, b"<html>bad gateway</html>"), "GET", "/models")
     assert type(opaque) is errors.ServiceError and "HTTP 502" in str(opaque)
+
+
+def test_the_buyer_client_loads_no_server_code() -> None:
+    """``anacostia_blockchain.buyer`` is a client: importing it loads neither the service nor FastAPI/Starlette."""
+    probe = (
+        "import sys, anacostia_blockchain.buyer\n"
+        "print('\\n'.join(m for m in sys.modules if m.startswith(('anacostia_blockchain.service', 'fastapi', "
+        "'starlette', 'uvicorn'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

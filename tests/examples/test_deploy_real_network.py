@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from example_loader import load_example
 
+from anacostia_blockchain.chain.abi import Contract
 from anacostia_blockchain.chain.client import ChainClient
 from anacostia_blockchain.chain.devnet import Devnet
 from anacostia_blockchain.chain.signer import LocalSigner
@@ -76,12 +77,12 @@ def test_targets_story_and_the_feed_deploys_the_rest_and_is_idempotent(chain, ke
 
     story = addresses_for_chain(AENEID_CHAIN_ID)
     client = ChainClient(devnet.rpc_url)
-    market = client.contract("ModelMarketplace", report["contracts"]["ModelMarketplace"]["address"])
+    market = Contract.at(client, "ModelMarketplace", report["contracts"]["ModelMarketplace"]["address"])
     assert market.call("ipAssetRegistry") == story.ip_asset_registry
     assert market.call("licensingModule") == story.licensing_module
     assert market.call("licenseTemplate") == story.pil_license_template
     assert market.call("feedConfig")[0].lower() == feed.lower() and market.call("ethUsdPrice")[0] == ETH_USD
-    nft = client.contract("ModelNFT", report["contracts"]["ModelNFT"]["address"])
+    nft = Contract.at(client, "ModelNFT", report["contracts"]["ModelNFT"]["address"])
     minter_role = nft.call("MINTER_ROLE")
     assert nft.call("hasRole", minter_role, deployer.address)
     assert report["ethUsdFeed"] == {"source": "configured", "address": feed, "price": "3141.59",

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from example_loader import load_example
 
+from anacostia_blockchain.anchoring.manifest import RunManifest
+from anacostia_blockchain.chain.abi import Contract
 from anacostia_blockchain.chain.client import ChainClient
 from anacostia_blockchain.chain.devnet import Devnet
 from anacostia_blockchain.chain.marketplace import metric_basis
@@ -19,7 +21,6 @@ from anacostia_blockchain.chain.merkle import pipeline_id, scale_metric
 from anacostia_blockchain.chain.model_nft import ModelNFTClient, cid_from_token_uri
 from anacostia_blockchain.chain.run_registry import RunRegistryClient
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, compute_cid
-from anacostia_blockchain.metadata.manifest import RunManifest
 
 example = load_example("publish_models")
 
@@ -71,11 +72,11 @@ def test_publishes_a_verifiable_listed_promoted_model_and_sells_a_license(fresh_
     assert purchase["refund_wei"] == example.BUY_MARGIN_WEI
 
     # promotion through the gate, and the purchase is a Story license token held by the buyer
-    versions = client.contract("ModelVersions", summary["contracts"]["ModelVersions"])
+    versions = Contract.at(client, "ModelVersions", summary["contracts"]["ModelVersions"])
     assert versions.call("versionInStage", summary["family_id"], b"production".ljust(32, b"\0")) == 1
     assert summary["stage"] == "production"
     assert purchase["license_owner"] == purchase["buyer"] == fresh_chain.accounts[1].address
-    market = client.contract("ModelMarketplace", summary["contracts"]["ModelMarketplace"])
+    market = Contract.at(client, "ModelMarketplace", summary["contracts"]["ModelMarketplace"])
     assert market.call("proceeds", fresh_chain.accounts[0].address) == expected_wei
     assert summary["unpublished_runs_left"] is None
 
@@ -92,7 +93,7 @@ def test_a_rerun_reuses_everything_and_publishes_only_the_new_run(fresh_chain: D
     training_id = pipeline_id(example.TRAINING)
     assert nft.total_minted() == 2
     assert nft.minted_runs(training_id) == {1: 1, 2: 2}  # run 1 was not minted again
-    versions = ChainClient(fresh_chain.rpc_url).contract("ModelVersions", first["contracts"]["ModelVersions"])
+    versions = Contract.at(ChainClient(fresh_chain.rpc_url), "ModelVersions", first["contracts"]["ModelVersions"])
     assert versions.call("stageOf", first["family_id"], 1) == b"\0" * 32  # version 2 replaced it in production
 
 

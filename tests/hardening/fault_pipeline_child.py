@@ -23,8 +23,8 @@ from pathlib import Path
 from anacostia_blockchain.chain.signer import LocalSigner
 from anacostia_blockchain.engine import BaseActionNode, BaseNode, Pipeline
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, StorachaClient
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
-from anacostia_blockchain.metadata.outbox import Backoff
+from anacostia_blockchain.metadata import BlockchainMetadataStore
+from anacostia_blockchain.outbox import Backoff
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
 from anacostia_blockchain.resources.web3storage import Web3StorageNode
 

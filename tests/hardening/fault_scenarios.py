@@ -29,8 +29,8 @@ from anacostia_blockchain.chain.run_registry import RunRegistryClient
 from anacostia_blockchain.chain.signer import LocalSigner
 from anacostia_blockchain.chain.tx import TxSender
 from anacostia_blockchain.engine import BaseActionNode, BaseNode, Pipeline
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
-from anacostia_blockchain.metadata.outbox import Backoff
+from anacostia_blockchain.metadata import BlockchainMetadataStore
+from anacostia_blockchain.outbox import Backoff
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
 
 OUTAGE_PIPELINE = "hardening-chain-outage"
@@ -192,7 +192,7 @@ def run_chain_outage(
             def settled() -> bool:
                 if data.get_num_artifacts("new") or data.get_num_artifacts("current"):
                     return False
-                runs = store.get_runs()
+                runs = store.runs.get_runs()
                 return all(run["status"] != "running" for run in runs) and all(
                     (entry := store.anchor_status(int(run["id"]))) is not None and entry.status == "confirmed"
                     for run in runs
@@ -200,13 +200,13 @@ def run_chain_outage(
 
             _wait(settled, settle_timeout, "every run ended and anchored after the restart")
             seconds_to_anchored = time.monotonic() - restarted
-            runs = store.get_runs()
+            runs = store.runs.get_runs()
             statuses = Counter(str(run["status"]) for run in runs)
-            outbox = Counter(entry.status for entry in store.outbox.entries("run-anchor"))
+            outbox = Counter(entry.status for entry in store.anchoring.outbox.entries("run-anchor"))
             attempts = {int(run["id"]): store.anchor_status(int(run["id"])).attempts for run in runs}  # type: ignore[union-attr]
             inputs = data.list_artifacts()
             consumed = Counter(
-                artifact.id for run in runs for artifact in store.run_artifacts(int(run["id"]))["consumed"]
+                artifact.id for run in runs for artifact in store.runs.run_artifacts(int(run["id"]))["consumed"]
             )
             consumed_once = sum(1 for a in inputs if a.state == "old" and consumed[a.id] == 1)
         finally:

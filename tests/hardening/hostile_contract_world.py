@@ -97,9 +97,9 @@ def build_contract_world(devnet: Devnet, workdir: Path) -> ContractWorld:
     license_token = StoryClient(client, buyer, story.addresses).mint_license_tokens(ip_id, terms_id).token_ids[0]
     operator.transact(contracts["MockERC20"], "mint", operator.signer.address, ROYALTY_PAID)
     story.pay_royalty(ip_id, currency, ROYALTY_PAID)
-    contracts["IpRoyaltyVault"] = client.contract("IpRoyaltyVault", story.royalty_vault(ip_id))
-    contracts["IPAccountImpl"] = client.contract("IPAccountImpl", ip_id)
-    contracts["ERC6551Registry"] = client.contract("ERC6551Registry", story.addresses.erc6551_registry)
+    contracts["IpRoyaltyVault"] = Contract.at(client, "IpRoyaltyVault", story.royalty_vault(ip_id))
+    contracts["IPAccountImpl"] = Contract.at(client, "IPAccountImpl", ip_id)
+    contracts["ERC6551Registry"] = Contract.at(client, "ERC6551Registry", story.addresses.erc6551_registry)
 
     MarketplaceClient(client, contracts["ModelMarketplace"].address, operator).list_model(token, 10**18, terms_id)
     versions = ModelVersionsClient(client, contracts["ModelVersions"].address, operator)
@@ -107,7 +107,7 @@ def build_contract_world(devnet: Devnet, workdir: Path) -> ContractWorld:
     versions.add_version(family, token)
     versions.set_gate(family, "production", "accuracy", 9 * 10**17, higher_is_better=True)
 
-    mock_nft = client.contract("MockERC721", operator.deploy("MockERC721").address)
+    mock_nft = Contract.at(client, "MockERC721", operator.deploy("MockERC721").address)
     contracts["MockERC721"] = mock_nft
     receipt = operator.transact(mock_nft, "mint", operator.signer.address)
     mock_token = int(mock_nft.decode_log(receipt.logs[-1]).args["tokenId"])  # type: ignore[union-attr]

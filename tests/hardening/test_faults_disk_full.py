@@ -65,7 +65,7 @@ def test_filesystem_store_disk_full_records_nothing_and_leaves_no_temp_file(
 ) -> None:
     node = FilesystemStoreNode("models", small_disk / "models", metadata, monitoring=False)
     node.prepare()
-    run = metadata.begin_run("manual", [])
+    run = metadata.runs.begin_run("manual", [])
     with executing(run, "train"):
         kept = node.save_artifact("small.bin", b"fits" * 1000)
     baseline = used_bytes(small_disk)
@@ -82,7 +82,7 @@ def test_filesystem_store_disk_full_records_nothing_and_leaves_no_temp_file(
     assert "models" in str(raised.value) and "too-big.bin" in str(raised.value)
 
     assert [a.location for a in node.list_artifacts()] == ["small.bin"]
-    assert [a.id for a in metadata.run_artifacts(run)["produced"]] == [kept.id]
+    assert [a.id for a in metadata.runs.run_artifacts(run)["produced"]] == [kept.id]
     assert every_file(small_disk) == ["models/small.bin"]  # no partial file, no .anacostia-tmp-* left
     assert used_bytes(small_disk) == baseline  # the space the failed write took is free again
     with executing(run, "train"):  # and the volume is usable at once
@@ -95,7 +95,7 @@ def test_filesystem_store_overwrite_on_full_disk_keeps_the_previous_version(
 ) -> None:
     node = FilesystemStoreNode("models", small_disk / "models", metadata, monitoring=False)
     node.prepare()
-    run = metadata.begin_run("manual", [])
+    run = metadata.runs.begin_run("manual", [])
     first = os.urandom(300_000)
     with executing(run, "train"):
         node.save_artifact("model.bin", first)
@@ -113,7 +113,7 @@ def test_ipfs_store_disk_full_records_nothing_pins_nothing_and_leaves_no_blocks(
 ) -> None:
     blocks = EmbeddedBlockstore(small_disk / "ipfs", fsync=True)
     node = IPFSStoreNode("models", metadata, store=blocks, import_options={"cid_version": 1})
-    run = metadata.begin_run("manual", [])
+    run = metadata.runs.begin_run("manual", [])
     small = os.urandom(50_000)
     with executing(run, "train"):
         kept = node.save_artifact(small, name="small.bin")
@@ -132,7 +132,7 @@ def test_ipfs_store_disk_full_records_nothing_pins_nothing_and_leaves_no_blocks(
     assert isinstance(raised.value.__cause__, StorageError)
 
     assert [a.id for a in node.list_artifacts()] == [kept.id]
-    assert [a.id for a in metadata.run_artifacts(run)["produced"]] == [kept.id]
+    assert [a.id for a in metadata.runs.run_artifacts(run)["produced"]] == [kept.id]
     assert blocks.pins() == {CID.parse(kept.cid)}  # type: ignore[arg-type]
     assert every_file(small_disk) == files_before, "the failed import must leave no block or temp file behind"
     assert used_bytes(small_disk) <= baseline + 64 * 1024  # at most the shard directories it created
@@ -166,13 +166,13 @@ def test_web3storage_car_volume_full_records_nothing_and_queues_nothing(
                            car_dir=small_disk / "cars")
     node.setup()  # opens the upload outbox in the metadata database and starts the uploader
     try:
-        run = metadata.begin_run("manual", [])
+        run = metadata.runs.begin_run("manual", [])
         with executing(run, "train"):
             kept = node.save_artifact("small.bin", os.urandom(100_000))
             with pytest.raises(ArtifactWriteError, match="No space left on device"):
                 node.save_artifact("big.bin", os.urandom(2 * DISK))  # stored locally fine; its CAR does not fit
         assert [a.id for a in node.list_artifacts()] == [kept.id]
-        assert [a.id for a in metadata.run_artifacts(run)["produced"]] == [kept.id]
+        assert [a.id for a in metadata.runs.run_artifacts(run)["produced"]] == [kept.id]
         assert [u.root for u in node.uploads()] == [kept.cid]  # no upload queued for what was not recorded
         assert every_file(small_disk) == [f"cars/{kept.cid}.car"]  # no partial CAR left
     finally:

@@ -23,8 +23,8 @@ from anacostia_blockchain.chain.run_registry import RunRegistryClient
 from anacostia_blockchain.chain.signer import LocalSigner
 from anacostia_blockchain.chain.tx import TxSender
 from anacostia_blockchain.engine import RunStatus, executing
-from anacostia_blockchain.metadata.blockchain_store import BlockchainMetadataStore
-from anacostia_blockchain.metadata.outbox import Backoff
+from anacostia_blockchain.metadata import BlockchainMetadataStore
+from anacostia_blockchain.outbox import Backoff
 
 pytestmark = pytest.mark.slow
 
@@ -40,10 +40,10 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 
 def produce_run(store: BlockchainMetadataStore, value: float) -> int:
-    run_id = store.begin_run("manual", [])
+    run_id = store.runs.begin_run("manual", [])
     with executing(run_id, "train"):
         store.log_metrics(accuracy=value)
-    store.end_run(run_id, RunStatus.SUCCESS)
+    store.runs.end_run(run_id, RunStatus.SUCCESS)
     store.on_run_end(run_id, RunStatus.SUCCESS)
     return run_id
 

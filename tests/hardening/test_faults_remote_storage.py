@@ -26,7 +26,7 @@ from anacostia_blockchain.engine import BaseActionNode, Pipeline, executing
 from anacostia_blockchain.errors import ArtifactNotFoundError, ArtifactWriteError, KuboError, RemoteUnavailableError
 from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, KuboClient, StorachaClient, compute_cid
 from anacostia_blockchain.metadata import SqliteMetadataStore
-from anacostia_blockchain.metadata.outbox import Backoff
+from anacostia_blockchain.outbox import Backoff
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
 from anacostia_blockchain.resources.ipfs_store import IPFSStoreNode
 from anacostia_blockchain.resources.web3storage import Web3StorageNode
@@ -78,7 +78,7 @@ def test_kubo_add_fault_records_nothing_then_a_clean_save_records_once(
 ) -> None:
     node = IPFSStoreNode("models", metadata, store=kubo_client(kubo), import_options={"cid_version": 1})
     data = os.urandom(700_000)  # three 256 KiB leaves: a real DAG, not one block
-    run = metadata.begin_run("manual", [])
+    run = metadata.runs.begin_run("manual", [])
     kubo.faults.add("/api/v0/add", [fault])
     with executing(run, "train"), pytest.raises(ArtifactWriteError) as raised:
         node.save_artifact("model.bin", data)
@@ -87,7 +87,7 @@ def test_kubo_add_fault_records_nothing_then_a_clean_save_records_once(
     if fault == "empty":
         assert "without naming any added entry" in str(raised.value)
     assert node.list_artifacts() == []
-    assert metadata.run_artifacts(run) == {"consumed": [], "produced": []}
+    assert metadata.runs.run_artifacts(run) == {"consumed": [], "produced": []}
 
     with executing(run, "train"):
         saved = node.save_artifact("model.bin", data)

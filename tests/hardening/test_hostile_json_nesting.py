@@ -20,8 +20,8 @@ PROBE = textwrap.dedent(
     {first_import}
     import anacostia_blockchain.chain  # noqa: F401
     from anacostia_blockchain.errors import ValidationError
-    from anacostia_blockchain.metadata.manifest import RunManifest
-    from anacostia_blockchain.service.metadata_fetcher import parse_metadata_document
+    from anacostia_blockchain.anchoring.manifest import RunManifest
+    from anacostia_blockchain.service.index import parse_metadata_document
 
     nested = b"[" * 400_000 + b"]" * 400_000
     for parse in (RunManifest.from_bytes, parse_metadata_document):

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from anacostia_blockchain.anchoring.manifest import RunManifest
 from anacostia_blockchain.errors import ValidationError
-from anacostia_blockchain.metadata.manifest import RunManifest
 
 GENUINE = RunManifest.from_export("hostile-manifest", 42, {
     "metrics": [{"name": "accuracy", "value": 0.93, "step": 1}, {"name": "loss", "value": -0.25, "step": 1}],

@@ -38,9 +38,8 @@ from anacostia_blockchain.chain.devnet import Devnet
 from anacostia_blockchain.chain.run_registry import RunRegistryClient
 from anacostia_blockchain.errors import CorruptBlockError, TamperedManifestError
 from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, KuboClient
-from anacostia_blockchain.service.app import create_app
+from anacostia_blockchain.service import RateLimit, ServiceConfig, create_app
 from anacostia_blockchain.service.chain_gateway import ChainGateway
-from anacostia_blockchain.service.config import RateLimit, ServiceConfig
 
 PLAIN_RUN_ID = 8  # the service world's run anchored with a root that is not its manifest's
 

@@ -22,10 +22,9 @@ from hypothesis import strategies as st
 from anacostia_blockchain.chain.personal_sign import sign_personal_message
 from anacostia_blockchain.chain.signer import LocalSigner
 from anacostia_blockchain.errors import SiweError
-from anacostia_blockchain.service.app import create_app
+from anacostia_blockchain.service import RateLimit, ServiceConfig, create_app
 from anacostia_blockchain.service.auth import SessionTokens
-from anacostia_blockchain.service.config import RateLimit, ServiceConfig
-from anacostia_blockchain.service.siwe import SiweMessage, format_rfc3339
+from anacostia_blockchain.siwe import SiweMessage, format_rfc3339
 
 OWNER_KEY = "0x" + "11" * 32
 OTHER_KEY = "0x" + "22" * 32
@@ -74,24 +73,25 @@ def _refused(response: Any, error_type: str, *words: str) -> None:
         assert word in body["message"].lower(), body
 
 
-NOW = datetime.now(UTC)
-FIELD_ATTACKS = {
-    "wrong domain": ({"domain": "phishing.example"}, "domain"),
-    "wrong URI origin": ({"uri": "https://phishing.example/login"}, "uri"),
-    "wrong chain id": ({"chain_id": 1}, "chain"),
-    "expired": ({"expiration_time": format_rfc3339(NOW - timedelta(seconds=1))}, "expired"),
-    "not yet valid": ({"not_before": format_rfc3339(NOW + timedelta(minutes=3))}, "not"),
-    "issued in the future": ({"issued_at": format_rfc3339(NOW + timedelta(minutes=10)),
-                              "expiration_time": format_rfc3339(NOW + timedelta(minutes=20))}, "future"),
-    "issued too long ago": ({"issued_at": format_rfc3339(NOW - timedelta(hours=2)),
-                             "expiration_time": format_rfc3339(NOW + timedelta(minutes=5))}, "old"),
-    "unknown nonce": ({"nonce": "zzzzzzzzzzzzzzzz"}, "nonce"),
-}
+def _field_attacks(now: datetime) -> dict[str, tuple[dict[str, Any], str]]:
+    """Each attack's field overrides, with times relative to ``now`` (read when the test runs, not at import)."""
+    return {
+        "wrong domain": ({"domain": "phishing.example"}, "domain"),
+        "wrong URI origin": ({"uri": "https://phishing.example/login"}, "uri"),
+        "wrong chain id": ({"chain_id": 1}, "chain"),
+        "expired": ({"expiration_time": format_rfc3339(now - timedelta(seconds=1))}, "expired"),
+        "not yet valid": ({"not_before": format_rfc3339(now + timedelta(minutes=3))}, "not"),
+        "issued in the future": ({"issued_at": format_rfc3339(now + timedelta(minutes=10)),
+                                  "expiration_time": format_rfc3339(now + timedelta(minutes=20))}, "future"),
+        "issued too long ago": ({"issued_at": format_rfc3339(now - timedelta(hours=2)),
+                                 "expiration_time": format_rfc3339(now + timedelta(minutes=5))}, "old"),
+        "unknown nonce": ({"nonce": "zzzzzzzzzzzzzzzz"}, "nonce"),
+    }
 
 
-@pytest.mark.parametrize("attack", list(FIELD_ATTACKS))
+@pytest.mark.parametrize("attack", list(_field_attacks(datetime.now(UTC))))
 def test_messages_that_do_not_bind_to_this_service_are_refused(http: TestClient, attack: str) -> None:
-    overrides, word = FIELD_ATTACKS[attack]
+    overrides, word = _field_attacks(datetime.now(UTC))[attack]
     _refused(_login(http, _message(http, **overrides)), "SiweError", word)
 
 

@@ -29,7 +29,7 @@ from anacostia_blockchain.errors import (
 from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, KuboClient, StorachaClient, compute_cid
 from anacostia_blockchain.ipfs.dagpb import decode_node
 from anacostia_blockchain.metadata import SqliteMetadataStore
-from anacostia_blockchain.metadata.outbox import Backoff
+from anacostia_blockchain.outbox import Backoff
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
 from anacostia_blockchain.resources.ipfs_store import IPFSStoreNode
 from anacostia_blockchain.resources.web3storage import Web3StorageNode
@@ -154,7 +154,7 @@ def test_a_daemon_ignoring_the_import_options_gets_nothing_recorded(tmp_path: Pa
         (tmp_path / "incoming" / "trigger.txt").write_bytes(b"go")
         with Pipeline([metadata, source, target, SaveOnce("save", source, target, payload)]) as pipeline:
             assert pipeline.wait_for_runs(1, WAIT)
-        [run] = metadata.get_runs()
+        [run] = metadata.runs.get_runs()
         assert run["status"] == RunStatus.FAILED and ArtifactWriteError.__name__ in run["error"]
         assert compute_cid(CONTENT, cid_version=1) in run["error"]  # the message names the expected CID
         assert target.list_artifacts() == []

@@ -76,4 +76,4 @@ def test_sixteen_threads_share_one_account_without_nonce_errors(fresh_chain: Dev
     events = registry.events("RunAnchored", from_block=start_block + 1, pipelineId=PIPELINE)
     per_run = Counter(int(event.args["runId"]) for event in events)
     assert per_run == Counter({run_id: 1 for run_id in range(1, THREADS * PER_THREAD + 1)})
-    assert all(bytes(event.args["merkleRoot"]) == root_for(int(event.args["runId"])) for event in events)
+    assert all(event.args["merkleRoot"] == "0x" + root_for(int(event.args["runId"])).hex() for event in events)

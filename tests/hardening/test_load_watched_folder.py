@@ -92,8 +92,8 @@ def test_thousand_files_each_become_one_artifact_consumed_by_one_run(
             assert time.monotonic() < deadline, f"only {len(action.seen)} of {FILES} files consumed"
             time.sleep(0.05)
         artifacts = data.list_artifacts()
-        runs = store.get_runs()
-        lineage = {run["id"]: store.run_artifacts(run["id"])["consumed"] for run in runs}
+        runs = store.runs.get_runs()
+        lineage = {run["id"]: store.runs.run_artifacts(run["id"])["consumed"] for run in runs}
     finally:
         pipeline.terminate()
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from anacostia_blockchain.anchoring.manifest import RunManifest
 from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSender, merkle
 from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
-from anacostia_blockchain.metadata.manifest import RunManifest
 
 leaves = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=300)
 

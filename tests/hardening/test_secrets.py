@@ -44,9 +44,9 @@ from anacostia_blockchain.crypto import (
 )
 from anacostia_blockchain.demo.scenario import DemoOptions, DemoScenario
 from anacostia_blockchain.errors import AnacostiaError
+from anacostia_blockchain.service import ServiceConfig
 from anacostia_blockchain.service.auth import SessionTokens
-from anacostia_blockchain.service.config import ServiceConfig
-from anacostia_blockchain.service.siwe import SiweMessage, format_rfc3339
+from anacostia_blockchain.siwe import SiweMessage, format_rfc3339
 
 KEYSTORE_PASSWORD = "correct horse battery staple 7c1e"
 WRONG_PASSWORD = "correct horse battery stapel 7c1e"

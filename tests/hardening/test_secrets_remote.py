@@ -29,7 +29,7 @@ from anacostia_blockchain.errors import AnacostiaError, StorageError
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, KuboClient, StorachaClient
 from anacostia_blockchain.ipfs.pinning_service import PinningServiceClient
 from anacostia_blockchain.metadata import SqliteMetadataStore
-from anacostia_blockchain.service.config import ServiceConfig
+from anacostia_blockchain.service import ServiceConfig
 
 KUBO_TOKEN = "kubo-bearer-9f8e7d6c5b4a39281706"
 KUBO_USER, KUBO_PASSWORD = "operator", "basic-password-0a1b2c3d4e5f"
@@ -199,7 +199,7 @@ def test_credentials_inside_urls_stay_out_of_reprs_and_errors(devnet: Devnet, mo
         failing: list[tuple[str, Callable[[], object]]] = [
             ("chain unreachable", lambda: ChainClient(f"http://rpc:{RPC_PASSWORD}@127.0.0.1:{closed}/v3/{RPC_API_KEY}")),
             ("kubo unreachable", kubo.version),
-            ("database unreachable", store.get_runs),
+            ("database unreachable", store.runs.get_runs),
         ]
         for what, call in failing:
             with pytest.raises(AnacostiaError) as caught:

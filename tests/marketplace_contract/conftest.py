@@ -21,9 +21,10 @@ from marketplace_world import (
     make_sender,
 )
 
+from anacostia_blockchain.chain.abi import ContractArtifact
 from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.compiler import Artifact, compile_sources
 from anacostia_blockchain.chain.deploy import DeploymentManifest
+from anacostia_blockchain.chain.dev.compiler import compile_sources
 from anacostia_blockchain.chain.devnet import Devnet
 from anacostia_blockchain.chain.marketplace import MarketplaceClient
 from anacostia_blockchain.chain.model_nft import ModelNFTClient
@@ -79,6 +80,6 @@ def market(devnet: Devnet, market_setup: MarketSetup) -> Iterator[MarketWorld]:
 
 
 @pytest.fixture(scope="session")
-def test_artifacts() -> dict[str, Artifact]:
+def test_artifacts() -> dict[str, ContractArtifact]:
     """Tests-only contracts (tests/nft/contracts), compiled in memory: they are never shipped."""
     return compile_sources(sorted(TEST_CONTRACTS.glob("*.sol")))

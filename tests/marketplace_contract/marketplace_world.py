@@ -51,11 +51,11 @@ class MarketWorld:
 
     @property
     def feed(self) -> Contract:
-        return self.client.contract("MockV3Aggregator", self.setup.feed)
+        return Contract.at(self.client, "MockV3Aggregator", self.setup.feed)
 
     @property
     def license_token(self) -> Contract:
-        return self.client.contract("LicenseToken", self.setup.story.license_token)
+        return Contract.at(self.client, "LicenseToken", self.setup.story.license_token)
 
     def now(self) -> int:
         return block_timestamp(self.client)

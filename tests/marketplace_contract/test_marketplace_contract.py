@@ -7,6 +7,7 @@ from fractions import Fraction
 import pytest
 from marketplace_world import ETH_USD_8, HEARTBEAT, LIST_PRICE
 
+from anacostia_blockchain.chain.abi import Contract
 from anacostia_blockchain.chain.marketplace import PRICER_ROLE, metric_basis
 from anacostia_blockchain.chain.price_feed import ChainlinkPriceFeed, usd_units
 from anacostia_blockchain.errors import ConfigurationError, CustomContractError, StalePriceError
@@ -101,7 +102,7 @@ def test_buy_refunds_the_excess_and_mints_a_license_to_the_buyer(market):
     assert client.proceeds(market.seller.signer.address) == price
     assert market.license_token.call("ownerOf", purchase.license_token_id).lower() == buyer.lower()
     assert purchase.buyer == buyer and purchase.seller == market.seller.signer.address
-    minted = [e for e in market.client.contract("LicensingModule", market.setup.story.licensing_module)
+    minted = [e for e in Contract.at(market.client, "LicensingModule", market.setup.story.licensing_module)
               .events("LicenseTokensMinted") if e.tx_hash == purchase.tx_hash]
     assert len(minted) == 1
     assert minted[0].args["licenseTermsId"] == market.setup.terms_id
@@ -149,7 +150,7 @@ def test_price_update_rights(market):
     basis = metric_basis(b"\x01" * 32, 1, "accuracy", 93 * 10**16, 0)
     market.market_as(market.pricer).set_price(token, usd_units("79"), basis)
     updates = market.market_as(market.buyer).contract.events("PriceUpdated", tokenId=token)
-    assert [(u.args["newPriceUsd"], u.args["basis"]) for u in updates][-1] == (usd_units("79"), basis)
+    assert [(u.args["newPriceUsd"], u.args["basis"]) for u in updates][-1] == (usd_units("79"), "0x" + basis.hex())
     assert updates[-1].args["by"].lower() == market.pricer.signer.address.lower()
     with pytest.raises(CustomContractError) as zero:
         market.seller.transact(market.market_as(market.seller).contract, "setPrice", token, 0, b"\x00" * 32)
@@ -166,7 +167,7 @@ def test_listing_rules(market):
     with pytest.raises(CustomContractError) as not_owner:
         market.market_as(market.stranger).list_model(token, LIST_PRICE, market.setup.terms_id)
     assert not_owner.value.error_name == "NotTokenOwner"
-    nft = market.client.contract("ModelNFT", market.setup.nft)
+    nft = Contract.at(market.client, "ModelNFT", market.setup.nft)
     receipt = market.seller.transact(nft, "mint", market.seller.signer.address, "ipfs://bafkreitwo", b"\x01" * 32, 2,
                                      b"\x02" * 32, "bafkreimanifest2")
     second = int(nft.decode_log(receipt["logs"][-1]).args["tokenId"])
@@ -181,7 +182,7 @@ def test_a_listing_dies_with_the_sellers_ownership_and_on_delist(market):
     token = market.setup.token_id
     buyer_client = market.market_as(market.buyer)
     price = buyer_client.quote(token)
-    nft = market.client.contract("ModelNFT", market.setup.nft)
+    nft = Contract.at(market.client, "ModelNFT", market.setup.nft)
     seller, other = market.seller.signer.address, market.stranger.signer.address
     market.seller.transact(nft, "transferFrom", seller, other, token)
     with pytest.raises(CustomContractError) as moved:

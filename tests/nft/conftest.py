@@ -11,6 +11,8 @@ from decimal import Decimal
 import pytest
 
 from anacostia_blockchain.actions.anchored_run import AnchoredRunReader
+from anacostia_blockchain.anchoring.manifest import RunManifest
+from anacostia_blockchain.chain.abi import Contract
 from anacostia_blockchain.chain.client import ChainClient
 from anacostia_blockchain.chain.devnet import Devnet
 from anacostia_blockchain.chain.merkle import MerkleTree, metric_leaf, pipeline_id, run_leaf, scale_metric
@@ -20,7 +22,6 @@ from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryCl
 from anacostia_blockchain.chain.signer import LocalSigner
 from anacostia_blockchain.chain.tx import TxSender
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
-from anacostia_blockchain.metadata.manifest import RunManifest
 
 ANCHORED_PIPELINE = "fraud"
 
@@ -105,7 +106,7 @@ class NftWorld:
         all_leaves = [*leaves.values(), run_leaf(pipeline_id(pipeline), run_id, '{"status":"finished"}')]
         tree = MerkleTree(all_leaves)
         cid = f"bafkreitestmanifest{pipeline.replace(' ', '').lower()}{run_id}"
-        registry = self.client.contract("RunRegistry", self.registry_address)
+        registry = Contract.at(self.client, "RunRegistry", self.registry_address)
         self.admin.transact(registry, "anchorRun", pipeline_id(pipeline), run_id, tree.root, cid)
         return AnchoredRun(pipeline, run_id, scaled, tree, cid, leaves)
 

@@ -42,7 +42,7 @@ def test_mint_records_provenance_and_event(nft_world):
     assert not prov.matches_manifest_cid(run.manifest_cid + "x")
     events = nft_world.nft.contract.events("ModelMinted", tokenId=1)
     assert [e.args["manifestCid"] for e in events] == [run.manifest_cid]
-    assert events[0].args["anchorRoot"] == run.root
+    assert events[0].args["anchorRoot"] == "0x" + run.root.hex()  # event values are JSON-ready
     second = nft_world.mint_for(nft_world.anchor_run("fraud model", 8, {"accuracy": 0.94}))
     assert second == 2
     assert nft_world.nft.total_minted() == 2

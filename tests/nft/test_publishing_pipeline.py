@@ -24,6 +24,7 @@ from anacostia_blockchain.actions.price_feed import PriceFeedNode
 from anacostia_blockchain.actions.pricing import DynamicPricingNode
 from anacostia_blockchain.actions.pricing_rules import TieredPricing
 from anacostia_blockchain.actions.promote import PromoteModelNode
+from anacostia_blockchain.anchoring.manifest import RunManifest
 from anacostia_blockchain.chain.client import ChainClient
 from anacostia_blockchain.chain.deploy import DeploymentManifest
 from anacostia_blockchain.chain.marketplace import MarketplaceClient, metric_basis
@@ -38,7 +39,6 @@ from anacostia_blockchain.chain.story_devnet import deploy_story_suite
 from anacostia_blockchain.chain.story_terms import commercial_use
 from anacostia_blockchain.chain.tx import TxSender
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, compute_cid
-from anacostia_blockchain.metadata.manifest import RunManifest
 
 PIPELINE = "churn-publishing"
 ZERO = "0x" + "00" * 20
@@ -104,7 +104,7 @@ def chain_parts(fresh_chain, tmp_path):
 
 def anchor(store: SqliteMetadataStore, blocks: EmbeddedBlockstore, registry: RunRegistryClient, run_id: int) -> str:
     """What BlockchainMetadataStore.on_run_end does: manifest of the export -> IPFS -> RunRegistry."""
-    manifest = RunManifest.from_export(PIPELINE, run_id, store.export_run(run_id))
+    manifest = RunManifest.from_export(PIPELINE, run_id, store.runs.export_run(run_id))
     cid = str(blocks.add_bytes(manifest.to_bytes()).cid)
     registry.anchor_run(AnchorRequest(manifest.pipeline_id, run_id, manifest.root, cid))
     return cid
@@ -195,14 +195,14 @@ def test_train_anchor_then_mint_promote_price_and_list(chain_parts, tmp_path):
     assert props["params"] == {"learning_rate": 0.01, "model": "gbdt"}
     assert {"train", "mint"} <= set(props["code_fingerprints"])
     assert doc["name"] == "Churn model" and doc["model_card"] == "ipfs://bafkreimodelcard"
-    tags2 = store.export_run(2)["tags"]
+    tags2 = store.runs.export_run(2)["tags"]
     assert tags2["model_nft_token_id"] == 1 and tags2["model_nft_metadata_cid"] == metadata_cid
     assert tags2["model_nft_tx"] == nft.minted_for_run(provenance.pipeline_id, 1).tx_hash
     # the promotion went through the on-chain gate with run 1's anchored accuracy
     assert versions.version_in_stage(family_id, "production") == 1
     assert tags2["promotion_version"] == 1
     # the feed price is a metric of every run, exact in the tags
-    metrics2 = {m["key"]: m["value"] for m in store.export_run(2)["metrics"]}
+    metrics2 = {m["key"]: m["value"] for m in store.runs.export_run(2)["metrics"]}
     assert Decimal(repr(metrics2["eth_usd"])) == Decimal("2000.12345678")
     assert tags2["eth_usd_answer"] == "200012345678"
     # run 2 listed it at the tier price for 0.93, with the anchored metric as basis; run 3 left it alone
@@ -210,17 +210,17 @@ def test_train_anchor_then_mint_promote_price_and_list(chain_parts, tmp_path):
     listed = market.contract.events("Listed", tokenId=1)
     assert [e.args["priceUsd"] for e in listed] == [usd_units("49")]
     basis = metric_basis(provenance.pipeline_id, 1, "accuracy", scale_metric(Decimal("0.93")), 0)
-    assert [e.args["basis"] for e in listed] == [basis]
+    assert [e.args["basis"] for e in listed] == ["0x" + basis.hex()]
     assert tags2["price_action"] == "listed" and tags2["price_basis"] == "0x" + basis.hex()
-    tags3 = store.export_run(3)["tags"]
+    tags3 = store.runs.export_run(3)["tags"]
     assert tags3["price_action"] == "unchanged" and "model_nft_token_id" not in tags3
-    assert [r["status"] for r in (store.export_run(i)["run"] for i in (1, 2, 3, 4))] == ["success"] * 4
+    assert [r["status"] for r in (store.runs.export_run(i)["run"] for i in (1, 2, 3, 4))] == ["success"] * 4
     # run 4 repriced under the new rule, again pointing at the same anchored metric
-    assert store.export_run(4)["tags"]["price_action"] == "repriced"
+    assert store.runs.export_run(4)["tags"]["price_action"] == "repriced"
     assert market.listing(1).price_usd == usd_units("59")
     updates = market.contract.events("PriceUpdated", tokenId=1)
     assert [(u.args["oldPriceUsd"], u.args["newPriceUsd"], u.args["basis"]) for u in updates] == [
-        (usd_units("49"), usd_units("59"), basis)
+        (usd_units("49"), usd_units("59"), "0x" + basis.hex())
     ]
 
 
@@ -235,7 +235,7 @@ def test_a_model_below_the_bar_is_minted_but_not_promoted_or_listed(chain_parts,
     finally:
         world.pipeline.terminate()
     assert nft.total_minted() == 1
-    run2 = world.store.export_run(2)
+    run2 = world.store.runs.export_run(2)
     results = {n["node_name"]: n["status"] for n in run2["nodes"]}
     assert results["mint"] == "success" and results["promote"] == "failure"
     assert "pricing" not in results or results["pricing"] != "success"

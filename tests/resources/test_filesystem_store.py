@@ -200,11 +200,11 @@ def test_save_artifact_is_atomic_and_records_lineage(tmp_path: Path) -> None:
         assert not pipeline.wait_for_runs(2, timeout=0.3)  # outputs never trigger (monitoring=False)
     assert (tmp_path / "models" / "v1" / "model.bin").read_bytes() == b"weights"
     assert not list((tmp_path / "models").rglob(".anacostia-tmp-*"))
-    produced = store.run_artifacts(1)["produced"]
+    produced = store.runs.run_artifacts(1)["produced"]
     assert [(a.location, a.produced_by_node, a.state) for a in produced] == [
         ("v1/model.bin", "trainer", "old"), ("card.md", "trainer", "old"), ("copy.csv", "trainer", "old"),
         ("report.txt", "trainer", "old")]
-    lineage = store.lineage(produced[0])
+    lineage = store.runs.lineage(produced[0])
     assert lineage is not None and [a.location for a in lineage["inputs"]] == ["raw.csv"]
     assert len(models.list_artifacts()) == 4  # the watcher-free output store recorded each file once
 
@@ -265,7 +265,7 @@ def test_artifacts_arriving_during_a_run_wait_for_the_next(tmp_path: Path) -> No
         assert wait_until(lambda: data.get_num_artifacts("new") == 1)
         gate.set()
         assert pipeline.wait_for_runs(2, timeout=10)
-    consumed = [[a.location for a in store.run_artifacts(r)["consumed"]] for r in (1, 2)]
+    consumed = [[a.location for a in store.runs.run_artifacts(r)["consumed"]] for r in (1, 2)]
     assert consumed == [["first"], ["second"]]
 
 
@@ -307,4 +307,4 @@ def test_hidden_and_temporary_files_are_not_content(tmp_path):
     finally:
         pipeline.terminate()
     assert seen == [["a.csv"], ["b.csv"]]
-    assert sorted(a.location for a in store.list_artifacts("data", None)) == ["a.csv", "b.csv"]
+    assert sorted(a.location for a in store.runs.list_artifacts("data", None)) == ["a.csv", "b.csv"]

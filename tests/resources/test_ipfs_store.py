@@ -104,7 +104,7 @@ def test_a_staged_file_triggers_a_run_and_outputs_get_cids_pins_and_lineage(
     assert blockstore.cat(reversed_artifact.cid) == data[::-1]
 
     store = pipeline.metadata_store
-    lineage = store.lineage(reversed_artifact)
+    lineage = store.runs.lineage(reversed_artifact)
     assert lineage is not None
     assert lineage["node"] == "reverse"
     assert [a.cid for a in lineage["inputs"]] == [consumed.cid]
@@ -142,7 +142,7 @@ def test_startup_reconciles_and_a_restart_does_not_record_twice(
     assert sorted(action.seen) == [b"alpha", b"beta"]
 
     _land(staging, "c.txt", b"gamma")  # arrives while the pipeline is stopped
-    again = SqliteMetadataStore("metadata", store.url)
+    again = SqliteMetadataStore("metadata", store.runs.url)
     pipeline2, source2, _, action2 = _pipeline(tmp_path, again, blockstore, staging_dir=staging)
     with pipeline2:
         assert pipeline2.wait_for_runs(1, WAIT)

@@ -76,7 +76,7 @@ def test_a_daemon_that_is_down_fails_the_save_and_records_nothing(tmp_path: Path
     (tmp_path / "staging" / "a.txt").write_bytes(b"abc")
     with Pipeline([store, source, target, action]) as pipeline:
         assert pipeline.wait_for_runs(1, WAIT)
-    [run] = store.get_runs()
+    [run] = store.runs.get_runs()
     assert run["status"] == RunStatus.FAILED
     assert ArtifactWriteError.__name__ in run["error"]
     assert target.list_artifacts() == []

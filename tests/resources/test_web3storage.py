@@ -19,7 +19,7 @@ from anacostia_blockchain.engine import BaseActionNode, Pipeline, RunStatus
 from anacostia_blockchain.errors import ArtifactNotFoundError
 from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, StorachaClient, compute_cid, read_car
 from anacostia_blockchain.metadata import SqliteMetadataStore
-from anacostia_blockchain.metadata.outbox import Backoff, Outbox
+from anacostia_blockchain.outbox import Backoff, Outbox
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
 from anacostia_blockchain.resources.ipfs_store import IPFSStoreNode
 from anacostia_blockchain.resources.web3storage import Web3StorageNode
@@ -133,7 +133,7 @@ def test_an_outage_delays_uploads_and_loses_nothing(tmp_path: Path, storacha: St
     _land(tmp_path, "a.bin", data)
     with pipeline:
         assert pipeline.wait_for_runs(1, WAIT)
-        assert pipeline.metadata_store.get_runs()[0]["status"] == RunStatus.SUCCESS  # the run does not wait
+        assert pipeline.metadata_store.runs.get_runs()[0]["status"] == RunStatus.SUCCESS  # the run does not wait
         assert not target.flush(1.0)
         pending = target.uploads()
         assert {s.status for s in pending} <= {"pending", "claimed"}
@@ -219,7 +219,7 @@ def test_an_upload_whose_confirmation_was_lost_is_not_stored_twice(tmp_path: Pat
     # A worker in another process claims both entries, uploads them, and dies before marking them.
     storacha.unavailable["bridge"] = 0
     store = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path / 'meta.db'}")
-    dead = Outbox(store.engine, backoff=FAST)
+    dead = Outbox(store.runs.engine, backoff=FAST)
     claimed = []
     deadline = time.monotonic() + WAIT
     while len(claimed) < 2 and time.monotonic() < deadline:

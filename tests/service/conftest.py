@@ -19,12 +19,10 @@ from fastapi import FastAPI
 from service_helpers import AppFactory, state
 from service_world import WorldSetup, build_world
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
+from anacostia_blockchain.chain import ChainClient, Devnet
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
-from anacostia_blockchain.service.app import create_app
+from anacostia_blockchain.service import RateLimit, ServiceConfig, create_app
 from anacostia_blockchain.service.chain_gateway import ChainGateway
-from anacostia_blockchain.service.config import RateLimit, ServiceConfig
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from anacostia_blockchain.chain.personal_sign import sign_personal_message
-from anacostia_blockchain.service.siwe import SiweMessage, format_rfc3339
+from anacostia_blockchain.chain.tx import sign_personal_message
+from anacostia_blockchain.service import ServiceConfig, create_app
 from anacostia_blockchain.service.state import ServiceState
+from anacostia_blockchain.siwe import SiweMessage, format_rfc3339
 
 AppFactory = Callable[..., FastAPI]
 
 
 def state(app: FastAPI) -> ServiceState:
     return app.state.service  # type: ignore[no-any-return]
+
+
+def offline_app(tmp_path: Path, **overrides: object) -> TestClient:
+    """A client of an app without a chain (chain id 31337, so wallet login is configured), on a fresh SQLite index."""
+    config = ServiceConfig(database_url=f"sqlite:///{tmp_path / 'offline.db'}", chain_id=31337, **overrides)  # type: ignore[arg-type]
+    return TestClient(create_app(config))
 
 
 def index_everything(app: FastAPI) -> None:

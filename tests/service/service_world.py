@@ -1,10 +1,13 @@
 """The chain the service tests index: the real contracts on anvil, with two models.
 
-- RunRegistry with two anchored runs whose manifests are on the embedded IPFS blockstore — the first anchored with
-  its manifest's Merkle root, the second with a wrong root; ModelNFT checking anchors against it;
-- model 1: metadata JSON on an embedded IPFS blockstore (``ipfs://<cid>`` token URI), registered as a Story IP with
-  zero-fee commercial terms attached, listed on ModelMarketplace at 49.99 USD (MockV3Aggregator ETH/USD feed); its
-  weights are an encrypted envelope whose data key the service's key store holds;
+- RunRegistry with two anchored runs whose manifests (with logged metrics and params) are on the embedded IPFS
+  blockstore — the first anchored with its manifest's Merkle root, the second with a wrong root; ModelNFT checking
+  anchors against it;
+- each model's NFT metadata is written by the project's own writer (``actions.model_metadata``) from its anchored run,
+  so metrics are exact decimal strings under ``properties.metrics``, as a pipeline publishes them;
+- model 1: ``ipfs://<cid>`` token URI of its metadata, registered as a Story IP with zero-fee commercial terms
+  attached, listed on ModelMarketplace at 49.99 USD (MockV3Aggregator ETH/USD feed); its weights are an encrypted
+  envelope whose data key the service's key store holds; its ``f1`` has more digits than a double holds;
 - model 2: minted from a second anchored run of the same pipeline, not registered, not listed;
 - a ModelVersions family "mnist-cnn" with model 2 as version 1 and model 1 as version 2 (lineage).
 
@@ -13,28 +16,31 @@ Accounts: 0 = deployer/seller, 1 = buyer, 2 = stranger.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from eth_utils import keccak
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.deploy import DeploymentManifest
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.marketplace import MarketplaceClient
-from anacostia_blockchain.chain.model_nft import ModelNFTClient
-from anacostia_blockchain.chain.model_versions import ModelVersionsClient
-from anacostia_blockchain.chain.price_feed import usd_units
-from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
-from anacostia_blockchain.chain.story import StoryAddresses, StoryClient
-from anacostia_blockchain.chain.story_devnet import deploy_story_suite
-from anacostia_blockchain.chain.story_terms import commercial_use
-from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.actions.anchored_run import VerifiedRun
+from anacostia_blockchain.actions.model_metadata import ModelMetadataOptions, build_model_metadata, metadata_bytes
+from anacostia_blockchain.anchoring import RunManifest
+from anacostia_blockchain.chain import (
+    ChainClient,
+    DeploymentManifest,
+    Devnet,
+    LocalSigner,
+    MarketplaceClient,
+    ModelNFTClient,
+    ModelVersionsClient,
+    RunRegistryClient,
+    TxSender,
+)
+from anacostia_blockchain.chain.contracts import AnchorRequest, usd_units
+from anacostia_blockchain.chain.dev import deploy_story_suite
+from anacostia_blockchain.chain.story import StoryAddresses, StoryClient, commercial_use
 from anacostia_blockchain.crypto import DataKey, encrypt_bytes
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, compute_cid
-from anacostia_blockchain.metadata.manifest import RunManifest
 
 ETH_USD_8 = 2_000_00000000  # 2000 USD per ETH, 8 decimals
 HEARTBEAT = 3600
@@ -46,6 +52,12 @@ PLAIN_RUN_ID = 8
 #: The second run is anchored with a root its manifest does not recompute to (what tampering looks like).
 PLAIN_MERKLE_ROOT = keccak(text="not the root of the second run's manifest")
 MODEL_WEIGHTS = b"weights of a very small model " * 100
+MODEL_NAME = "mnist-cnn"
+#: What each run logged; ``f1`` of the first run is not representable as a double (it rounds to 0.97).
+RUN_METRICS: dict[int, dict[str, Decimal]] = {
+    RUN_ID: {"accuracy": Decimal("0.9731"), "loss": Decimal("0.081"), "f1": Decimal("0.970000000000000001")},
+    PLAIN_RUN_ID: {"accuracy": Decimal("0.9512"), "loss": Decimal("0.12"), "f1": Decimal("0.97")},
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,7 @@ class WorldSetup:
     ip_id: str
     terms_id: int
     metadata_cid: str
+    plain_metadata_cid: str
     encrypted_model: bytes
     merkle_root: bytes
     manifest_cid: str
@@ -73,21 +86,41 @@ def sender_for(client: ChainClient, devnet: Devnet, index: int) -> TxSender:
     return TxSender(client, LocalSigner.from_key(devnet.accounts[index].private_key))
 
 
+def run_export(run_id: int) -> dict[str, object]:
+    """What the metadata store exports for a run of the world (the input of its manifest)."""
+    return {
+        "run": {"id": run_id, "status": "success"},
+        "metrics": [{"key": name, "value": value, "step": 0} for name, value in RUN_METRICS[run_id].items()],
+        "params": {"epochs": 5, "learning_rate": 0.001},
+        "notes": ["trained a CNN on MNIST" if run_id == RUN_ID else "second run"],
+    }
+
+
+def publish_metadata(ipfs: EmbeddedBlockstore, registry: RunRegistryClient, manifest: RunManifest) -> str:
+    """The run's NFT metadata as the publishing pipeline writes it, stored on ``ipfs``; returns its CID."""
+    anchor = registry.anchor_record(PIPELINE_ID, manifest.run_id)
+    assert anchor is not None
+    run = VerifiedRun(pipeline=PIPELINE_NAME, run_id=manifest.run_id, anchor=anchor, manifest=manifest)
+    options = ModelMetadataOptions(MODEL_NAME, description="A small CNN trained on MNIST by an Anacostia pipeline.")
+    return str(ipfs.add_bytes(metadata_bytes(build_model_metadata(run, options)), cid_version=1).cid)
+
+
 def build_world(devnet: Devnet, ipfs: EmbeddedBlockstore, workdir: Path) -> WorldSetup:
     client = ChainClient(devnet.rpc_url)
     seller = sender_for(client, devnet, 0)
     try:
         admin = seller.signer.address
         deploy_block = client.block_number()
-        manifest = RunManifest.from_export(PIPELINE_NAME, RUN_ID, {"notes": ["trained a CNN on MNIST"]})
-        manifest_cid = str(ipfs.add_bytes(manifest.to_bytes(), cid_version=1).cid)
-        merkle_root = manifest.root
-        plain_manifest = RunManifest.from_export(PIPELINE_NAME, PLAIN_RUN_ID, {"notes": ["second run"]})
+        run_manifest = RunManifest.from_export(PIPELINE_NAME, RUN_ID, run_export(RUN_ID))
+        manifest_cid = str(ipfs.add_bytes(run_manifest.to_bytes(), cid_version=1).cid)
+        merkle_root = run_manifest.root
+        plain_manifest = RunManifest.from_export(PIPELINE_NAME, PLAIN_RUN_ID, run_export(PLAIN_RUN_ID))
         plain_manifest_cid = str(ipfs.add_bytes(plain_manifest.to_bytes(), cid_version=1).cid)
         manifest = DeploymentManifest.load(workdir, client.chain_id)
         story = deploy_story_suite(seller, manifest)
         registry = seller.deploy("RunRegistry", admin, admin)
-        RunRegistryClient(client, registry.address, seller).anchor_runs([
+        registry_client = RunRegistryClient(client, registry.address, seller)
+        registry_client.anchor_runs([
             AnchorRequest(PIPELINE_ID, RUN_ID, merkle_root, manifest_cid),
             AnchorRequest(PIPELINE_ID, PLAIN_RUN_ID, PLAIN_MERKLE_ROOT, plain_manifest_cid),
         ])
@@ -95,24 +128,19 @@ def build_world(devnet: Devnet, ipfs: EmbeddedBlockstore, workdir: Path) -> Worl
         nft_client = ModelNFTClient(client, nft.address, seller)
         nft_client.grant_minter(admin)
 
-        document = {
-            "name": "mnist-cnn",
-            "description": "A small CNN trained on MNIST by an Anacostia pipeline.",
-            "metrics": {"accuracy": 0.9731, "loss": 0.081},
-            "attributes": [{"trait_type": "f1", "value": 0.97}],
-        }
-        metadata_cid = str(ipfs.add_bytes(json.dumps(document).encode(), cid_version=1).cid)
+        metadata_cid = publish_metadata(ipfs, registry_client, run_manifest)
+        plain_metadata_cid = publish_metadata(ipfs, registry_client, plain_manifest)
         listed = nft_client.mint(
             admin, f"ipfs://{metadata_cid}", pipeline_id=PIPELINE_ID, run_id=RUN_ID, anchor_root=merkle_root,
             manifest_cid=manifest_cid,
         ).token_id
         plain = nft_client.mint(
-            admin, f"ipfs://{metadata_cid}", pipeline_id=PIPELINE_ID, run_id=PLAIN_RUN_ID,
+            admin, f"ipfs://{plain_metadata_cid}", pipeline_id=PIPELINE_ID, run_id=PLAIN_RUN_ID,
             anchor_root=PLAIN_MERKLE_ROOT, manifest_cid=plain_manifest_cid,
         ).token_id
         versions = seller.deploy("ModelVersions", nft.address, registry.address)
         versions_client = ModelVersionsClient(client, versions.address, seller)
-        family = versions_client.create_family("mnist-cnn")
+        family = versions_client.create_family(MODEL_NAME)
         versions_client.add_version(family, plain)  # version 1: the earlier model
         versions_client.add_version(family, listed)  # version 2
         story_client = StoryClient(client, seller, story)
@@ -146,6 +174,7 @@ def build_world(devnet: Devnet, ipfs: EmbeddedBlockstore, workdir: Path) -> Worl
             ip_id=ip_id,
             terms_id=terms.license_terms_id,
             metadata_cid=metadata_cid,
+            plain_metadata_cid=plain_metadata_cid,
             encrypted_model=encrypted,
             merkle_root=merkle_root,
             manifest_cid=manifest_cid,

@@ -9,10 +9,9 @@ from fastapi.testclient import TestClient
 from service_helpers import AppFactory, index_everything, login, siwe_text, state
 from service_world import LIST_PRICE, MODEL_WEIGHTS, RUN_ID, WorldSetup, sender_for
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.marketplace import MarketplaceClient
-from anacostia_blockchain.chain.personal_sign import sign_personal_message
+from anacostia_blockchain.chain import ChainClient, Devnet, MarketplaceClient
+from anacostia_blockchain.chain.abi import Contract
+from anacostia_blockchain.chain.tx import sign_personal_message
 from anacostia_blockchain.crypto import DataKey, decrypt_bytes, unwrap_key, wrap_key_for_public_key
 
 
@@ -105,7 +104,7 @@ def test_license_transferred_away_is_no_longer_honoured(make_app: AppFactory, sq
         purchase = MarketplaceClient(client, market, purchaser).buy(
             world.listed_token, MarketplaceClient(client, market).quote(world.listed_token)
         )
-        token = client.contract("LicenseToken", world.story.license_token)
+        token = Contract.at(client, "LicenseToken", world.story.license_token)
         purchaser.transact(token, "transferFrom", buyer.address, chain.accounts[3].address, purchase.license_token_id)
     finally:
         purchaser.close()

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from anacostia_blockchain.chain.devnet import free_port
+from anacostia_blockchain.service import free_port
 
 
 def serve(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:

@@ -34,7 +34,7 @@ class StoryWorld:
         return StoryClient.for_network(self.client, self.sender(index))
 
     def currency(self) -> Contract:
-        return self.client.contract("MockERC20", self.addresses.test_currency)
+        return Contract.at(self.client, "MockERC20", self.addresses.test_currency)
 
     def fund(self, index: int, amount: int) -> str:
         account = self.devnet.accounts[index].address

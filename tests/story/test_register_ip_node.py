@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from anacostia_blockchain.actions.register_ip import RegisterIPNode
+from anacostia_blockchain.chain.abi import Contract
 from anacostia_blockchain.chain.model_nft import ModelNFTClient
 from anacostia_blockchain.chain.story import STORY_NETWORKS, ip_id_for
 from anacostia_blockchain.chain.story_terms import ZERO_ADDRESS, commercial_remix
@@ -59,7 +60,7 @@ class Harness:
         self.runs += 1
         self.drop.record_detected(f"model-{self.runs}.bin", hashlib.sha256(str(self.runs).encode()).hexdigest(), 1)
         assert self.pipeline.wait_for_runs(self.runs, timeout=60), "the run did not finish"
-        run = self.store.get_runs()[-1]
+        run = self.store.runs.get_runs()[-1]
         assert run["status"] == "success", run
         return int(run["id"])
 
@@ -78,12 +79,12 @@ def test_registers_the_model_nft_and_records_ids_in_the_store(harness: Harness) 
     token_id = harness.mint_model(1)
     run_id = harness.run_once()
     expected_ip = ip_id_for(1315, harness.nft.address, token_id)
-    tags = harness.store.get_tags(run_id)
+    tags = harness.store.runs.get_tags(run_id)
     assert tags["story_ip_id"] == expected_ip
     assert tags["story_token_id"] == token_id and tags["story_token_contract"] == harness.nft.address
     assert tags["story_license_terms_id"] == 1 and tags["story_license_template"] == AENEID.pil_license_template
     assert tags["story_register_tx"].startswith("0x") and tags["story_attach_tx"].startswith("0x")
-    params = harness.store.get_params(run_id)
+    params = harness.store.runs.get_params(run_id)
     assert params["story_terms_commercial_use"] is True and params["story_terms_rev_share"] == 5_000_000
     assert harness.story.is_registered(expected_ip) and harness.story.has_terms(expected_ip, 1)
     (published,) = harness.node.published
@@ -96,12 +97,12 @@ def test_rerun_is_idempotent_and_picks_up_the_next_model(harness: Harness) -> No
     block = harness.world.client.block_number()
     second_run = harness.run_once()  # nothing left to do: no transaction at all
     assert harness.world.client.block_number() == block
-    assert "story_ip_id" not in harness.store.get_tags(second_run)
+    assert "story_ip_id" not in harness.store.runs.get_tags(second_run)
     second = harness.mint_model(2)
     third_run = harness.run_once()
-    assert harness.store.get_tags(third_run)["story_token_id"] == second != first
+    assert harness.store.runs.get_tags(third_run)["story_token_id"] == second != first
     assert [p.token_id for p in harness.node.published] == [first, second]
-    registry = harness.world.client.contract("IPAssetRegistry", AENEID.ip_asset_registry)
+    registry = Contract.at(harness.world.client, "IPAssetRegistry", AENEID.ip_asset_registry)
     assert registry.call("totalSupply") == 2
 
 
@@ -111,6 +112,6 @@ def test_an_interrupted_registration_is_completed_without_duplicates(harness: Ha
     run_id = harness.run_once()
     (published,) = harness.node.published
     assert not published.registration.created and published.attachment.created
-    assert harness.store.get_tags(run_id)["story_ip_id"] == registration.ip_id
-    license_registry = harness.world.client.contract("LicenseRegistry", AENEID.license_registry)
+    assert harness.store.runs.get_tags(run_id)["story_ip_id"] == registration.ip_id
+    license_registry = Contract.at(harness.world.client, "LicenseRegistry", AENEID.license_registry)
     assert license_registry.call("getAttachedLicenseTermsCount", registration.ip_id) == 1

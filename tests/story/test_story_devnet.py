@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
+from anacostia_blockchain.chain.abi import Contract
 from anacostia_blockchain.chain.client import ChainClient
 from anacostia_blockchain.chain.deploy import DeploymentManifest, deploy_all
 from anacostia_blockchain.chain.deploy_plan import DEPLOY_PLAN
@@ -101,8 +102,8 @@ def test_the_default_deploy_plan_deploys_and_initializes_the_suite(fresh_chain: 
         assert [r.status for r in results] == ["deployed"] * len(names)
         addresses = addresses_from_manifest(manifest)
         for name in ("LicenseRegistry", "LicenseToken", "RoyaltyModule"):
-            assert client.contract(name, manifest.address(name)).call("initialized")
-        royalty = client.contract("RoyaltyModule", addresses.royalty_module)
+            assert Contract.at(client, name, manifest.address(name)).call("initialized")
+        royalty = Contract.at(client, "RoyaltyModule", addresses.royalty_module)
         assert royalty.call("isWhitelistedRoyaltyToken", addresses.test_currency)
         role = keccak(text="LICENSING_MODULE_ROLE")
         assert royalty.call("hasRole", role, addresses.licensing_module)

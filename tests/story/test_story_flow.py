@@ -7,6 +7,7 @@ import pytest
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from anacostia_blockchain.chain.abi import Contract
 from anacostia_blockchain.chain.story import (
     ERC6551_REGISTRY,
     STORY_NETWORKS,
@@ -33,12 +34,12 @@ def test_suite_sits_at_storys_published_addresses(world: StoryWorld) -> None:
         if name in ("wip", "royalty_policy_lap"):
             continue  # not part of the local suite: it uses MockERC20 as currency and has no royalty policies
         assert world.client.get_code(address), f"{name} has no code at {address}"
-    registry = world.client.contract("IPAssetRegistry", AENEID.ip_asset_registry)
+    registry = Contract.at(world.client, "IPAssetRegistry", AENEID.ip_asset_registry)
     assert registry.call("ERC6551_PUBLIC_REGISTRY") == ERC6551_REGISTRY
     assert registry.call("IP_ACCOUNT_IMPL") == AENEID.ip_account_impl
     assert registry.call("IP_ACCOUNT_SALT") == b"\x00" * 32
-    assert world.client.contract("PILicenseTemplate", AENEID.pil_license_template).call("name") == "pil"
-    assert world.client.contract("LicenseToken", AENEID.license_token).call("symbol") == "PILicenseToken"
+    assert Contract.at(world.client, "PILicenseTemplate", AENEID.pil_license_template).call("name") == "pil"
+    assert Contract.at(world.client, "LicenseToken", AENEID.license_token).call("symbol") == "PILicenseToken"
 
 
 def test_full_flow_register_terms_attach_mint_and_royalty(world: StoryWorld) -> None:
@@ -59,7 +60,7 @@ def test_full_flow_register_terms_attach_mint_and_royalty(world: StoryWorld) -> 
     buyer = world.story(2)
     minted = buyer.mint_license_tokens(registration.ip_id, registered.license_terms_id, amount=2)
     assert minted.token_ids == (0, 1) and minted.fee_paid == 2 * FEE
-    license_token = world.client.contract("LicenseToken", AENEID.license_token)
+    license_token = Contract.at(world.client, "LicenseToken", AENEID.license_token)
     for token in minted.token_ids:
         assert license_token.call("ownerOf", token) == buyer_address
         assert license_token.call("getLicensorIpId", token) == registration.ip_id
@@ -69,7 +70,7 @@ def test_full_flow_register_terms_attach_mint_and_royalty(world: StoryWorld) -> 
     payment = payer.pay_royalty(registration.ip_id, AENEID.test_currency, FEE)
     currency = world.currency()
     assert currency.call("balanceOf", payment.vault) == 3 * FEE  # two minting fees + the royalty
-    vault = world.client.contract("IpRoyaltyVault", payment.vault)
+    vault = Contract.at(world.client, "IpRoyaltyVault", payment.vault)
     owner_sender = owner.sender
     assert owner_sender is not None
     owner_sender.transact(vault, "claimRevenue", AENEID.test_currency, world.devnet.accounts[5].address)
@@ -90,14 +91,14 @@ def test_ip_id_equals_the_erc6551_derivation(world: StoryWorld) -> None:
     )
     create2 = keccak(b"\xff" + bytes.fromhex(ERC6551_REGISTRY[2:]) + b"\x00" * 32 + keccak(initcode))[12:]
     assert offline.lower() == "0x" + create2.hex()
-    erc6551 = world.client.contract("ERC6551Registry", ERC6551_REGISTRY)
+    erc6551 = Contract.at(world.client, "ERC6551Registry", ERC6551_REGISTRY)
     assert erc6551.call("account", AENEID.ip_account_impl, b"\x00" * 32, 1315, nft.address, token_id) == offline
     assert story.ip_id(nft.address, token_id) == offline  # before registration
     registration = story.register_ip(nft.address, token_id)
     assert registration.ip_id == offline
     runtime = world.client.get_code(offline)
     assert runtime == initcode[10:]  # the account's code is the 173-byte proxy + footer (initcode minus its header)
-    account = world.client.contract("IPAccountImpl", offline)
+    account = Contract.at(world.client, "IPAccountImpl", offline)
     assert account.call("token") == (1315, nft.address, token_id)
 
 
@@ -151,7 +152,7 @@ def test_registration_terms_and_attachment_are_idempotent(world: StoryWorld) -> 
     first = story.register_ip(nft.address, token_id)
     again = story.register_ip(nft.address, token_id)
     assert (again.ip_id, again.created, again.tx_hash) == (first.ip_id, False, None)
-    registry = world.client.contract("IPAssetRegistry", AENEID.ip_asset_registry)
+    registry = Contract.at(world.client, "IPAssetRegistry", AENEID.ip_asset_registry)
     assert registry.call("totalSupply") == 1
     with pytest.raises(CustomContractError) as raw_again:  # the contract itself refuses a second registration
         world.sender(1).transact(registry, "register", 1315, nft.address, token_id)
@@ -162,7 +163,7 @@ def test_registration_terms_and_attachment_are_idempotent(world: StoryWorld) -> 
     assert t1.created and not t2.created and t1.license_terms_id == t2.license_terms_id
     a1, a2 = story.attach_terms(first.ip_id, t1.license_terms_id), story.attach_terms(first.ip_id, t1.license_terms_id)
     assert a1.created and not a2.created
-    license_registry = world.client.contract("LicenseRegistry", AENEID.license_registry)
+    license_registry = Contract.at(world.client, "LicenseRegistry", AENEID.license_registry)
     assert license_registry.call("getAttachedLicenseTermsCount", first.ip_id) == 1
 
 
@@ -172,13 +173,13 @@ def test_terms_are_deduplicated_and_numbered_from_one(world: StoryWorld) -> None
     b = story.register_pil_terms(commercial_use(minting_fee=5, currency=AENEID.test_currency))
     c = story.register_pil_terms(commercial_use(minting_fee=5, currency=AENEID.test_currency.lower()))
     assert (a.license_terms_id, b.license_terms_id, c.license_terms_id) == (1, 2, 2)
-    template = world.client.contract("PILicenseTemplate", AENEID.pil_license_template)
+    template = Contract.at(world.client, "PILicenseTemplate", AENEID.pil_license_template)
     assert template.call("totalRegisteredLicenseTerms") == 2
     assert template.call("exists", 2) and not template.call("exists", 3) and not template.call("exists", 0)
 
 
 def test_template_rejects_inconsistent_terms_with_decoded_errors(world: StoryWorld) -> None:
-    template = world.client.contract("PILicenseTemplate", AENEID.pil_license_template)
+    template = Contract.at(world.client, "PILicenseTemplate", AENEID.pil_license_template)
     bad = list(PILTerms().as_tuple())
     bad[8] = 5_000_000  # commercialRevShare on non-commercial terms
     with pytest.raises(CustomContractError) as caught:
@@ -204,7 +205,7 @@ def test_derivative_registration_links_child_to_parent_and_pays_parent(world: St
         child_owner.register_derivative(child, [parent], [terms_id], max_revenue_share_units=1_000_000)
     assert too_low.value.error_name == "LicensingModule__ExceedMaxRevenueShare"
     child_owner.register_derivative(child, [parent], [terms_id])
-    registry = world.client.contract("LicenseRegistry", AENEID.license_registry)
+    registry = Contract.at(world.client, "LicenseRegistry", AENEID.license_registry)
     assert registry.call("isDerivativeIp", child) and registry.call("isParentIp", parent, child)
     assert registry.call("getParentIp", child, 0) == parent
     assert child_owner.has_terms(child, terms_id)  # the parent's terms became the child's
@@ -220,7 +221,7 @@ def test_non_transferable_license_tokens_cannot_change_hands(world: StoryWorld) 
     holder = world.story(2)
     minted = holder.mint_license_tokens(ip_id, terms_id.license_terms_id)
     assert minted.fee_paid == 0
-    license_token = world.client.contract("LicenseToken", AENEID.license_token)
+    license_token = Contract.at(world.client, "LicenseToken", AENEID.license_token)
     holder_address = world.devnet.accounts[2].address
     with pytest.raises(CustomContractError) as caught:
         world.sender(2).transact(
@@ -241,7 +242,7 @@ def test_the_ip_account_acts_for_its_owner_only(world: StoryWorld) -> None:
     owner = world.story(1)
     ip_id = owner.register_ip(nft.address, token_id).ip_id
     terms_id = owner.register_pil_terms(non_commercial_social_remixing()).license_terms_id
-    account = world.client.contract("IPAccountImpl", ip_id)
+    account = Contract.at(world.client, "IPAccountImpl", ip_id)
     assert account.call("supportsInterface", bytes.fromhex("6faff5f1"))  # IERC6551Account
     assert account.call("supportsInterface", bytes.fromhex("51945447"))  # IERC6551Executable
     calldata = owner.licensing_module.encode("attachLicenseTerms", ip_id, AENEID.pil_license_template, terms_id)
@@ -263,7 +264,7 @@ def test_only_the_ip_owner_claims_the_royalty_vault(world: StoryWorld) -> None:
     ip_id = owner.register_ip(nft.address, token_id).ip_id
     world.fund(2, 10)
     payment = world.story(2).pay_royalty(ip_id, AENEID.test_currency, 10)
-    vault = world.client.contract("IpRoyaltyVault", payment.vault)
+    vault = Contract.at(world.client, "IpRoyaltyVault", payment.vault)
     with pytest.raises(CustomContractError) as caught:
         world.sender(2).transact(vault, "claimRevenue", AENEID.test_currency, world.devnet.accounts[2].address)
     assert caught.value.error_name == "IpRoyaltyVault__NotIpOwner"
@@ -273,7 +274,7 @@ def test_only_the_ip_owner_claims_the_royalty_vault(world: StoryWorld) -> None:
     with pytest.raises(ConfigurationError, match="not a whitelisted royalty token"):
         world.story(2).pay_royalty(ip_id, other.address, 1)
     world.sender(2).transact(other, "approve", AENEID.royalty_module, 1)
-    royalty = world.client.contract("RoyaltyModule", AENEID.royalty_module)
+    royalty = Contract.at(world.client, "RoyaltyModule", AENEID.royalty_module)
     with pytest.raises(CustomContractError) as unlisted:
         world.sender(2).transact(royalty, "payRoyaltyOnBehalf", ip_id, ZERO_ADDRESS, other.address, 1)
     assert unlisted.value.error_name == "RoyaltyModule__NotWhitelistedRoyaltyToken"
@@ -294,9 +295,9 @@ def test_a_bought_license_token_registers_a_derivative_and_is_burned(world: Stor
         stranger.register_derivative_with_license_tokens(child, [license_id])
     assert caught.value.error_name == "AccessController__PermissionDenied"
     child_owner.register_derivative_with_license_tokens(child, [license_id])
-    registry = world.client.contract("LicenseRegistry", AENEID.license_registry)
+    registry = Contract.at(world.client, "LicenseRegistry", AENEID.license_registry)
     assert registry.call("getParentIp", child, 0) == parent and child_owner.has_terms(child, terms_id)
-    license_token = world.client.contract("LicenseToken", AENEID.license_token)
+    license_token = Contract.at(world.client, "LicenseToken", AENEID.license_token)
     with pytest.raises(CustomContractError) as burned:
         license_token.call("ownerOf", license_id)
     assert burned.value.error_name == "ERC721NonexistentToken"

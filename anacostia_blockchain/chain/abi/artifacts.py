@@ -1,0 +1,96 @@
+"""Shipped contract artifacts: ``chain/artifacts/<Name>.json`` (abi, bytecode, deployed bytecode, compiler version,
+source hash), read at run time without a compiler.
+
+:func:`load_artifact` parses a file once per file version (a recompile during development is picked up). The
+artifacts are produced by :mod:`anacostia_blockchain.chain.dev.compiler` (``make compile``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import CompilerError
+
+#: Where the shipped artifacts live (package data).
+ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@dataclass(frozen=True)
+class ContractArtifact:
+    """One compiled contract as shipped in the package."""
+
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+    compiler_version: str
+    source_path: str
+    source_hash: str
+
+    @property
+    def artifact_hash(self) -> str:
+        """A stable hash of what gets deployed (bytecode + abi), recorded in deployment manifests."""
+        payload = json.dumps({"abi": self.abi, "bytecode": self.bytecode}, sort_keys=True).encode()
+        return "0x" + hashlib.sha256(payload).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contractName": self.name,
+            "abi": self.abi,
+            "bytecode": self.bytecode,
+            "deployedBytecode": self.deployed_bytecode,
+            "compilerVersion": self.compiler_version,
+            "sourcePath": self.source_path,
+            "sourceHash": self.source_hash,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ContractArtifact:
+        return cls(
+            name=data["contractName"],
+            abi=data["abi"],
+            bytecode=data["bytecode"],
+            deployed_bytecode=data["deployedBytecode"],
+            compiler_version=data["compilerVersion"],
+            source_path=data["sourcePath"],
+            source_hash=data["sourceHash"],
+        )
+
+
+_loaded: dict[str, tuple[int, ContractArtifact]] = {}
+
+
+def load_artifact(name: str) -> ContractArtifact:
+    """Load a shipped artifact by contract name (parsed once per file version: a recompile is picked up)."""
+    path = ARTIFACTS_DIR / f"{name}.json"
+    try:
+        version = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        known = ", ".join(list_artifacts()) or "none"
+        raise CompilerError(f"no shipped artifact named {name!r} (known: {known}); run `make compile`") from None
+    cached = _loaded.get(name)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    artifact = ContractArtifact.from_json(json.loads(path.read_text()))
+    _loaded[name] = (version, artifact)
+    return artifact
+
+
+def list_artifacts() -> list[str]:
+    """Names of every shipped artifact."""
+    return sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json"))
+
+
+def shipped_abis() -> list[tuple[str, list[dict[str, Any]]]]:
+    """``(name, abi)`` of every shipped artifact that reads; a half-written file (during development) is skipped."""
+    abis = []
+    for path in sorted(ARTIFACTS_DIR.glob("*.json")):
+        try:
+            abis.append((path.stem, json.loads(path.read_text())["abi"]))
+        except (OSError, ValueError, KeyError):
+            continue  # the artifact freshness test reports it
+    return abis

@@ -1,0 +1,199 @@
+"""Compile the Solidity sources in ``contracts/`` into artifacts shipped inside the package.
+
+Users never need a compiler: the wheel carries ``chain/artifacts/<Name>.json`` (abi, bytecode, deployed bytecode,
+compiler version, source hash), read by :mod:`anacostia_blockchain.chain.abi.artifacts`. Developers regenerate them
+with ``make compile`` (``scripts/compile_contracts.py``).
+
+The compiler is py-solc-x driving either a native ``solc`` (when one is on PATH or installed by ``solcx``) or the
+solc-js adapter ``scripts/solc-js-adapter.js`` (offline, from npm). Import remappings live in :data:`REMAPPINGS`
+and nowhere else (``foundry.toml`` mirrors them for Foundry users).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+from ...errors import CompilerError
+from ..abi.artifacts import ARTIFACTS_DIR, ContractArtifact, list_artifacts, load_artifact
+
+__all__ = [
+    "ARTIFACTS_DIR",
+    "CONTRACTS_DIR",
+    "PROJECT_ROOT",
+    "ContractArtifact",
+    "compile_sources",
+    "find_solc_binary",
+    "list_artifacts",
+    "load_artifact",
+    "source_files",
+    "stale_artifacts",
+    "write_artifacts",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def __getattr__(name: str) -> object:
+    """``Artifact`` is the old name of :class:`ContractArtifact` (kept for one release, with a warning)."""
+    if name == "Artifact":
+        warnings.warn(
+            "anacostia_blockchain.chain.compiler.Artifact is now anacostia_blockchain.chain.abi.ContractArtifact; "
+            "the old name will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ContractArtifact
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+PACKAGE_DIR = ARTIFACTS_DIR.parent
+PROJECT_ROOT = PACKAGE_DIR.parent.parent
+CONTRACTS_DIR = PROJECT_ROOT / "contracts"
+NODE_MODULES = PROJECT_ROOT / "node_modules"
+SOLC_JS_ADAPTER = PROJECT_ROOT / "scripts" / "solc-js-adapter.js"
+
+SOLC_VERSION = "0.8.28"
+EVM_VERSION = "cancun"
+OPTIMIZER_RUNS = 200
+
+#: The only place import remappings are defined (mirrored in foundry.toml).
+REMAPPINGS: dict[str, str] = {
+    "@openzeppelin/contracts/": "node_modules/@openzeppelin/contracts/",
+    "@chainlink/contracts/": "node_modules/@chainlink/contracts/",
+}
+
+#: Sources from npm packages compiled into artifacts next to our own (e.g. Chainlink's mock feed).
+EXTERNAL_SOURCES: tuple[str, ...] = ("node_modules/@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol",)
+
+
+def source_files(contracts_dir: Path = CONTRACTS_DIR) -> list[Path]:
+    """Our own Solidity sources (recursively), in a stable order."""
+    return sorted(contracts_dir.rglob("*.sol"))
+
+
+def sources_digest(paths: list[Path]) -> str:
+    """sha256 over the given sources' relative paths and bytes: an artifact is stale when this changes."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return "0x" + digest.hexdigest()
+
+
+def find_solc_binary() -> Path:
+    """A native solc of the pinned version if one is available, else the solc-js adapter (needs node + npm ci)."""
+    try:
+        import solcx
+        from solcx.install import get_executable
+
+        for version in solcx.get_installed_solc_versions():
+            if str(version) == SOLC_VERSION:
+                return Path(get_executable(version))
+    except (ImportError, OSError, ValueError):
+        logger.debug("no solcx-installed compiler; looking further")
+    native = shutil.which("solc")
+    if native:
+        return Path(native)
+    if shutil.which("node") is None:
+        raise CompilerError("no solc found and no node to run solc-js: install Node.js, then run `npm ci`")
+    if not (NODE_MODULES / "solc").exists():
+        raise CompilerError("solc-js is not installed: run `npm ci` in the project root")
+    return SOLC_JS_ADAPTER
+
+
+def compile_sources(paths: list[Path] | None = None, solc_binary: Path | None = None) -> dict[str, ContractArtifact]:
+    """Compile our sources (plus :data:`EXTERNAL_SOURCES`) and return artifacts by contract name."""
+    try:
+        import solcx
+        from solcx.exceptions import SolcError
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise CompilerError("py-solc-x is not installed: pip install 'anacostia-blockchain[compile]'") from exc
+
+    own = [Path(p).resolve() for p in paths] if paths is not None else source_files()
+    if not own:
+        return {}
+    for path in own:
+        if not path.is_file():
+            raise CompilerError(f"Solidity source {path} does not exist")
+        if not path.is_relative_to(PROJECT_ROOT):
+            raise CompilerError(f"Solidity source {path} is outside the project {PROJECT_ROOT}: move it inside")
+    binary = solc_binary or find_solc_binary()
+    all_paths = [*own, *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)]
+    sources = {str(p.relative_to(PROJECT_ROOT)): {"content": p.read_text()} for p in all_paths}
+    standard_input = {
+        "language": "Solidity",
+        "sources": sources,
+        "settings": {
+            "remappings": [f"{k}={v}" for k, v in REMAPPINGS.items()],
+            "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+            "evmVersion": EVM_VERSION,
+            "viaIR": False,
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+        },
+    }
+    try:
+        output = solcx.compile_standard(
+            standard_input, base_path=str(PROJECT_ROOT), allow_paths=[str(PROJECT_ROOT)], solc_binary=binary
+        )
+        version = str(solcx.wrapper.get_solc_version(binary, with_commit_hash=True))
+    except SolcError as exc:
+        raise CompilerError(f"solc failed:\n{exc.message if hasattr(exc, 'message') else exc}") from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CompilerError(f"could not run the compiler {binary}: {exc}") from exc
+
+    # One digest over every source compiled together: a change to a shared interface makes all artifacts stale.
+    digest = sources_digest(all_paths)
+    own_sources = {str(p.relative_to(PROJECT_ROOT)) for p in all_paths}
+    artifacts: dict[str, ContractArtifact] = {}
+    for source_path, contracts in output.get("contracts", {}).items():
+        if source_path not in own_sources:
+            continue  # imported library code (OpenZeppelin, interfaces): not shipped on its own
+        for name, data in contracts.items():
+            bytecode = data["evm"]["bytecode"]["object"]
+            if not bytecode:
+                continue  # interfaces and abstract contracts
+            if name in artifacts:
+                raise CompilerError(f"two contracts are named {name}: {artifacts[name].source_path}, {source_path}")
+            artifacts[name] = ContractArtifact(
+                name=name,
+                abi=data["abi"],
+                bytecode="0x" + bytecode,
+                deployed_bytecode="0x" + data["evm"]["deployedBytecode"]["object"],
+                compiler_version=version,
+                source_path=source_path,
+                source_hash=digest,
+            )
+    return artifacts
+
+
+def write_artifacts(
+    artifacts: dict[str, ContractArtifact], out_dir: Path = ARTIFACTS_DIR, prune: bool = True
+) -> list[Path]:
+    """Write artifacts as JSON (atomically); with ``prune``, remove artifacts whose contract no longer exists."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, artifact in sorted(artifacts.items()):
+        path = out_dir / f"{name}.json"
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(artifact.to_json(), indent=1, sort_keys=True) + "\n")
+        tmp.replace(path)
+        written.append(path)
+    for stale in out_dir.glob("*.json") if prune else ():
+        if stale.stem not in artifacts:
+            stale.unlink()
+    return written
+
+
+def current_sources_digest() -> str:
+    return sources_digest([*source_files(), *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)])
+
+
+def stale_artifacts() -> list[str]:
+    """Names of shipped artifacts whose recorded source hash no longer matches the sources on disk."""
+    digest = current_sources_digest()
+    return [name for name in list_artifacts() if load_artifact(name).source_hash != digest]

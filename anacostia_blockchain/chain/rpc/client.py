@@ -1,0 +1,130 @@
+"""``ChainClient``: one connection to one chain, checked on construction.
+
+It verifies the chain id once (so a misconfigured RPC URL fails before anything is signed), exposes raw JSON-RPC
+through :class:`~.jsonrpc.JsonRpcTransport` (one round trip per call or per batch), typed reads of accounts and
+blocks, and a lazily built ``web3.Web3`` for everything else. It knows nothing about contracts or artifacts: a
+contract handle is built on a client (:meth:`~anacostia_blockchain.chain.abi.Contract.at`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ...errors import ChainConnectionError, ChainError, ChainIdMismatchError, NoContractCodeError
+from ..encoding import block_tag, checksum, hex_to_bytes, quantity
+from ..recursion_guard import restore_recursion_limit
+from .jsonrpc import JsonRpcTransport, batch_result
+from .receipt import Receipt
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+
+@dataclass(frozen=True)
+class BlockHeader:
+    """The parts of a block header callers compare: its number, hash and timestamp (seconds)."""
+
+    number: int
+    hash: str
+    timestamp: int
+
+    @classmethod
+    def from_rpc(cls, raw: dict[str, Any]) -> BlockHeader:
+        return cls(number=quantity(raw["number"]), hash=str(raw["hash"]), timestamp=quantity(raw.get("timestamp")))
+
+
+class ChainClient:
+    """A connection to an EVM JSON-RPC endpoint. Thread-safe."""
+
+    def __init__(self, rpc_url: str, expected_chain_id: int | None = None, timeout: float = 30.0) -> None:
+        self.rpc_url = rpc_url
+        self.transport = JsonRpcTransport(rpc_url, timeout=timeout)
+        try:
+            self.chain_id = quantity(self.transport.call("eth_chainId"))
+        except ChainConnectionError as exc:
+            raise ChainConnectionError(f"cannot reach the chain at {self.transport.url}: is the node running?") from exc
+        if expected_chain_id is not None and self.chain_id != expected_chain_id:
+            raise ChainIdMismatchError(expected_chain_id, self.chain_id)
+        self._w3: Web3 | None = None
+
+    def __repr__(self) -> str:
+        return f"ChainClient({self.transport.url!r}, chain_id={self.chain_id})"
+
+    @property
+    def w3(self) -> Web3:
+        """A web3.py object on the same URL, for reads this class does not cover (not for hot paths)."""
+        if self._w3 is None:
+            from web3 import Web3
+
+            restore_recursion_limit()  # web3 imports eth-account, which imports py_ecc
+            self._w3 = Web3(Web3.HTTPProvider(self.rpc_url))
+        return self._w3
+
+    # --- raw JSON-RPC -------------------------------------------------------------------------------------------------
+    def rpc(self, method: str, params: Sequence[Any] = (), timeout: float | None = None) -> Any:
+        return self.transport.call(method, params, timeout=timeout)
+
+    def rpc_batch(self, calls: Sequence[tuple[str, Sequence[Any]]], timeout: float | None = None) -> list[Any]:
+        return self.transport.batch(calls, timeout=timeout)
+
+    # --- reads --------------------------------------------------------------------------------------------------------
+    def block_number(self) -> int:
+        return quantity(self.rpc("eth_blockNumber"))
+
+    def balance(self, address: str, block: str = "latest") -> int:
+        return quantity(self.rpc("eth_getBalance", [checksum(address), block]))
+
+    def nonce(self, address: str, block: str = "pending") -> int:
+        return quantity(self.rpc("eth_getTransactionCount", [checksum(address), block]))
+
+    def nonces(self, address: str, blocks: Sequence[str] = ("latest", "pending")) -> list[int]:
+        """The account's transaction count at each block tag, in one batched request (errors raise)."""
+        replies = self.rpc_batch([("eth_getTransactionCount", [checksum(address), tag]) for tag in blocks])
+        return [quantity(batch_result(reply)) for reply in replies]
+
+    def get_code(self, address: str, block: str = "latest") -> bytes:
+        return hex_to_bytes(self.rpc("eth_getCode", [checksum(address), block]) or "0x")
+
+    def get_block(self, block: int | str = "latest") -> dict[str, Any]:
+        """The node's block object as it sent it (hex quantities); see :meth:`header` for typed fields."""
+        result = self.rpc("eth_getBlockByNumber", [block_tag(block), False])
+        if result is None:
+            raise ChainConnectionError(f"block {block} not found")
+        return dict(result)
+
+    def header(self, block: int | str = "latest") -> BlockHeader:
+        """Number, hash and timestamp of a block."""
+        return BlockHeader.from_rpc(self.get_block(block))
+
+    def block_hashes(self, numbers: Iterable[int]) -> dict[int, str]:
+        """Current hashes of the given blocks (one batched request); blocks the node does not have are omitted."""
+        wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        replies = self.rpc_batch([("eth_getBlockByNumber", [block_tag(n), False]) for n in wanted])
+        return {n: str(reply["hash"]) for n, reply in zip(wanted, map(batch_result, replies), strict=True) if reply}
+
+    def get_receipt(self, tx_hash: str) -> Receipt | None:
+        raw = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        return Receipt.from_rpc(raw) if raw else None
+
+    def automines(self) -> bool:
+        """True when the node says it mines every transaction at once (anvil / hardhat automine)."""
+        for method in ("anvil_getAutomine", "hardhat_getAutomine"):
+            try:
+                if self.rpc(method) is True:
+                    return True
+            except ChainError:
+                continue  # not that kind of node
+        return False
+
+    # --- contracts ----------------------------------------------------------------------------------------------------
+    def require_code(self, address: str, name: str | None = None) -> str:
+        """Return the checksummed address, or raise :class:`NoContractCodeError` when no code lives there."""
+        address = checksum(address)
+        if not self.get_code(address):
+            raise NoContractCodeError(address, name)
+        return address
+

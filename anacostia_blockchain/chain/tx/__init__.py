@@ -1,0 +1,37 @@
+"""Signing and sending transactions.
+
+- :mod:`.sender` — :class:`TxSender`: many threads, one account, batched submission and receipt polling;
+- :mod:`.pending` — :class:`PendingTx`, the future every send returns;
+- :mod:`.failed_tx` — why a transaction failed (decoded reverts of mined failures, insufficient funds);
+- :mod:`.nonce`, :mod:`.fees`, :mod:`.gas_limits` — local nonces, cached EIP-1559 fees, gas limits per call shape;
+- :mod:`.signer` — :class:`LocalSigner` (keys held in memory, never shown) over :mod:`.rlp_encoding`;
+- :mod:`.personal_sign` — EIP-191 messages: sign one, recover its signer's address and public key.
+"""
+
+from .fees import FeeOracle, Fees, bump
+from .gas_limits import GasLimits, call_shape
+from .nonce import NonceManager
+from .pending import PendingTx, TxRequest
+from .personal_sign import RecoveredSigner, recover_personal_signer, sign_personal_message
+from .sender import MAX_REPAIRS, TxSender
+from .signer import DEFAULT_KEY_ENV, LocalSigner, SignedTx, checked_key_text
+
+__all__ = [
+    "DEFAULT_KEY_ENV",
+    "MAX_REPAIRS",
+    "FeeOracle",
+    "Fees",
+    "GasLimits",
+    "LocalSigner",
+    "NonceManager",
+    "PendingTx",
+    "RecoveredSigner",
+    "SignedTx",
+    "TxRequest",
+    "TxSender",
+    "bump",
+    "call_shape",
+    "checked_key_text",
+    "recover_personal_signer",
+    "sign_personal_message",
+]

@@ -1,0 +1,147 @@
+"""Read side of the store: runs, node results, metrics/params/tags, lineage and ``export_run``.
+
+Every result is plain data (dicts, lists, :class:`~anacostia_blockchain.engine.Artifact`), JSON-able through
+``Artifact.to_dict()``, so ``export_run`` can feed a manifest directly. ``run_id=None`` means the run executing now
+(:class:`~anacostia_blockchain.errors.NoActiveRunError` outside one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ..engine import Artifact, attributed_context
+from ..errors import ArtifactNotFoundError, RunNotFoundError
+from ._artifacts import row_to_artifact
+from ._database import Database
+from ._values import decode_value
+from .schema import artifacts, lineage, metrics, node_runs, params, runs, tags
+
+
+class RunQueries:
+    """The read half of :class:`~anacostia_blockchain.metadata.RunStore`."""
+
+    name: str
+    _db: Database
+    _active_run_id: int | None
+
+    def _resolve_run_id(self, run_id: int | None) -> int:
+        if run_id is not None:
+            return int(run_id)
+        return attributed_context(self._active_run_id, self.name).run_id
+
+    def get_runs(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Every run, oldest first (optionally only those with ``status``)."""
+        query = select(runs).order_by(runs.c.id)
+        if status is not None:
+            query = query.where(runs.c.status == str(status))
+        with self._db.read("get runs") as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        with self._db.read("get run") as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise RunNotFoundError(f"{self.name}: no run {run_id}")
+        return dict(row._mapping)
+
+    def get_node_runs(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        """The node results of a run, in the order they started."""
+        query = select(node_runs).where(node_runs.c.run_id == self._resolve_run_id(run_id)).order_by(node_runs.c.id)
+        with self._db.read("get node runs") as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def get_metrics(self, run_id: int | None = None, key: str | None = None) -> list[dict[str, Any]]:
+        """Metric rows (``run_id, node_name, key, value, step, timestamp``) in logging order."""
+        query = (select(metrics.c.run_id, metrics.c.node_name, metrics.c.key, metrics.c.value, metrics.c.step,
+                        metrics.c.timestamp)
+                 .where(metrics.c.run_id == self._resolve_run_id(run_id)).order_by(metrics.c.id))
+        if key is not None:
+            query = query.where(metrics.c.key == key)
+        with self._db.read("get metrics") as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def get_params(self, run_id: int | None = None) -> dict[str, Any]:
+        return self._get_keyed(params, run_id)
+
+    def get_tags(self, run_id: int | None = None) -> dict[str, Any]:
+        return self._get_keyed(tags, run_id)
+
+    def _get_keyed(self, table: Any, run_id: int | None) -> dict[str, Any]:
+        query = select(table.c.key, table.c.value).where(table.c.run_id == self._resolve_run_id(run_id))
+        with self._db.read("get params/tags") as conn:
+            return {row.key: decode_value(row.value) for row in conn.execute(query.order_by(table.c.key))}
+
+    def run_artifacts(self, run_id: int) -> dict[str, list[Artifact]]:
+        """``{"consumed": [...], "produced": [...]}`` for a run, from the lineage edges."""
+        query = (select(lineage.c.relation, artifacts).join(artifacts, artifacts.c.id == lineage.c.artifact_id)
+                 .where(lineage.c.run_id == run_id).order_by(lineage.c.id))
+        result: dict[str, list[Artifact]] = {"consumed": [], "produced": []}
+        with self._db.read("run artifacts") as conn:
+            for row in conn.execute(query):
+                result[row.relation].append(row_to_artifact(row))
+        return result
+
+    def get_artifact(self, artifact_id: int) -> Artifact:
+        """The recorded version with this id (:class:`ArtifactNotFoundError` if there is none)."""
+        with self._db.read("get artifact") as conn:
+            row = conn.execute(select(artifacts).where(artifacts.c.id == artifact_id)).first()
+        if row is None:
+            raise ArtifactNotFoundError(f"{self.name}: no artifact with id {artifact_id}")
+        return row_to_artifact(row)
+
+    def lineage(self, artifact: Artifact | int) -> dict[str, Any] | None:
+        """Which run and node (and code) produced ``artifact`` from which inputs; ``None`` if it was not produced
+        by a run (it was detected in a resource)."""
+        artifact_id = artifact.id if isinstance(artifact, Artifact) else int(artifact)
+        with self._db.read("lineage") as conn:
+            edge = conn.execute(select(lineage).where(lineage.c.artifact_id == artifact_id,
+                                                      lineage.c.relation == "produced")).first()
+            if edge is None:
+                return None
+            node_run = conn.execute(select(node_runs).where(node_runs.c.run_id == edge.run_id,
+                                                            node_runs.c.node_name == edge.node_name)
+                                    .order_by(node_runs.c.id.desc())).first()
+        inputs = self.run_artifacts(edge.run_id)["consumed"]
+        return {
+            "artifact": self.get_artifact(artifact_id),
+            "run": self.get_run(edge.run_id),
+            "node": edge.node_name,
+            "code_fingerprint": node_run.code_fingerprint if node_run is not None else None,
+            "inputs": inputs,
+        }
+
+    def derived_artifacts(self, artifact: Artifact | int) -> list[Artifact]:
+        """The inverse of :meth:`lineage`: artifacts produced by runs that consumed ``artifact``."""
+        artifact_id = artifact.id if isinstance(artifact, Artifact) else int(artifact)
+        consuming_runs = select(lineage.c.run_id).where(lineage.c.artifact_id == artifact_id,
+                                                        lineage.c.relation == "consumed")
+        query = (select(artifacts).join(lineage, lineage.c.artifact_id == artifacts.c.id)
+                 .where(lineage.c.relation == "produced", lineage.c.run_id.in_(consuming_runs))
+                 .order_by(artifacts.c.id))
+        with self._db.read("derived artifacts") as conn:
+            return [row_to_artifact(row) for row in conn.execute(query)]
+
+    def export_run(self, run_id: int) -> dict[str, Any]:
+        """Everything run ``run_id`` recorded, as plain JSON-able data (the input of a run manifest)::
+
+            {"run": {...}, "nodes": [node results with code fingerprints], "metrics": [...],
+             "params": {...}, "tags": {...}, "artifacts": {"consumed": [...], "produced": [...]},
+             "lineage": [{"artifact_id", "relation", "node_name"}, ...]}
+        """
+        run = self.get_run(run_id)
+        with self._db.read("export run") as conn:
+            edges = [dict(row._mapping) for row in conn.execute(
+                select(lineage.c.artifact_id, lineage.c.relation, lineage.c.node_name)
+                .where(lineage.c.run_id == run_id).order_by(lineage.c.id))]
+        run_artifacts = self.run_artifacts(run_id)
+        return {
+            "run": run,
+            "nodes": self.get_node_runs(run_id),
+            "metrics": self.get_metrics(run_id),
+            "params": self.get_params(run_id),
+            "tags": self.get_tags(run_id),
+            "artifacts": {kind: [a.to_dict() for a in items] for kind, items in run_artifacts.items()},
+            "lineage": edges,
+        }

@@ -1,0 +1,315 @@
+"""``RunStore(uri)``: runs, node results, metrics, params, tags, artifacts and lineage in a SQL database.
+
+A plain object (no thread): the pipeline's metadata store node holds one as ``store.runs``, and tools that only read
+(``anacostia-chain verify``, dashboards, scripts) open their own on the same URL. The URL decides the database
+(``sqlite:///path/metadata.db``, ``postgresql://user@host/db``). Hot paths (``log_metrics``, node results, run
+start/end) are single Core statements on one writer connection (see :mod:`._database`); ``log_batch`` inserts its
+metric rows with the driver's ``executemany``.
+
+Input retries: when a run fails, each input goes back to ``new`` with ``retry_at = now + input_retry_backoff *
+2**(attempts-1)`` (capped at ``max_input_retry_backoff``); after ``input_retry_limit`` failed runs it becomes
+``quarantined`` with the run's error as ``quarantine_reason``. An aborted run (the pipeline stopped or crashed)
+returns its inputs to ``new`` without counting an attempt.
+
+Params and tags are per run and keyed: logging a key again replaces the value.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
+from sqlalchemy.engine import URL
+
+from ..engine import ArtifactState, BaseNode, ExecutionContext, MetricRow, NodeStatus, RunStatus
+from ..errors import ConfigurationError, MetadataStoreError, MetadataValueError, RunNotFoundError
+from . import schema
+from ._artifacts import ArtifactRecords
+from ._database import Database, inserted_id
+from ._queries import RunQueries
+from ._values import check_key, encode_value, metric_rows, metric_step, metric_value, plain_metric_triples
+from .schema import SCHEMA_VERSION, artifacts, lineage, node_runs, nodes, runs
+
+_METRIC_COLUMNS = ("run_id", "node_name", "key", "value", "step", "timestamp")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
+class RunStore(ArtifactRecords, RunQueries):
+    """The SQL run store (see the module docstring); ``name`` prefixes its error messages."""
+
+    def __init__(
+        self,
+        uri: str | URL,
+        *,
+        name: str = "metadata",
+        input_retry_limit: int = 3,
+        input_retry_backoff: float = 1.0,
+        max_input_retry_backoff: float = 300.0,
+    ) -> None:
+        if not isinstance(input_retry_limit, int) or input_retry_limit < 1:
+            raise ConfigurationError(f"input_retry_limit must be an int >= 1, got {input_retry_limit!r}")
+        if input_retry_backoff < 0 or max_input_retry_backoff < 0:
+            raise ConfigurationError("input_retry_backoff and max_input_retry_backoff must be >= 0")
+        self.input_retry_limit = input_retry_limit
+        self.input_retry_backoff = input_retry_backoff
+        self.max_input_retry_backoff = max_input_retry_backoff
+        self.name = name
+        self._db = Database(uri, name)
+        self._active_run_id: int | None = None
+        paramstyle = self._db.engine.dialect.paramstyle
+        marker = "?" if paramstyle == "qmark" else "%s"
+        self._metric_insert_sql = (
+            f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}) VALUES ({', '.join([marker] * len(_METRIC_COLUMNS))})"
+        )
+        self._metric_triple_sql = (
+            f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}) "
+            f"VALUES ({{run_id}}, {{node}}, {marker}, {marker}, {marker}, {{ts}})"
+        )
+
+    def __repr__(self) -> str:
+        return f"RunStore({self.url!r}, name={self.name!r})"
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy ``Engine`` (other packages may create their own tables in the same database)."""
+        return self._db.engine
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked."""
+        return self._db.url
+
+    @property
+    def active_run_id(self) -> int | None:
+        """The run begun by :meth:`begin_run` and not yet ended, or ``None``."""
+        return self._active_run_id
+
+    # --- lifecycle -----------------------------------------------------------------------------------------------
+    def open(self) -> list[int]:
+        """Create the schema if needed, check its version, and recover runs a crash left ``running`` (returned)."""
+        with self._db.write("create schema") as conn:
+            schema.metadata.create_all(conn)
+            version = conn.execute(select(schema.schema_info.c.version)).scalar()
+            if version is None:
+                conn.execute(insert(schema.schema_info).values(version=SCHEMA_VERSION))
+            elif version > SCHEMA_VERSION:
+                raise MetadataStoreError(
+                    f"{self.name}: the database has schema version {version}, newer than this library's "
+                    f"{SCHEMA_VERSION}: upgrade anacostia-blockchain"
+                )
+        return self.recover_interrupted()
+
+    def close(self) -> None:
+        """Close the connections (a later call reconnects)."""
+        self._db.close()
+
+    def recover_interrupted(self) -> list[int]:
+        """Runs left ``running`` by a stopped process become ``aborted``; their inputs return to ``new``."""
+        now = time.time()
+        with self._db.write("recover interrupted runs") as conn:
+            run_ids = list(conn.execute(select(runs.c.id).where(runs.c.status == RunStatus.RUNNING.value)).scalars())
+            for run_id in run_ids:
+                self._release_inputs(conn, run_id, now, failed=False, error=None)
+                conn.execute(update(node_runs).where(node_runs.c.run_id == run_id,
+                                                     node_runs.c.status == NodeStatus.RUNNING.value)
+                             .values(status=NodeStatus.ABORTED.value, ended_at=now, error="interrupted"))
+                conn.execute(update(runs).where(runs.c.id == run_id).values(
+                    status=RunStatus.ABORTED.value, ended_at=now,
+                    error="interrupted: the pipeline stopped before the run finished"))
+        return run_ids
+
+    def register_nodes(self, pipeline_nodes: Sequence[BaseNode]) -> None:
+        now = time.time()
+        rows = [{"name": node.name, "kind": node.node_kind, "class_name": type(node).__qualname__,
+                 "module": type(node).__module__, "code_fingerprint": node.code_fingerprint, "registered_at": now}
+                for node in pipeline_nodes]
+        if not rows:
+            return
+        with self._db.write("register nodes") as conn:
+            conn.execute(delete(nodes).where(nodes.c.name.in_([row["name"] for row in rows])))
+            conn.execute(insert(nodes), rows)
+
+    # --- runs ----------------------------------------------------------------------------------------------------
+    def begin_run(self, trigger: str, resources: Sequence[str]) -> int:
+        now = time.time()
+        with self._db.write("begin run") as conn:
+            run_id = inserted_id(conn.execute(
+                insert(runs).values(status=RunStatus.RUNNING.value, started_at=now, trigger=trigger)
+            ))
+            if resources:
+                conn.execute(
+                    update(artifacts)
+                    .where(artifacts.c.resource.in_(list(resources)), artifacts.c.state == ArtifactState.NEW.value,
+                           (artifacts.c.retry_at.is_(None)) | (artifacts.c.retry_at <= now))
+                    .values(state=ArtifactState.CURRENT.value, consumed_run_id=run_id, retry_at=None)
+                )
+                conn.execute(
+                    insert(lineage).from_select(
+                        ["run_id", "artifact_id", "relation"],
+                        select(literal(run_id), artifacts.c.id, literal("consumed"))
+                        .where(artifacts.c.consumed_run_id == run_id),
+                    )
+                )
+        self._active_run_id = int(run_id)
+        return int(run_id)
+
+    def end_run(self, run_id: int, status: RunStatus, error: str | None = None) -> None:
+        status = RunStatus(status)
+        if status is RunStatus.RUNNING:
+            raise ConfigurationError("end_run needs a final status (success, failed or aborted)")
+        now = time.time()
+        with self._db.write("end run") as conn:
+            current = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            if current is None:
+                raise RunNotFoundError(f"{self.name}: no run {run_id}")
+            if status is RunStatus.SUCCESS:
+                conn.execute(update(artifacts)
+                             .where(artifacts.c.state == ArtifactState.CURRENT.value,
+                                    (artifacts.c.consumed_run_id == run_id) | (artifacts.c.produced_run_id == run_id))
+                             .values(state=ArtifactState.OLD.value))
+            else:
+                self._release_inputs(conn, run_id, now, failed=status is RunStatus.FAILED, error=error)
+            conn.execute(update(runs).where(runs.c.id == run_id).values(status=status.value, ended_at=now,
+                                                                          error=error))
+        if self._active_run_id == run_id:
+            self._active_run_id = None
+
+    def _release_inputs(self, conn: Connection, run_id: int, now: float, *, failed: bool, error: str | None) -> None:
+        """Inputs of a run that did not succeed go back to ``new`` (after a backoff / into quarantine if failed);
+        what it produced is kept as ``old`` history."""
+        conn.execute(update(artifacts)
+                     .where(artifacts.c.produced_run_id == run_id, artifacts.c.state == ArtifactState.CURRENT.value)
+                     .values(state=ArtifactState.OLD.value))
+        inputs = conn.execute(select(artifacts.c.id, artifacts.c.attempts, artifacts.c.deleted_at).where(
+            artifacts.c.consumed_run_id == run_id, artifacts.c.state == ArtifactState.CURRENT.value)).all()
+        for artifact_id, attempts, deleted_at in inputs:
+            values: dict[str, Any] = {"consumed_run_id": None, "state": ArtifactState.NEW.value, "retry_at": None}
+            if deleted_at is not None:
+                values["state"] = ArtifactState.DELETED.value
+            elif failed:
+                attempts += 1
+                values["attempts"] = attempts
+                if attempts >= self.input_retry_limit:
+                    values["state"] = ArtifactState.QUARANTINED.value
+                    values["quarantine_reason"] = (
+                        f"run {run_id} failed ({attempts} failed runs, limit {self.input_retry_limit}): {error}"
+                    )
+                else:
+                    delay = min(self.input_retry_backoff * 2 ** (attempts - 1), self.max_input_retry_backoff)
+                    values["retry_at"] = now + delay
+            conn.execute(update(artifacts).where(artifacts.c.id == artifact_id).values(**values))
+
+    def release_quarantined(self, resource: str, artifact_ids: Iterable[int] | None = None) -> int:
+        """Give quarantined inputs another chance (back to ``new`` with the attempt count reset)."""
+        query = update(artifacts).where(artifacts.c.resource == resource,
+                                        artifacts.c.state == ArtifactState.QUARANTINED.value)
+        if artifact_ids is not None:
+            query = query.where(artifacts.c.id.in_(list(artifact_ids)))
+        with self._db.write("release quarantined") as conn:
+            result = conn.execute(query.values(state=ArtifactState.NEW.value, attempts=0, retry_at=None,
+                                               quarantine_reason=None))
+        return result.rowcount
+
+    def set_run_hash(self, run_id: int, run_hash: str) -> None:
+        """Record a digest of the run (the blockchain store stores its manifest's Merkle root here)."""
+        with self._db.write("set run hash") as conn:
+            result = conn.execute(update(runs).where(runs.c.id == run_id).values(hash=run_hash))
+        if result.rowcount == 0:
+            raise RunNotFoundError(f"{self.name}: no run {run_id}")
+
+    # --- node results --------------------------------------------------------------------------------------------
+    def record_node_start(self, run_id: int, node_name: str, code_fingerprint: str) -> int:
+        with self._db.write("record node start") as conn:
+            return inserted_id(conn.execute(insert(node_runs).values(
+                run_id=run_id, node_name=node_name, status=NodeStatus.RUNNING.value, started_at=time.time(),
+                attempts=0, code_fingerprint=code_fingerprint)))
+
+    def record_node_end(
+        self, node_run_id: int, status: NodeStatus, *, error: str | None = None, traceback: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        with self._db.write("record node end") as conn:
+            conn.execute(update(node_runs).where(node_runs.c.id == node_run_id).values(
+                status=NodeStatus(status).value, ended_at=time.time(), error=error, traceback=traceback,
+                attempts=attempts))
+
+    def record_node_result(
+        self, run_id: int, node_name: str, status: NodeStatus, code_fingerprint: str, error: str | None = None
+    ) -> None:
+        now = time.time()
+        with self._db.write("record node result") as conn:
+            conn.execute(insert(node_runs).values(
+                run_id=run_id, node_name=node_name, status=NodeStatus(status).value, started_at=now, ended_at=now,
+                attempts=0, error=error, code_fingerprint=code_fingerprint))
+
+    # --- logging API ---------------------------------------------------------------------------------------------
+    def log_metrics(self, context: ExecutionContext, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Log numeric metrics for ``context``'s run and node."""
+        step = metric_step(step)
+        now = time.time()
+        rows = [(context.run_id, context.node_name, check_key(key, "metric"), metric_value(key, value), step, now)
+                for key, value in metrics.items()]
+        if not rows:
+            raise MetadataValueError("log_metrics() needs at least one metric, e.g. log_metrics(loss=0.1)")
+        with self._db.write("log metrics") as conn:
+            conn.exec_driver_sql(self._metric_insert_sql, rows if len(rows) > 1 else rows[0])
+
+    def log_params(self, context: ExecutionContext, params: Mapping[str, Any]) -> None:
+        """Log JSON-encodable params for ``context``'s run (a repeated key replaces the value)."""
+        self._log_keyed(schema.params, "param", params, context)
+
+    def set_tags(self, context: ExecutionContext, tags: Mapping[str, Any]) -> None:
+        """Set JSON-encodable tags on ``context``'s run (a repeated key replaces the value)."""
+        self._log_keyed(schema.tags, "tag", tags, context)
+
+    def log_batch(
+        self,
+        context: ExecutionContext,
+        metrics: Mapping[str, float] | Sequence[MetricRow] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Log many records in one transaction: ``metrics`` as a mapping (all at ``step``) or as rows
+        ``(key, value)`` / ``(key, value, step)``; all-or-nothing."""
+        default_step = metric_step(step)
+        now = time.time()
+        run_id, node = context.run_id, context.node_name
+        triples = plain_metric_triples(metrics)
+        rows: Sequence[tuple[Any, ...]]
+        if triples is not None and (node is None or _PLAIN_NAME.fullmatch(node)):
+            # Fast path: the caller's (key, value, step) tuples go to the driver unchanged; the per-call constants
+            # are SQL literals (an int, a float repr and a name restricted to [A-Za-z0-9_.:-]).
+            node_sql = "NULL" if node is None else f"'{node}'"
+            sql, rows = self._metric_triple_sql.format(run_id=int(run_id), node=node_sql, ts=repr(now)), triples
+        else:
+            items = metrics.items() if isinstance(metrics, Mapping) else metrics
+            sql, rows = self._metric_insert_sql, metric_rows(items, run_id, node, default_step, now)
+        param_rows = self._keyed_rows("param", params or {}, context)
+        tag_rows = self._keyed_rows("tag", tags or {}, context)
+        with self._db.write("log batch") as conn:
+            if rows:
+                conn.exec_driver_sql(sql, rows)
+            self._upsert_keyed(conn, schema.params, param_rows, run_id)
+            self._upsert_keyed(conn, schema.tags, tag_rows, run_id)
+
+    def _keyed_rows(self, what: str, values: Mapping[str, Any], context: ExecutionContext) -> list[dict[str, Any]]:
+        return [{"run_id": context.run_id, "key": check_key(key, what), "value": encode_value(key, value, what),
+                 "node_name": context.node_name} for key, value in values.items()]
+
+    def _log_keyed(self, table: Any, what: str, values: Mapping[str, Any], context: ExecutionContext) -> None:
+        rows = self._keyed_rows(what, values, context)
+        if not rows:
+            raise MetadataValueError(f"nothing to log: pass at least one {what} as a keyword argument")
+        with self._db.write(f"log {what}s") as conn:
+            self._upsert_keyed(conn, table, rows, context.run_id)
+
+    @staticmethod
+    def _upsert_keyed(conn: Connection, table: Any, rows: list[dict[str, Any]], run_id: int) -> None:
+        if not rows:
+            return
+        conn.execute(delete(table).where(table.c.run_id == run_id, table.c.key.in_([r["key"] for r in rows])))
+        conn.execute(insert(table), rows)

@@ -1,0 +1,227 @@
+"""``/models``: browse the index, one model verified live, and its price quoted on chain.
+
+``GET /models`` is the hot path and is written for it (``index/listing.py``): an ``async`` endpoint that, on SQLite,
+answers from the event loop — two indexed statements of a fraction of a millisecond — instead of handing every
+request to the thread pool, where 40 threads contending for the GIL with the event loop made the tail latency several
+times the median. Requests whose cost is not bounded that way (PostgreSQL round trips, deep offsets) run on a few
+threads of their own (:data:`LISTING_THREADS`); see ``index.runs_on_event_loop``.
+
+A model's data key is released by ``keys.py``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import WithJsonSchema
+
+from ...chain.encoding import checksum
+from ...errors import AnacostiaError, ConfigurationError, NotFoundError, ValidationError
+from ..index import ModelFilter, metric_decimal, metrics_json, model_page_json, queries, run_key, runs_on_event_loop
+from ..state import ServiceState, StateDep
+from .bodies import (
+    AnchorInfo,
+    ErrorBody,
+    LicenseInfo,
+    Lineage,
+    ListingInfo,
+    LiveVerification,
+    MetadataInfo,
+    ModelDetail,
+    ModelPage,
+    QuoteBody,
+)
+
+router = APIRouter(tags=["models"])
+#: Threads computing listings that do not run on the event loop (PostgreSQL, deep pages). A few suffice — the database
+#: does the work on its own cores — and a queue in front of them keeps the order fair: with the shared 40-thread pool
+#: the threads fight each other and the event loop for the GIL, and the PostgreSQL p99 was three times as long.
+LISTING_THREADS = 4
+TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="ModelNFT token id")]
+#: A metric bound: any decimal, compared exactly (documented as a number; read as a decimal, never as a double).
+MetricBound = Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": -1e30, "maximum": 1e30})]
+ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+    429: {"model": ErrorBody},
+}
+
+
+def _metric_bound(value: Decimal | None, what: str) -> Decimal | None:
+    """A metric bound as the exact decimal the index compares (the digits the client sent, not a double)."""
+    if value is None:
+        return None
+    number = metric_decimal(value)
+    if number is None:
+        raise ValidationError(f"{what} has too many digits or too large an exponent")
+    return number
+
+
+def _address(value: str | None, what: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return checksum(value)
+    except ConfigurationError as exc:
+        raise ValidationError(f"{what} is not an address") from exc
+
+
+@router.get("/models", response_model=ModelPage, responses=ERRORS, summary="List indexed models")
+async def list_models(
+    request: Request,
+    state: StateDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    owner: Annotated[
+        str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="only models owned by this address")
+    ] = None,
+    listed: Annotated[bool | None, Query(description="only listed (true) or unlisted (false) models")] = None,
+    min_price_usd: Annotated[float | None, Query(ge=0, le=1e30)] = None,
+    max_price_usd: Annotated[float | None, Query(ge=0, le=1e30)] = None,
+    metric: Annotated[str | None, Query(min_length=1, max_length=128, description="metric name to filter/sort")] = None,
+    min_metric: Annotated[MetricBound | None, Query(allow_inf_nan=False, ge=-(10**30), le=10**30)] = None,
+    max_metric: Annotated[MetricBound | None, Query(allow_inf_nan=False, ge=-(10**30), le=10**30)] = None,
+    sort: Annotated[
+        Literal["newest", "oldest", "price_asc", "price_desc", "metric_asc", "metric_desc", "token_id"], Query()
+    ] = "newest",
+) -> Response:
+    if (min_metric is not None or max_metric is not None or sort.startswith("metric")) and metric is None:
+        raise ValidationError("min_metric, max_metric and metric sorts need ?metric=<name>")
+    filters = ModelFilter(
+        owner=_address(owner, "owner"),
+        listed=listed,
+        min_price_usd=min_price_usd,
+        max_price_usd=max_price_usd,
+        metric=metric,
+        min_metric=_metric_bound(min_metric, "min_metric"),
+        max_metric=_metric_bound(max_metric, "max_metric"),
+        sort=sort,
+        page=page,
+        page_size=page_size,
+    )
+    if runs_on_event_loop(state.engine, filters):
+        body = _model_page(state, filters)
+    else:
+        body = await anyio.to_thread.run_sync(_model_page, state, filters, limiter=_listing_threads(request))
+    # ModelPage documents the body (response_model); the body itself is spliced from JSON the index rendered when
+    # the rows were written (index/listing_json.py), so no Pydantic object is built or validated per item here.
+    return Response(body, media_type="application/json")
+
+
+def _listing_threads(request: Request) -> anyio.CapacityLimiter:
+    """The app's own few threads for listings off the event loop (see :data:`LISTING_THREADS`)."""
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "listing_threads", None)
+    if limiter is None:
+        limiter = request.app.state.listing_threads = anyio.CapacityLimiter(LISTING_THREADS)
+    return limiter
+
+
+def _model_page(state: ServiceState, filters: ModelFilter) -> bytes:
+    with state.engine.connect() as conn:
+        return model_page_json(conn, filters)
+
+
+def _live_verification(state: ServiceState, model: dict[str, Any]) -> LiveVerification:
+    if state.gateway is None:
+        return LiveVerification(checked=False, error="no chain connection configured")
+    try:
+        check = state.gateway.check_anchor(str(model["pipeline_id"]), int(model["run_id"]), str(model["anchor_root"]))
+    except AnacostiaError as exc:
+        return LiveVerification(checked=False, error=f"{type(exc).__name__}: {exc}")
+    run = model.get("run")
+    manifest_matches = None
+    if isinstance(run, dict):
+        manifest_matches = run["manifest_cid"] == model["manifest_cid"]
+    return LiveVerification(
+        checked=True,
+        anchored=check.anchored,
+        onchain_root=check.onchain_root,
+        matches_token=check.matches,
+        manifest_matches=manifest_matches,
+    )
+
+
+@router.get("/models/{token_id}", response_model=ModelDetail, responses=ERRORS, summary="One model, verified live")
+def get_model(state: StateDep, token_id: TokenId) -> Response:
+    with state.engine.connect() as conn:
+        model = queries.get_model(conn, token_id)
+    detail = _model_detail(state, token_id, model).model_dump_json(exclude={"metrics"})
+    # The metrics are the metadata's exact decimals, written digit for digit as JSON numbers (index/metric_values.py).
+    body = f'{detail[:-1]},"metrics":{metrics_json(model["metrics"])}}}'
+    return Response(body, media_type="application/json")
+
+
+def _model_detail(state: ServiceState, token_id: int, model: dict[str, Any]) -> ModelDetail:
+    run = model["run"]
+    return ModelDetail(
+        token_id=token_id,
+        owner=model["owner"],
+        minter=model["minter"],
+        token_uri=model["token_uri"],
+        metadata=MetadataInfo(**model["metadata"]),
+        metrics={},
+        lineage=Lineage(
+            pipeline_id=model["pipeline_id"],
+            run_id=model["run_id"],
+            run_key=run_key(model["pipeline_id"], model["run_id"]),
+            anchor_root=model["anchor_root"],
+            manifest_cid=model["manifest_cid"],
+            family_id=model["family_id"],
+            version=model["version"],
+            stage=model["stage"],
+            versions=model["versions"],
+        ),
+        anchor=AnchorInfo(
+            indexed=run is not None,
+            block_number=run["block_number"] if run else None,
+            tx_hash=run["tx_hash"] if run else None,
+            merkle_root=run["merkle_root"] if run else None,
+            manifest_cid=run["manifest_cid"] if run else None,
+        ),
+        verification=_live_verification(state, model),
+        license=LicenseInfo(
+            ip_id=model["ip_id"],
+            license_template=model["license_template"],
+            license_terms_ids=model["license_terms_ids"],
+            listing_terms_id=model["listing_terms_id"],
+        ),
+        listing=ListingInfo(
+            listed=model["listed"],
+            seller=model["seller"],
+            price_usd=model["price_usd"],
+            price_usd_units=model["price_usd_units"],
+            sales=model["sales"],
+        ),
+        has_key=state.keystore.has(token_id) if state.keystore is not None else False,
+    )
+
+
+@router.get(
+    "/models/{token_id}/quote",
+    response_model=QuoteBody,
+    responses={**ERRORS, 409: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    summary="Price in USD and wei via the Chainlink feed",
+)
+def quote(state: StateDep, token_id: TokenId) -> QuoteBody:
+    with state.engine.connect() as conn:
+        model = queries.get_model(conn, token_id)
+    if not model["listed"]:
+        raise NotFoundError(f"model {token_id} is not listed")
+    q = state.require_gateway().quote(token_id)
+    return QuoteBody(
+        token_id=token_id,
+        price_usd=float(Decimal(q.price_usd_units) / Decimal(10**18)),
+        price_usd_units=str(q.price_usd_units),
+        wei=str(q.wei),
+        eth=str(Decimal(q.wei) / Decimal(10**18)),
+        feed_address=q.feed_address,
+        feed_answer=str(q.feed_answer),
+        feed_decimals=q.feed_decimals,
+        feed_updated_at=q.feed_updated_at,
+        feed_age_seconds=max(0, q.block_timestamp - q.feed_updated_at),
+        block_timestamp=q.block_timestamp,
+    )

@@ -1,0 +1,79 @@
+"""``/runs``: anchored pipeline runs as indexed, and their live verification against RunRegistry.
+
+A run's id in URLs is ``<pipelineId hex>-<runId>`` (the pipeline id is the bytes32 ``keccak256`` of the pipeline
+name that RunRegistry is keyed by). ``/runs/{id}/verify`` re-reads ``RunRegistry.runRoot`` on every call and, when
+the service has a content store (or was given ``create_app(..., manifest_verifier=...)``), also fetches the manifest
+by its CID and recomputes the Merkle root from it (``service/run_verification.py``) — the check that the anchored
+root really commits to that manifest.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from ...errors import AnacostiaError, StorageError
+from ..index import queries
+from ..state import StateDep
+from .bodies import ErrorBody, RunBody, RunPage, RunVerification
+
+router = APIRouter(tags=["runs"])
+RUN_KEY_PATTERN = r"^0x[0-9a-fA-F]{64}-[0-9]{1,20}$"
+RunKey = Annotated[str, Path(pattern=RUN_KEY_PATTERN, description="<pipelineId hex>-<runId>")]
+ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text)[:500]
+
+
+@router.get("/runs", response_model=RunPage, responses=ERRORS, summary="List anchored runs")
+def list_runs(
+    state: StateDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    pipeline_id: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")] = None,
+) -> RunPage:
+    with state.engine.connect() as conn:
+        total, items = queries.list_runs(conn, page, page_size, pipeline_id)
+    return RunPage(total=total, page=page, page_size=page_size, items=[RunBody(**i) for i in items])
+
+
+@router.get("/runs/{run_key}", response_model=RunBody, responses=ERRORS, summary="One anchored run")
+def get_run(state: StateDep, run_key: RunKey) -> RunBody:
+    with state.engine.connect() as conn:
+        return RunBody(**queries.get_run(conn, run_key))
+
+
+@router.get(
+    "/runs/{run_key}/verify",
+    response_model=RunVerification,
+    responses={**ERRORS, 503: {"model": ErrorBody}},
+    summary="Verify a run against RunRegistry now",
+)
+def verify_run(state: StateDep, run_key: RunKey) -> RunVerification:
+    with state.engine.connect() as conn:
+        run = queries.get_run(conn, run_key)
+    check = state.require_gateway().check_anchor(run["pipeline_id"], run["run_id"], run["merkle_root"])
+    manifest_verified: bool | None = None
+    detail: str | None = None
+    if state.manifest_verifier is not None and check.anchored:
+        try:
+            state.manifest_verifier(run["manifest_cid"], check.onchain_root, run["pipeline_id"], run["run_id"])
+            manifest_verified = True
+        except StorageError as exc:  # could not fetch: not checked, which is not the same as failed
+            detail = _one_line(f"manifest unavailable: {type(exc).__name__}: {exc}")
+        except AnacostiaError as exc:
+            manifest_verified = False
+            detail = _one_line(f"{type(exc).__name__}: {exc}")
+    return RunVerification(
+        key=run["key"],
+        anchored=check.anchored,
+        onchain_root=check.onchain_root,
+        indexed_root=run["merkle_root"],
+        matches=check.matches,
+        manifest_verified=manifest_verified,
+        detail=detail,
+    )

@@ -1,0 +1,214 @@
+"""``GET /models`` as SQL: one filtered, ordered, offset-paged statement per page plus its total, served as JSON.
+
+Listing is offset-paged with a total count and a stable order (every sort ends with ``token_id``), so pages do not
+overlap or skip while the index grows at the end. Filtering by a metric joins the content-addressed ``nft_metrics``
+table on the model's metadata CID: a model whose metadata has not been fetched and verified yet has no metrics and is
+therefore not returned by a metric filter — unverified numbers are never used to rank models. Metric bounds and
+metric sorts compare the exact decimals through their byte keys (``metric_values.sort_key``).
+
+How a page stays cheap at any offset and under load:
+
+- **Index order, no sort.** Each sort/filter combination matches a composite index of ``schema`` exactly
+  (``(owner|listed, sort columns…, token_id)``), so the database walks the index in page order and stops after the
+  page; the total is an index-only ``COUNT``.
+- **Deferred join.** The page's token ids are picked from the index alone (the ``OFFSET`` skips index entries, never
+  table rows); only those ids are joined to their rows and their metadata.
+- **Pre-rendered rows.** The selected columns are JSON fragments written with the rows (``listing_json.py``); the
+  body is spliced, not built from objects.
+- **Statements built once.** A statement depends only on the *shape* of a request (which filters are present, which
+  sort); values are bound parameters. Shapes are few (2**7 filter combinations x 7 sorts at most), so each statement
+  is built and compiled once per process and reused — constructing SQLAlchemy Core objects per request would cost
+  more than running the query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Literal
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Engine,
+    FromClause,
+    LargeBinary,
+    Select,
+    and_,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.engine import Connection, Row
+
+from . import schema as s
+from .listing_json import item_json, model_fragment, page_json
+from .metric_values import sort_key
+from .migrations import stored_metadata_fragments
+
+SortKey = Literal["newest", "oldest", "price_asc", "price_desc", "metric_asc", "metric_desc", "token_id"]
+
+#: Deepest OFFSET (index entries walked) still answered on the event loop; see :func:`runs_on_event_loop`.
+EVENT_LOOP_MAX_OFFSET = 5_000
+
+#: The filters a request may carry; each also names its bound parameter.
+FILTERS = ("owner", "listed", "min_price_usd", "max_price_usd", "metric", "min_metric", "max_metric")
+
+
+@dataclass(frozen=True)
+class ModelFilter:
+    """What ``GET /models`` asked for; ``None`` means "no such filter". Metric bounds and sorts need ``metric``."""
+
+    owner: str | None = None
+    listed: bool | None = None
+    min_price_usd: float | None = None
+    max_price_usd: float | None = None
+    metric: str | None = None
+    min_metric: Decimal | None = None
+    max_metric: Decimal | None = None
+    sort: SortKey = "newest"
+    page: int = 1
+    page_size: int = 20
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+@dataclass(frozen=True)
+class ListingShape:
+    """Which filters are present and the sort: all that a statement depends on."""
+
+    present: frozenset[str]
+    sort: SortKey
+
+    @classmethod
+    def of(cls, f: ModelFilter) -> ListingShape:
+        present = frozenset(name for name in FILTERS if getattr(f, name) is not None)
+        if "metric" not in present:  # bounds/sorts without a metric are refused by the API; ignore them here
+            present -= {"min_metric", "max_metric"}
+        return cls(present, f.sort if "metric" in present or not f.sort.startswith("metric") else "newest")
+
+
+def _filtered(query: Select[Any], shape: ListingShape, m: FromClause) -> Select[Any]:
+    """Apply the filters of ``shape`` to rows of ``m`` as bound parameters (a metric filter joins ``nft_metrics`` and
+    selects its value as ``metric_value``)."""
+    if "metric" in shape.present:
+        mt = s.nft_metrics
+        query = query.join(mt, and_(mt.c.cid == m.c.metadata_cid, mt.c.name == bindparam("metric"))).add_columns(
+            mt.c.sort_key.label("metric_value")
+        )
+        if "min_metric" in shape.present:
+            query = query.where(mt.c.sort_key >= bindparam("min_metric", type_=LargeBinary))
+        if "max_metric" in shape.present:
+            query = query.where(mt.c.sort_key <= bindparam("max_metric", type_=LargeBinary))
+    if "owner" in shape.present:
+        query = query.where(m.c.owner == bindparam("owner"))
+    if "listed" in shape.present:
+        query = query.where(m.c.listed == bindparam("listed"))
+    if "min_price_usd" in shape.present:
+        query = query.where(m.c.price_usd >= bindparam("min_price_usd"))
+    if "max_price_usd" in shape.present:
+        query = query.where(m.c.price_usd <= bindparam("max_price_usd"))
+    return query
+
+
+def _order_by(sort: SortKey, m: FromClause, metric_value: ColumnElement[Any] | None) -> list[ColumnElement[Any]]:
+    """The page order of ``sort``; each matches one of the composite indexes in ``schema`` exactly (an
+    expression that differs, e.g. ``NULLS LAST`` instead of ``price_usd IS NULL``, would make the database sort)."""
+    token = m.c.token_id
+    if sort == "oldest":
+        return [m.c.minted_block.asc(), token.asc()]
+    if sort == "price_asc":
+        return [m.c.price_usd.is_(None), m.c.price_usd.asc(), token.asc()]
+    if sort == "price_desc":
+        return [m.c.price_usd.is_(None), m.c.price_usd.desc(), token.asc()]
+    if sort == "token_id":
+        return [token.asc()]
+    if metric_value is not None and sort == "metric_asc":
+        return [metric_value.asc(), token.asc()]
+    if metric_value is not None and sort == "metric_desc":
+        return [metric_value.desc(), token.asc()]
+    return [m.c.minted_block.desc(), token.desc()]  # newest
+
+
+def picking_statement(shape: ListingShape) -> Select[Any]:
+    """The token ids (and ``metric_value``) of one page of ``shape``, in page order, from the indexes alone."""
+    m = s.models
+    picked = _filtered(select(m.c.token_id), shape, m)
+    return (
+        picked.order_by(*_order_by(shape.sort, m, picked.selected_columns.get("metric_value")))
+        .limit(bindparam("page_limit", type_=BigInteger))
+        .offset(bindparam("page_offset", type_=BigInteger))
+    )
+
+
+@lru_cache(maxsize=1024)
+def page_statement(shape: ListingShape) -> Select[Any]:
+    """The page of ``shape`` (see the module docstring); parameters: the filters, ``page_limit``, ``page_offset``."""
+    page = picking_statement(shape).subquery("page")
+    row, md = s.models.alias("row"), s.nft_metadata
+    return (
+        select(
+            row.c.token_id,
+            row.c.listing_json,
+            row.c.minted_block,
+            row.c.sales,
+            md.c.name_json,
+            md.c.status,
+            md.c.metrics_json,
+        )
+        .select_from(page.join(row, row.c.token_id == page.c.token_id))
+        .outerjoin(md, md.c.cid == row.c.metadata_cid)
+        .order_by(*_order_by(shape.sort, row, page.c.get("metric_value")))
+    )
+
+
+@lru_cache(maxsize=1024)
+def count_statement(shape: ListingShape) -> Select[Any]:
+    """``COUNT(*)`` of the models matching ``shape``'s filters (index-only for every filter)."""
+    m = s.models
+    return _filtered(select(func.count()).select_from(m), shape, m).with_only_columns(func.count())
+
+
+def model_page_json(conn: Connection, f: ModelFilter) -> bytes:
+    """The ``GET /models`` response body (a ``ModelPage``) for ``f``: two indexed statements, spliced JSON."""
+    shape = ListingShape.of(f)
+    params: dict[str, Any] = {name: getattr(f, name) for name in shape.present}
+    for bound in ("min_metric", "max_metric"):
+        if bound in params:
+            params[bound] = sort_key(params[bound])
+    total = int(conn.execute(count_statement(shape), params).scalar_one())
+    items: list[str] = []
+    if total > f.offset:
+        params.update(page_limit=f.page_size, page_offset=f.offset)
+        items = [item_json(*_complete(conn, row)) for row in conn.execute(page_statement(shape), params)]
+    return page_json(total, f.page, f.page_size, items)
+
+
+def _complete(conn: Connection, row: Row[Any]) -> tuple[Any, ...]:
+    """``row`` with its fragments, rendered now if missing: a row written by an older version of the indexer or
+    fetcher still running against this database (a rolling upgrade). Otherwise ``row`` as is."""
+    token_id, model_json, minted_block, sales, name_json, status, metrics_json = tuple(row)
+    if model_json is not None and (status is None or (name_json is not None and metrics_json is not None)):
+        return tuple(row)
+    model = conn.execute(select(s.models).where(s.models.c.token_id == token_id)).mappings().one()
+    if model_json is None:
+        model_json = model_fragment(model)
+    if status is not None:
+        cid = model["metadata_cid"]
+        name = conn.execute(select(s.nft_metadata.c.name).where(s.nft_metadata.c.cid == cid)).scalar()
+        name_json, metrics_json = stored_metadata_fragments(conn, cid, name, status)
+    return token_id, model_json, minted_block, sales, name_json, status, metrics_json
+
+
+def runs_on_event_loop(engine: Engine, f: ModelFilter) -> bool:
+    """Whether the page of ``f`` is cheap and bounded enough to compute on the server's event loop.
+
+    True for SQLite (in-process: the statements are a fraction of a millisecond of CPU, and running them inline
+    spares a thread hand-off whose GIL contention dominated the tail latency) up to :data:`EVENT_LOOP_MAX_OFFSET`.
+    False for a database across a socket — blocking the loop on a network round trip would stall every other
+    request — and for deep pages, whose OFFSET walk grows with the page number.
+    """
+    return engine.dialect.name == "sqlite" and f.offset <= EVENT_LOOP_MAX_OFFSET

@@ -1,0 +1,150 @@
+"""Read queries over the marketplace index, shaped for the API (plain dicts; no HTTP here).
+
+The model listing (``GET /models``), the hot path, has its own module: ``listing.py``. A model's metrics count
+only once its metadata document is verified against its CID — unverified numbers are never shown or used to rank.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.engine import Connection
+
+from ...chain.contracts import stage_name
+from ...errors import NotFoundError
+from . import schema as s
+from .metric_values import metric_decimal
+
+
+def _metrics_of(conn: Connection, cid: str) -> dict[str, str]:
+    """The exact decimal text of each metric of the document ``cid`` (``metric_values.py``)."""
+    found: dict[str, str] = {}
+    for name, exact, value in conn.execute(
+        select(s.nft_metrics.c.name, s.nft_metrics.c.exact, s.nft_metrics.c.value).where(s.nft_metrics.c.cid == cid)
+    ):
+        number = metric_decimal(exact if exact is not None else value)
+        if number is not None:
+            found[name] = str(number)
+    return found
+
+
+def stage_text(stage: str | None) -> str | None:
+    """A model's ``ModelVersions`` stage as its name (``"production"``) instead of the bytes32 the chain stores;
+    ``None`` for no stage."""
+    if not stage:
+        return None
+    return stage_name(stage) or None
+
+
+def get_model(conn: Connection, token_id: int) -> dict[str, Any]:
+    row = conn.execute(select(s.models).where(s.models.c.token_id == token_id)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"model {token_id} is not in the index")
+    model = dict(row)
+    model["license_terms_ids"] = json.loads(model["license_terms_ids"] or "[]")
+    meta = None
+    if model["metadata_cid"]:
+        meta = conn.execute(select(s.nft_metadata).where(s.nft_metadata.c.cid == model["metadata_cid"])).first()
+    model["metadata"] = {
+        "cid": model["metadata_cid"],
+        "status": meta.status if meta is not None else ("pending" if model["metadata_cid"] else "none"),
+        "document": json.loads(meta.document) if meta is not None and meta.document else None,
+        "error": meta.error if meta is not None else None,
+    }
+    verified = meta is not None and meta.status == "verified"
+    model["metrics"] = _metrics_of(conn, model["metadata_cid"]) if verified else {}
+    model["stage"] = stage_text(model["stage"])
+    run_query = select(s.runs).where(
+        s.runs.c.pipeline_id == str(model["pipeline_id"]).lower(), s.runs.c.run_id == model["run_id"]
+    )
+    run = conn.execute(run_query).mappings().first()
+    model["run"] = dict(run) if run is not None else None
+    model["versions"] = []
+    if model["family_id"] is not None:
+        model["versions"] = [
+            {"token_id": token, "version": version, "stage": stage_text(stage)}
+            for token, version, stage in conn.execute(
+                select(s.models.c.token_id, s.models.c.version, s.models.c.stage)
+                .where(s.models.c.family_id == model["family_id"])
+                .order_by(s.models.c.version)
+            )
+        ]
+    model["purchases"] = [
+        dict(r)
+        for r in conn.execute(
+            select(s.purchases).where(s.purchases.c.token_id == token_id).order_by(s.purchases.c.block_number.desc())
+        ).mappings()
+    ]
+    return model
+
+
+def license_candidates(conn: Connection, token_id: int, holder: str) -> list[int]:
+    """License token ids worth checking on chain for ``holder``: minted to them first, then any for this model."""
+    rows = conn.execute(
+        select(s.licenses.c.start_license_token_id, s.licenses.c.amount, s.licenses.c.receiver)
+        .where(s.licenses.c.token_id == token_id)
+        .order_by(s.licenses.c.block_number.desc())
+    ).all()
+    purchase_ids = conn.execute(
+        select(s.purchases.c.license_token_id, s.purchases.c.buyer).where(s.purchases.c.token_id == token_id)
+    ).all()
+    mine: list[int] = []
+    others: list[int] = []
+    for start, amount, receiver in rows:
+        ids = range(int(start), int(start) + min(int(amount), 1000))
+        (mine if receiver == holder else others).extend(ids)
+    for license_id, buyer in purchase_ids:
+        (mine if buyer == holder else others).append(int(license_id))
+    return list(dict.fromkeys(mine + others))
+
+
+def list_runs(conn: Connection, page: int, page_size: int, pipeline_id: str | None) -> tuple[int, list[dict[str, Any]]]:
+    """One page of runs, newest anchor first, each with the token ids of the models minted from it."""
+    query = select(s.runs)
+    if pipeline_id is not None:
+        query = query.where(s.runs.c.pipeline_id == pipeline_id.lower())
+    total = int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+    rows = conn.execute(
+        query.order_by(s.runs.c.block_number.desc(), s.runs.c.key).limit(page_size).offset((page - 1) * page_size)
+    ).mappings()
+    runs = [dict(r) for r in rows]
+    _attach_models(conn, runs)
+    return total, runs
+
+
+def get_run(conn: Connection, key: str) -> dict[str, Any]:
+    row = conn.execute(select(s.runs).where(s.runs.c.key == key.lower())).mappings().first()
+    if row is None:
+        raise NotFoundError(f"run {key} is not in the index")
+    run = dict(row)
+    _attach_models(conn, [run])
+    return run
+
+
+def _attach_models(conn: Connection, runs: list[dict[str, Any]]) -> None:
+    """Set ``run["models"]`` of each run: its models' token ids, ascending (one query for all of them)."""
+    by_key = {(run["pipeline_id"], int(run["run_id"])): run for run in runs}
+    for run in runs:
+        run["models"] = []
+    if not by_key:
+        return
+    m = s.models
+    matches = tuple_(m.c.pipeline_id, m.c.run_id).in_(list(by_key))
+    for pipeline_id, run_id, token_id in conn.execute(
+        select(m.c.pipeline_id, m.c.run_id, m.c.token_id).where(matches).order_by(m.c.token_id)
+    ):
+        run = by_key.get((str(pipeline_id).lower(), int(run_id)))
+        if run is not None:
+            run["models"].append(int(token_id))
+
+
+def index_status(conn: Connection) -> dict[str, Any]:
+    cursor = conn.execute(select(s.index_cursor)).first()
+    return {
+        "next_block": None if cursor is None else cursor.next_block,
+        "models": int(conn.execute(select(func.count()).select_from(s.models)).scalar_one()),
+        "runs": int(conn.execute(select(func.count()).select_from(s.runs)).scalar_one()),
+        "events": int(conn.execute(select(func.count()).select_from(s.index_events)).scalar_one()),
+    }

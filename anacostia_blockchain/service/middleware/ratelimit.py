@@ -1,0 +1,89 @@
+"""Per-client token-bucket rate limiting, in-process, as a plain ASGI middleware.
+
+Each client (its IP; the first ``X-Forwarded-For`` hop only when the service is told it sits behind a proxy it trusts)
+owns a bucket of ``burst`` tokens refilled at ``per_second``. A request takes one token; an empty bucket answers
+``429`` with a ``Retry-After`` header and the usual JSON error body. Buckets live in a bounded LRU map, so a flood of
+distinct addresses costs bounded memory.
+
+It is a raw ASGI middleware rather than a Starlette ``BaseHTTPMiddleware`` because the latter adds a task and a
+stream copy per request, which shows in the p99 of ``GET /models`` at 50 concurrent clients. In-process state means
+each worker process limits on its own; with ``rate_limit_redis_url`` the buckets live in Redis instead
+(:mod:`.ratelimit_redis`) and all processes share them.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import anyio.to_thread
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ...errors import RateLimitedError
+from ..config import RateLimit
+from .errors import send_error
+
+
+class TokenBuckets:
+    """Thread-safe buckets keyed by client; :meth:`take` returns 0 when allowed, else seconds to wait."""
+
+    def __init__(self, limit: RateLimit, *, max_clients: int = 50_000, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self._max = max_clients
+        self._clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, client: str) -> float:
+        now = self._clock()
+        rate, burst = self.limit.per_second, float(self.limit.burst)
+        with self._lock:
+            tokens, stamp = self._buckets.pop(client, (burst, now))
+            tokens = min(burst, tokens + (now - stamp) * rate)
+            if tokens >= 1.0:
+                self._buckets[client] = (tokens - 1.0, now)
+                wait = 0.0
+            else:
+                self._buckets[client] = (tokens, now)
+                wait = (1.0 - tokens) / rate if rate > 0 else math.inf
+            while len(self._buckets) > self._max:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+class RateLimitMiddleware:
+    """ASGI middleware applying :class:`TokenBuckets` to every HTTP request (not to lifespan events)."""
+
+    def __init__(
+        self, app: ASGIApp, *, limit: RateLimit, trust_forwarded_for: bool = False, buckets: Any | None = None
+    ) -> None:
+        self.app = app
+        self.buckets = buckets if buckets is not None else TokenBuckets(limit)
+        self._blocking = bool(getattr(self.buckets, "blocking", False))
+        self.enabled = limit.per_second > 0
+        self.trust_forwarded_for = trust_forwarded_for
+
+    def client_key(self, scope: Scope) -> str:
+        if self.trust_forwarded_for:
+            for name, value in scope.get("headers", ()):
+                if name == b"x-forwarded-for":
+                    return str(value.decode("latin-1").split(",")[0].strip())
+        client = scope.get("client")
+        return client[0] if client else "unknown"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.enabled:
+            await self.app(scope, receive, send)
+            return
+        key = self.client_key(scope)
+        wait = await anyio.to_thread.run_sync(self.buckets.take, key) if self._blocking else self.buckets.take(key)
+        if wait <= 0:
+            await self.app(scope, receive, send)
+            return
+        retry_after = max(1, math.ceil(wait)) if math.isfinite(wait) else 3600
+        error = RateLimitedError(f"too many requests: retry after {retry_after}s", retry_after=retry_after)
+        await send_error(send, error, [(b"retry-after", str(retry_after).encode())])
