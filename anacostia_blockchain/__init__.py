@@ -1,9 +1,10 @@
 """anacostia-blockchain: MLOps pipelines as a DAG of node threads, anchored on an EVM chain.
 
-The import surface of the Anacostia README::
+The import surface of the Anacostia README, plus what anchors its runs::
 
     from anacostia_blockchain import (Pipeline, BaseNode, BaseMetadataStoreNode, BaseResourceNode,
                                       BaseActionNode, SqliteMetadataStore, FilesystemStoreNode)
+    from anacostia_blockchain import BlockchainMetadataStore, LocalSigner
 
 Names are resolved lazily (PEP 562), so ``import anacostia_blockchain.chain`` does not load SQLAlchemy or watchdog.
 """
@@ -30,6 +31,8 @@ _EXPORTS = {
     "RunStatus": "anacostia_blockchain.engine",
     "NodeStatus": "anacostia_blockchain.engine",
     "SqliteMetadataStore": "anacostia_blockchain.metadata",
+    "BlockchainMetadataStore": "anacostia_blockchain.metadata",
+    "LocalSigner": "anacostia_blockchain.chain",
     "FilesystemStoreNode": "anacostia_blockchain.resources",
 }
 
@@ -40,7 +43,9 @@ __all__ = [
     "BaseMetadataStoreNode",
     "BaseNode",
     "BaseResourceNode",
+    "BlockchainMetadataStore",
     "FilesystemStoreNode",
+    "LocalSigner",
     "NodeStatus",
     "Pipeline",
     "RunStatus",
@@ -48,6 +53,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .chain import LocalSigner
     from .engine import (
         Artifact,
         ArtifactState,
@@ -59,7 +65,7 @@ if TYPE_CHECKING:
         Pipeline,
         RunStatus,
     )
-    from .metadata import SqliteMetadataStore
+    from .metadata import BlockchainMetadataStore, SqliteMetadataStore
     from .resources import FilesystemStoreNode
 
 

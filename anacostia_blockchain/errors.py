@@ -73,6 +73,7 @@ The tree::
     └── ServiceError                       the marketplace service and its indexer
         ├── NotFoundError                  no such model / run / key in the index
         ├── RateLimitedError               a client exceeded its request budget (.retry_after seconds)
+        ├── MethodNotAllowedError          an HTTP method the endpoint does not serve (405, with Allow)
         └── IndexerError                   the indexer cannot follow the chain (e.g. reorg deeper than kept)
 """
 
@@ -419,6 +420,10 @@ class RateLimitedError(ServiceError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class MethodNotAllowedError(ServiceError):
+    """An HTTP method the endpoint does not serve (405; the answer's ``Allow`` header lists those it does)."""
 
 
 class IndexerError(ServiceError):

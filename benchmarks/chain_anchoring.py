@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSender
-from anacostia_blockchain.chain.merkle import metric_leaf, pipeline_id, scale_metric
-from anacostia_blockchain.chain.run_registry import RunRegistryClient
+from anacostia_blockchain.chain.contracts.merkle import metric_leaf, pipeline_id, scale_metric
+from anacostia_blockchain.chain.contracts.run_registry import RunRegistryClient
 from anacostia_blockchain.engine import RunStatus
 from anacostia_blockchain.metadata import BlockchainMetadataStore
 from anacostia_blockchain.outbox import Backoff

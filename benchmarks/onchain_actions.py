@@ -30,17 +30,17 @@ from pathlib import Path
 from typing import Any
 
 from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSender
-from anacostia_blockchain.chain.deploy import DeploymentManifest, deploy_all
-from anacostia_blockchain.chain.marketplace import MarketplaceClient
-from anacostia_blockchain.chain.merkle import MerkleTree, metric_leaf, pipeline_id, scale_metric
-from anacostia_blockchain.chain.model_nft import ModelNFTClient
-from anacostia_blockchain.chain.model_versions import ModelVersionsClient
-from anacostia_blockchain.chain.price_feed import usd_units
-from anacostia_blockchain.chain.receipt_logs import single_event
-from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
+from anacostia_blockchain.chain.abi.events import single_event
+from anacostia_blockchain.chain.contracts.marketplace import MarketplaceClient
+from anacostia_blockchain.chain.contracts.merkle import MerkleTree, metric_leaf, pipeline_id, scale_metric
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient
+from anacostia_blockchain.chain.contracts.model_versions import ModelVersionsClient
+from anacostia_blockchain.chain.contracts.price_feed import usd_units
+from anacostia_blockchain.chain.contracts.run_registry import AnchorRequest, RunRegistryClient
+from anacostia_blockchain.chain.dev.deploy import DeploymentManifest, deploy_all
+from anacostia_blockchain.chain.dev.story_devnet import deploy_story_suite
 from anacostia_blockchain.chain.story import StoryClient
-from anacostia_blockchain.chain.story_devnet import deploy_story_suite
-from anacostia_blockchain.chain.story_terms import commercial_use
+from anacostia_blockchain.chain.story.terms import commercial_use
 
 PIPELINE = "benchmark-models"
 PLAN = ["RunRegistry", "ModelNFT", "ModelVersions", "MockV3Aggregator", "ModelMarketplace"]

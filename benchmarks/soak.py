@@ -51,15 +51,17 @@ sys.path.insert(0, str(HARDENING))
 from fault_scenarios import LogTraining, drop_file, run_chain_outage  # noqa: E402
 from test_marketplace_load import MarketUnderLoad  # noqa: E402
 
-from anacostia_blockchain.chain.client import ChainClient  # noqa: E402
-from anacostia_blockchain.chain.devnet import Devnet  # noqa: E402
-from anacostia_blockchain.chain.merkle import pipeline_id  # noqa: E402
-from anacostia_blockchain.chain.run_registry import RunRegistryClient  # noqa: E402
-from anacostia_blockchain.chain.signer import LocalSigner  # noqa: E402
+from anacostia_blockchain.chain.contracts.merkle import pipeline_id  # noqa: E402
+from anacostia_blockchain.chain.contracts.run_registry import RunRegistryClient  # noqa: E402
+from anacostia_blockchain.chain.dev.devnet import Devnet  # noqa: E402
+from anacostia_blockchain.chain.rpc.client import ChainClient  # noqa: E402
 from anacostia_blockchain.chain.tx import TxSender  # noqa: E402
+from anacostia_blockchain.chain.tx.signer import LocalSigner  # noqa: E402
 from anacostia_blockchain.engine import Pipeline  # noqa: E402
-from anacostia_blockchain.metadata import SqliteMetadataStore  # noqa: E402
-from anacostia_blockchain.metadata import BlockchainMetadataStore  # noqa: E402
+from anacostia_blockchain.metadata import (
+    BlockchainMetadataStore,
+    SqliteMetadataStore,
+)
 from anacostia_blockchain.resources.filesystem import FilesystemStoreNode  # noqa: E402
 
 SOAK_PIPELINE = "soak-pipeline"

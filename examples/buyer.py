@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from anacostia_blockchain.buyer import WEI_PER_ETH, BuyerSettings, buy_and_decrypt
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.errors import AnacostiaError, ConfigurationError
 
 

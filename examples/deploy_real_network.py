@@ -49,13 +49,13 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.deploy import DeploymentManifest, DeploymentResult, deploy_all
-from anacostia_blockchain.chain.price_feed import ChainlinkPriceFeed
-from anacostia_blockchain.chain.signer import DEFAULT_KEY_ENV, LocalSigner
+from anacostia_blockchain.chain.contracts.price_feed import ChainlinkPriceFeed
+from anacostia_blockchain.chain.dev.deploy import DeploymentManifest, DeploymentResult, deploy_all
+from anacostia_blockchain.chain.dev.story_devnet import STORY_DEPLOY_PLAN
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import StoryAddresses, addresses_for_chain
-from anacostia_blockchain.chain.story_devnet import STORY_DEPLOY_PLAN
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import DEFAULT_KEY_ENV, LocalSigner
 from anacostia_blockchain.errors import AnacostiaError, ConfigurationError
 
 CORE_CONTRACTS = ("RunRegistry", "ModelNFT", "ModelVersions")

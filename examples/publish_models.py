@@ -45,19 +45,19 @@ from anacostia_blockchain.actions.pricing import DynamicPricingNode
 from anacostia_blockchain.actions.pricing_rules import TieredPricing
 from anacostia_blockchain.actions.promote import PromoteModelNode
 from anacostia_blockchain.actions.register_ip import RegisterIPNode
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.deploy import DeploymentManifest, deploy_all
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.marketplace import MarketplaceClient
-from anacostia_blockchain.chain.merkle import scale_metric
-from anacostia_blockchain.chain.model_nft import ModelNFTClient
-from anacostia_blockchain.chain.model_versions import ModelVersionsClient
-from anacostia_blockchain.chain.price_feed import USD_SCALE, ChainlinkPriceFeed
-from anacostia_blockchain.chain.run_registry import RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.contracts.marketplace import MarketplaceClient
+from anacostia_blockchain.chain.contracts.merkle import scale_metric
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient
+from anacostia_blockchain.chain.contracts.model_versions import ModelVersionsClient
+from anacostia_blockchain.chain.contracts.price_feed import USD_SCALE, ChainlinkPriceFeed
+from anacostia_blockchain.chain.contracts.run_registry import RunRegistryClient
+from anacostia_blockchain.chain.dev.deploy import DeploymentManifest, deploy_all
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import StoryClient
-from anacostia_blockchain.chain.story_terms import commercial_use
+from anacostia_blockchain.chain.story.terms import commercial_use
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.engine import BaseNode
 from anacostia_blockchain.errors import AnacostiaError, ConfigurationError, PipelineError, ValidationError
 from anacostia_blockchain.ipfs import EmbeddedBlockstore

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import ConfigurationError
 
@@ -37,7 +37,7 @@ _NORMAL_FORMS = ("NFC", "NFD", "NFKC", "NFKD")
 class TextCleaner:
     """Canonicalise text (see the module docstring). Every step can be switched off."""
 
-    normal_form: str | None = "NFC"
+    normal_form: Literal["NFC", "NFD", "NFKC", "NFKD"] | None = "NFC"
     strip_invisible: bool = True
     collapse_whitespace: bool = True
 

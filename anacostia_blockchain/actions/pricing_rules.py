@@ -67,7 +67,8 @@ class TieredPricing:
 
     def price_units(self, metric: Decimal) -> int:
         value = _exact(metric, "metric")
-        for threshold, price in self.tiers:  # best threshold first
+        for tier_threshold, price in self.tiers:  # best threshold first (parsed to Decimal in __post_init__)
+            threshold = Decimal(tier_threshold)
             reached = value >= threshold if self.higher_is_better else value <= threshold
             if reached:
                 return usd_to_units(Decimal(price))
@@ -92,7 +93,7 @@ class CurvePricing:
 
     def price_units(self, metric: Decimal) -> int:
         value = _exact(metric, "metric")
-        points = self.points
+        points = [(Decimal(m), Decimal(p)) for m, p in self.points]  # already exact: parsed in __post_init__
         if value <= points[0][0]:
             return usd_to_units(Decimal(points[0][1]))
         if value >= points[-1][0]:

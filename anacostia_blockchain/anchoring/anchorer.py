@@ -41,8 +41,9 @@ from .archive import ManifestArchive, StoredManifest
 from .connection import RegistryConnection
 from .finality import AnchorEntry
 from .manifest import RunManifest, manifest_cid
+from .proofs import ItemProof, ProofCheck
 from .sender import ANCHOR_KIND, AnchorSender, anchor_key, anchor_payload
-from .verifier import ItemProof, ProofCheck, RunVerifier, VerificationReport
+from .verifier import RunVerifier, VerificationReport
 
 logger = logging.getLogger(__name__)
 
@@ -224,5 +225,6 @@ class RunAnchorer:
         return self.verifier.prove(run_id, key)
 
     def verify_proof(self, proof: ItemProof, *, on_chain: bool = True) -> ProofCheck:
-        """Check a proof off chain and (``on_chain``) through ``verifyProof`` / ``verifyMetric``."""
+        """Check a proof against the chain's root and through ``verifyProof`` / ``verifyMetric``, or
+        (``on_chain=False``) against the root recorded locally when the run ended."""
         return self.verifier.verify_proof(proof, on_chain=on_chain)

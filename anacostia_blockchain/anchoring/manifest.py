@@ -28,6 +28,10 @@ anchored: a CID assigned after the run ended shows up as a change of that artifa
 Serialization is canonical JSON (sorted keys, no whitespace, UTF-8, no NaN), so the same run always gives the same
 bytes, the same CID and the same root. ``RunManifest.diff`` names the items that differ between two manifests —
 that is how a changed SQL value or a changed manifest is reported as tampered.
+
+Each manifest names its format (``version``), and the format fixes the Merkle tree layout (:data:`TREE_LAYOUTS`):
+format 2, written by :meth:`RunManifest.from_export`, is OpenZeppelin's (``SimpleMerkleTree.of(leaves).root`` of
+``@openzeppelin/merkle-tree`` equals the root); format 1 manifests are read and verified in their own layout.
 """
 
 from __future__ import annotations
@@ -42,7 +46,12 @@ from ..chain.contracts import merkle
 from ..errors import ManifestItemNotFoundError, ValidationError
 from ..ipfs import compute_cid
 
-MANIFEST_VERSION = 1
+#: The manifest format written by :meth:`RunManifest.from_export`; the format picks the Merkle tree layout.
+MANIFEST_VERSION = 2
+
+#: Manifest format -> tree layout. Format 2 is OpenZeppelin's (``SimpleMerkleTree.of(leaves).root`` is the root);
+#: format 1 promoted an odd node unchanged, and manifests in it still verify against their anchors.
+TREE_LAYOUTS: dict[int, type[merkle.SortedPairTree]] = {1: merkle.OddPromotedMerkleTree, 2: merkle.MerkleTree}
 
 
 def manifest_cid(data: bytes) -> str:
@@ -105,8 +114,12 @@ class RunManifest:
     pipeline: str
     run_id: int
     items: tuple[ManifestItem, ...] = field(default_factory=tuple)
+    version: int = MANIFEST_VERSION
 
     def __post_init__(self) -> None:
+        if isinstance(self.version, bool) or self.version not in TREE_LAYOUTS:
+            supported = ", ".join(map(str, TREE_LAYOUTS))
+            raise ValidationError(f"unsupported manifest version {self.version!r} (supported: {supported})")
         keys = [item.key for item in self.items]
         if len(set(keys)) != len(keys):
             raise ValidationError(f"manifest of run {self.run_id} has duplicate keys")
@@ -136,8 +149,9 @@ class RunManifest:
         return {item.key: item.leaf(pid, self.run_id) for item in self.items}
 
     @cached_property
-    def tree(self) -> merkle.MerkleTree:
-        return merkle.MerkleTree(list(self.leaves.values()))
+    def tree(self) -> merkle.SortedPairTree:
+        """The Merkle tree in this manifest format's layout (:data:`TREE_LAYOUTS`)."""
+        return TREE_LAYOUTS[self.version](list(self.leaves.values()))
 
     @property
     def root(self) -> bytes:
@@ -162,7 +176,7 @@ class RunManifest:
     # --- serialization ----------------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         return {
-            "version": MANIFEST_VERSION,
+            "version": self.version,
             "pipeline": self.pipeline,
             "pipelineId": "0x" + self.pipeline_id.hex(),
             "runId": self.run_id,
@@ -184,15 +198,16 @@ class RunManifest:
             doc = json.loads(data)
             if not isinstance(doc, dict):
                 raise ValidationError(f"not a run manifest: a JSON {type(doc).__name__}, not an object")
-            if doc.get("version") != MANIFEST_VERSION:
-                raise ValidationError(f"unsupported manifest version {doc.get('version')!r}")
+            version = doc.get("version")
+            if not isinstance(version, int) or isinstance(version, bool) or version not in TREE_LAYOUTS:
+                raise ValidationError(f"unsupported manifest version {version!r}")
             pipeline, run_id = doc["pipeline"], doc["runId"]
             if not isinstance(pipeline, str) or not pipeline:
                 raise ValidationError("not a run manifest: pipeline must be a non-empty string")
             if not isinstance(run_id, int) or isinstance(run_id, bool):
                 raise ValidationError("not a run manifest: runId must be an integer")
             items = tuple(ManifestItem(i["key"], i["kind"], dict(i["fields"])) for i in doc["items"])
-            manifest = cls(pipeline=pipeline, run_id=run_id, items=items)
+            manifest = cls(pipeline=pipeline, run_id=run_id, items=items, version=version)
             manifest.root  # noqa: B018 -- every item must have a computable leaf
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
             # ValueError covers JSONDecodeError and UnicodeDecodeError; RecursionError is absurd nesting
@@ -202,8 +217,13 @@ class RunManifest:
         return manifest
 
     @classmethod
-    def from_export(cls, pipeline: str, run_id: int, export: Mapping[str, Any]) -> RunManifest:
-        """The manifest of ``export_run(run_id)``; every section of the export ends up in some leaf."""
+    def from_export(
+        cls, pipeline: str, run_id: int, export: Mapping[str, Any], *, version: int = MANIFEST_VERSION
+    ) -> RunManifest:
+        """The manifest of ``export_run(run_id)``; every section of the export ends up in some leaf.
+
+        ``version`` selects an older format (to re-export a run the way its archived manifest was written).
+        """
         items: list[ManifestItem] = []
         seen: dict[str, int] = {}
 
@@ -221,7 +241,7 @@ class RunManifest:
                     add(f"entry:{section}:{index}", "entry", {"details": canonical_json(value)})
         if not any(item.kind == "run" for item in items):
             add("run", "run", {"details": canonical_json({"id": run_id})})
-        return cls(pipeline=pipeline, run_id=run_id, items=tuple(items))
+        return cls(pipeline=pipeline, run_id=run_id, items=tuple(items), version=version)
 
 
 # --- export sections -> items ---------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """``RunVerifier``: check a run against its anchor, and prove single items (off chain and through the contract).
 
-Verification compares three independent things and names what differs:
+Verification compares independent records and names what differs:
 
-* the **archived manifest** (the exact bytes hashed when the run ended, :mod:`.archive`),
-* a **fresh re-export** of the run from the SQL tables (``export_run``) turned into a manifest the same way,
+* the **archived manifest** (the exact bytes hashed when the run ended, :mod:`.archive`) and the root and CID
+  recorded with it;
+* a **fresh re-export** of the run from the SQL tables (``export_run``) turned into a manifest the same way (in the
+  archived manifest's format);
 * the **root on chain** (``RunRegistry.runRoot``) and the manifest CID in its ``RunAnchored`` event.
 
 If the archived manifest matches the chain but the re-export does not, an SQL value was changed; if the re-export
@@ -12,12 +14,16 @@ lists the differing item keys (``metric:loss@3``, ``param:lr``, ``artifact:model
 chain raises :class:`RunNotAnchoredError` (the message says whether its anchor is still pending in the outbox); a
 root anchored by someone else for this run (the outbox parked ours as a conflict) raises :class:`AnchorConflictError`.
 
+:meth:`RunVerifier.verify_local` is the same without the chain: against the root **recorded** when the run ended
+(:meth:`RunVerifier.recorded_root`). Item proofs (:mod:`.proofs`) are checked against the recorded root offline and
+against the chain's root online — never against a root recomputed from the archive they were taken from.
+
 Verification is read-only: it needs no key and works without IPFS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +39,8 @@ from ..errors import (
 from ..outbox import Outbox
 from .archive import ManifestArchive, StoredManifest
 from .finality import default_confirmations
-from .manifest import ManifestItem, RunManifest, manifest_cid
+from .manifest import MANIFEST_VERSION, RunManifest, manifest_cid
+from .proofs import ItemProof, ProofCheck, ProofReference, check_proof
 from .sender import ANCHOR_KIND, anchor_key
 
 
@@ -50,6 +57,10 @@ class VerificationReport:
     verdict: str = "verified"
     confirmations: int | None = None  # depth of the anchor's block when verified (None: no RunAnchored event seen)
     required_confirmations: int | None = None  # depth at which the anchor counts as final
+    leaves: Mapping[str, bytes] = field(default_factory=dict)  # item key -> its double-hashed leaf
+    manifest_version: int = MANIFEST_VERSION
+    tree_layout: str = merkle.MerkleTree.layout
+    against: ProofReference = "chain"  # "recorded": checked offline against the root recorded at the run's end
 
     @property
     def final(self) -> bool:
@@ -62,6 +73,8 @@ class VerificationReport:
     @property
     def finality(self) -> str:
         """``"final"`` or ``"confirmed (N confirmations)"`` (a verified anchor can still be rolled back until final)."""
+        if self.against == "recorded":
+            return "not checked (offline)"
         if self.final:
             return "final"
         if self.confirmations is None:
@@ -78,54 +91,15 @@ class VerificationReport:
             "runId": self.run_id,
             "root": "0x" + self.root.hex(),
             "manifestCid": self.manifest_cid,
+            "manifestVersion": self.manifest_version,
+            "treeLayout": self.tree_layout,
+            "against": self.against,
             "items": self.items,
+            "leaves": {key: "0x" + leaf.hex() for key, leaf in self.leaves.items()},
             "anchor": None
             if anchor is None
             else {"block": anchor.block_number, "txHash": anchor.tx_hash, "timestamp": anchor.timestamp},
         }
-
-
-@dataclass(frozen=True)
-class ItemProof:
-    """A Merkle proof of one manifest item: enough to check it against the chain without the manifest."""
-
-    pipeline: str
-    run_id: int
-    item: ManifestItem
-    leaf: bytes
-    proof: list[bytes] = field(default_factory=list)
-    root: bytes = b""
-
-    @property
-    def pipeline_id(self) -> bytes:
-        return merkle.pipeline_id(self.pipeline)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pipeline": self.pipeline,
-            "pipelineId": "0x" + self.pipeline_id.hex(),
-            "runId": self.run_id,
-            **self.item.to_json(),
-            "leaf": "0x" + self.leaf.hex(),
-            "proof": ["0x" + p.hex() for p in self.proof],
-            "root": "0x" + self.root.hex(),
-        }
-
-
-@dataclass(frozen=True)
-class ProofCheck:
-    """Outcome of :meth:`RunVerifier.verify_proof`; ``on_chain``/``metric_on_chain`` are ``None`` when not asked."""
-
-    key: str
-    leaf_matches_item: bool
-    off_chain: bool
-    on_chain: bool | None
-    metric_on_chain: bool | None
-
-    @property
-    def ok(self) -> bool:
-        checks = [self.leaf_matches_item, self.off_chain, self.on_chain, self.metric_on_chain]
-        return all(c for c in checks if c is not None)
 
 
 class RunVerifier:
@@ -162,10 +136,30 @@ class RunVerifier:
             )
         return stored
 
-    def fresh_manifest(self, run_id: int) -> RunManifest:
-        return RunManifest.from_export(self.pipeline, run_id, self.export_run(run_id))
+    def fresh_manifest(self, run_id: int, version: int = MANIFEST_VERSION) -> RunManifest:
+        """The run re-exported from the SQL store, as a manifest of format ``version``."""
+        return RunManifest.from_export(self.pipeline, run_id, self.export_run(run_id), version=version)
 
-    def _archived_manifest(self, stored: StoredManifest, fresh: RunManifest) -> RunManifest:
+    def recorded_root(self, run_id: int) -> bytes:
+        """The root recorded locally when the run ended: the archive's root, which the run row's ``hash`` and the
+        anchor request in the outbox (where present) must repeat; :class:`TamperedManifestError` when they differ."""
+        stored = self.stored(run_id)
+        others = {"runs.hash": self.export_run(run_id).get("run", {}).get("hash")}
+        entry = None if self.outbox is None else self.outbox.get(ANCHOR_KIND, anchor_key(self.pipeline_id, run_id))
+        if entry is not None:
+            others["the outbox's anchor request"] = entry.payload.get("root")
+        recorded = "0x" + stored.root.hex()
+        differing = [f"{name} {value}" for name, value in others.items() if value is not None and value != recorded]
+        if differing:
+            raise TamperedManifestError(
+                f"run {run_id}: the local records disagree on its root: the archive holds {recorded}, "
+                + ", ".join(differing),
+                ["root"],
+            )
+        return stored.root
+
+    def _archived_manifest(self, stored: StoredManifest) -> RunManifest:
+        """The archived manifest, readable and hashing to the root and CID recorded with it."""
         try:
             archived = stored.manifest()
         except ValidationError as exc:
@@ -173,13 +167,44 @@ class RunVerifier:
                 f"run {stored.run_id}: the archived manifest is unreadable: {exc}", ["*"]
             ) from exc
         if archived.root != stored.root or manifest_cid(stored.data) != stored.cid:
-            items = archived.diff(fresh) or ["*"]
+            items = archived.diff(self.fresh_manifest(stored.run_id, archived.version)) or ["*"]
             raise TamperedManifestError(
                 f"run {stored.run_id}: the archived manifest no longer hashes to its recorded root/CID "
                 f"(changed items: {', '.join(items)})",
                 items,
             )
         return archived
+
+    def _report(
+        self, stored: StoredManifest, archived: RunManifest, anchor: AnchorRecord | None = None, **details: Any
+    ) -> VerificationReport:
+        return VerificationReport(
+            self.pipeline,
+            stored.run_id,
+            stored.root,
+            stored.cid,
+            len(archived.items),
+            anchor,
+            leaves=archived.leaves,
+            manifest_version=archived.version,
+            tree_layout=archived.tree.layout,
+            **details,
+        )
+
+    def verify_local(self, run_id: int) -> VerificationReport:
+        """Verify a run offline, against the root recorded when it ended: the archive hashes to it, the local records
+        agree on it and the SQL store still gives it. Raises :class:`TamperedManifestError` naming the changes."""
+        stored = self.stored(run_id)
+        archived = self._archived_manifest(stored)
+        recorded = self.recorded_root(run_id)
+        fresh = self.fresh_manifest(run_id, archived.version)
+        if fresh.root != recorded:
+            differing = archived.diff(fresh)
+            raise TamperedManifestError(
+                f"run {run_id}: the SQL store no longer matches the recorded manifest; changed: {', '.join(differing)}",
+                differing,
+            )
+        return self._report(stored, archived, against="recorded")
 
     # --- against the chain ------------------------------------------------------------------------------------------
     def _registry(self) -> RunRegistryClient:
@@ -203,14 +228,29 @@ class RunVerifier:
     def verify_run(self, run_id: int) -> VerificationReport:
         """Verify a run end to end; raises :class:`TamperedManifestError` / :class:`RunNotAnchoredError`."""
         stored = self.stored(run_id)
-        fresh = self.fresh_manifest(run_id)
-        archived = self._archived_manifest(stored, fresh)
+        archived = self._archived_manifest(stored)
+        fresh = self.fresh_manifest(run_id, archived.version)
         registry = self._registry()
         on_chain = registry.run_root(self.pipeline_id, run_id)
         if on_chain is None:
             raise RunNotAnchoredError(
                 f"run {run_id} of {self.pipeline!r} is not anchored yet{self._pending_note(run_id)}"
             )
+        self._compare_with_chain(run_id, archived, fresh, on_chain)
+        record = registry.anchor_record(self.pipeline_id, run_id)
+        if record is not None and record.manifest_cid != stored.cid:
+            raise TamperedManifestError(
+                f"run {run_id}: the anchored manifest CID {record.manifest_cid} differs from the archived {stored.cid}",
+                ["manifestCid"],
+            )
+        depth = None if record is None else max(0, registry.client.block_number() - record.block_number + 1)
+        if self.confirmations is None:
+            self.confirmations = default_confirmations(registry.client.automines())
+        return self._report(
+            stored, archived, anchor=record, confirmations=depth, required_confirmations=self.confirmations
+        )
+
+    def _compare_with_chain(self, run_id: int, archived: RunManifest, fresh: RunManifest, on_chain: bytes) -> None:
         archive_ok, sql_ok = archived.root == on_chain, fresh.root == on_chain
         differing = archived.diff(fresh)
         if not sql_ok and archive_ok:
@@ -234,52 +274,31 @@ class RunVerifier:
                 f"0x{on_chain.hex()}" + (f"; they differ in: {', '.join(differing)}" if differing else ""),
                 differing,
             )
-        record = registry.anchor_record(self.pipeline_id, run_id)
-        if record is not None and record.manifest_cid != stored.cid:
-            raise TamperedManifestError(
-                f"run {run_id}: the anchored manifest CID {record.manifest_cid} differs from the archived {stored.cid}",
-                ["manifestCid"],
-            )
-        depth = None if record is None else max(0, registry.client.block_number() - record.block_number + 1)
-        if self.confirmations is None:
-            self.confirmations = default_confirmations(registry.client.automines())
-        return VerificationReport(
-            self.pipeline,
-            run_id,
-            on_chain,
-            stored.cid,
-            len(archived.items),
-            record,
-            confirmations=depth,
-            required_confirmations=self.confirmations,
-        )
 
     # --- proofs -----------------------------------------------------------------------------------------------------
     def prove(self, run_id: int, key: str) -> ItemProof:
-        """A proof of item ``key`` from the archived manifest (``ManifestItemNotFoundError`` for unknown keys)."""
+        """A proof of item ``key`` from the archived manifest, for the root recorded when the run ended
+        (``ManifestItemNotFoundError`` for unknown keys; ``TamperedManifestError`` for an unreadable archive)."""
         stored = self.stored(run_id)
-        archived = stored.manifest()
+        try:
+            archived = stored.manifest()
+        except ValidationError as exc:
+            raise TamperedManifestError(f"run {run_id}: the archived manifest is unreadable: {exc}", ["*"]) from exc
         leaf, proof = archived.proof(key)
-        return ItemProof(self.pipeline, run_id, archived.item(key), leaf, proof, archived.root)
+        return ItemProof(self.pipeline, run_id, archived.item(key), leaf, proof, stored.root)
 
     def verify_proof(self, proof: ItemProof, *, on_chain: bool = True) -> ProofCheck:
-        """Check a proof: the item hashes to the leaf, the leaf reaches the root, and (``on_chain``) the
-        contract agrees via ``verifyProof`` — and for metrics ``verifyMetric``, which checks the value itself."""
-        leaf_ok = proof.item.leaf(proof.pipeline_id, proof.run_id) == proof.leaf
-        off_ok = merkle.verify_proof(proof.root, proof.leaf, proof.proof)
-        chain_ok: bool | None = None
-        metric_ok: bool | None = None
+        """Check a proof: the item hashes to the leaf and the leaf reaches the run's root — offline the root recorded
+        when the run ended (:meth:`recorded_root`), online the root on chain, where the contract checks it too
+        (``verifyProof``, and ``verifyMetric`` for metrics). ``proof.root`` is never trusted."""
+        if proof.pipeline != self.pipeline:
+            raise ValidationError(f"a proof for pipeline {proof.pipeline!r} given to the verifier of {self.pipeline!r}")
         if on_chain:
             registry = self._registry()
-            chain_ok = registry.verify_proof(proof.pipeline_id, proof.run_id, proof.leaf, proof.proof)
-            if proof.item.kind == "metric":
-                fields = proof.item.fields
-                metric_ok = registry.verify_metric(
-                    proof.pipeline_id,
-                    proof.run_id,
-                    fields["name"],
-                    int(fields["value"]),
-                    int(fields["step"]),
-                    proof.proof,
-                )
-        return ProofCheck(proof.item.key, leaf_ok, off_ok, chain_ok, metric_ok)
+            root = registry.run_root(self.pipeline_id, proof.run_id)
+            problem = None if root is not None else f"run {proof.run_id} is not anchored"
+            return check_proof(proof, root, registry=registry, problem=problem)
+        try:
+            return check_proof(proof, self.recorded_root(proof.run_id))
+        except (TamperedManifestError, RunNotAnchoredError) as exc:
+            return check_proof(proof, None, problem=str(exc))

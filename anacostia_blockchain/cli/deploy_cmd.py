@@ -13,10 +13,10 @@ import json
 import os
 from typing import Any
 
-from ..chain.client import ChainClient
-from ..chain.deploy import DeploymentManifest, deploy_all
-from ..chain.signer import DEFAULT_KEY_ENV, LocalSigner
+from ..chain.dev.deploy import DeploymentManifest, deploy_all
+from ..chain.rpc.client import ChainClient
 from ..chain.tx import TxSender
+from ..chain.tx.signer import DEFAULT_KEY_ENV, LocalSigner
 from ..errors import ConfigurationError
 
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from ..chain.devnet import Devnet
-from ..chain.story_devnet import STORY_COMPAT_CHAIN_ID, place_story_suite_on_devnet
+from ..chain.dev.devnet import Devnet
+from ..chain.dev.story_devnet import STORY_COMPAT_CHAIN_ID, place_story_suite_on_devnet
 
 
 def _place_story_suite(devnet: Devnet, args: argparse.Namespace) -> None:

@@ -1,31 +1,69 @@
+# PYTHON_ARGCOMPLETE_OK
 """``anacostia-chain``: a thin shell over the library.
 
 Each command lives in its own module ``cli/<name>_cmd.py`` exposing ``register(subparsers)``; that function adds a
-sub-parser whose ``func`` default takes the parsed ``argparse.Namespace`` and returns an exit code.
-Errors derived from :class:`AnacostiaError` print as one line (``--debug`` shows the traceback) and exit 1;
-usage errors exit 2.
+sub-parser whose ``func`` default takes the parsed ``argparse.Namespace`` and returns an exit code. Every command also
+takes the shell's own options (``--debug``, ``--log-level``, ``--log-format``), before or after its name.
+
+Every failure is one line on stderr (``--debug`` shows the traceback) with the exit codes of :mod:`._errors`:
+0 ok, 1 error, 2 usage, 130 interrupted (and ``verify``'s 3 tampered, 4 not anchored). Shell completion comes from
+argcomplete: ``eval "$(register-python-argcomplete anacostia-chain)"``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import logging
+import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import AnacostiaError
+from .. import __version__
+from ._errors import EXIT_USAGE, describe
+from ._help import HelpFormatter, finish_help
+from ._logging import FORMATS, LEVELS, configure_logging
 
 #: Command modules, in --help order. A module that is absent is skipped.
 COMMAND_MODULES = ("devnet", "deploy", "run", "verify", "ipfs", "serve", "demo")
+
+EPILOG = """Exit codes: 0 ok, 1 error (one line on stderr; --debug for the traceback), 2 usage, 130 interrupted;
+`verify` also 3 tampered, 4 not anchored.
+
+Shell completion (bash, zsh):
+  eval "$(register-python-argcomplete anacostia-chain)"
+
+Example:
+  anacostia-chain devnet --help
+  anacostia-chain --version"""
+
+
+def _add_shell_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--debug``, ``--log-level``, ``--log-format``: with their defaults on the top parser; on sub-commands
+    (``top=False``) only when given, so ``anacostia-chain --debug run ...`` and ``... run --debug`` both work."""
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    group = parser.add_argument_group("logging and errors")
+    group.add_argument("--debug", action="store_true", default=default(False),
+                       help="show tracebacks and DEBUG logs")
+    group.add_argument("--log-level", type=str.upper, choices=LEVELS, metavar="LEVEL",
+                       default=default(os.environ.get("ANACOSTIA_LOG_LEVEL", "").upper() or None),
+                       help="log level of everything: DEBUG, INFO, WARNING, ERROR, CRITICAL ($ANACOSTIA_LOG_LEVEL; "
+                            "default WARNING, and INFO for a pipeline's own log lines)")
+    group.add_argument("--log-format", choices=FORMATS,
+                       default=default(os.environ.get("ANACOSTIA_LOG_FORMAT", "text")),
+                       help="log lines as text or as JSON objects ($ANACOSTIA_LOG_FORMAT; default text)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anacostia-chain",
         description="Run blockchain-anchored MLOps pipelines: devnet, deploy, run, verify, ipfs, serve, demo.",
+        epilog=EPILOG,
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and DEBUG logs")
+    parser.add_argument("--version", action="version", version=f"anacostia-chain {__version__}")
+    _add_shell_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -35,39 +73,57 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
-    _describe_subcommands(parser)
+    finish_help(parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in _all_subparsers(action):
+                _add_shell_options(subparser, top=False)
     return parser
 
 
-def _describe_subcommands(parser: argparse.ArgumentParser) -> None:
-    """Start every sub-command's ``--help`` with the line it is listed with (argparse shows it only in the list)."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            listed = {choice.dest: choice.help for choice in action._choices_actions}
-            for name, subparser in action.choices.items():
-                if subparser.description is None and listed.get(name):
-                    subparser.description = listed[name]
-                _describe_subcommands(subparser)
+def _all_subparsers(action: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:  # type: ignore[type-arg]
+    found: list[argparse.ArgumentParser] = []
+    for subparser in action.choices.values():
+        found.append(subparser)
+        for nested in subparser._actions:
+            if isinstance(nested, argparse._SubParsersAction):
+                found += _all_subparsers(nested)
+    return found
+
+
+def _parse(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    parser = build_parser()
+    try:
+        import argcomplete
+    except ImportError:  # pragma: no cover - a dependency; completion is a convenience
+        pass
+    else:
+        argcomplete.autocomplete(parser)
+    return parser, parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
+        parser, args = _parse(argv)  # imports every command module: Ctrl-C may land here too
+        debug = args.debug
+        configure_logging(
+            "DEBUG" if args.debug else args.log_level,
+            args.log_format,
+            node_level=getattr(args, "node_log_level", None),
+        )
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_USAGE
         return int(args.func(args) or 0)
-    except AnacostiaError as exc:
-        if args.debug:
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        if debug and not isinstance(exc, KeyboardInterrupt):
             raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+        message, code = describe(exc)
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        return code
 
 
 if __name__ == "__main__":

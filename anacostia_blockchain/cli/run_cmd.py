@@ -15,15 +15,19 @@ is closed). ``--for SECONDS`` asks the metadata store to stop after that long th
 leaves the same state as an interrupted one. A signal that arrives while the pipeline is still launching aborts the
 launch (everything prepared is torn down) and exits 130.
 
-What it prints: after the pipeline stopped, a summary of the runs that *started during this invocation* — status,
-duration, trigger, error, the last value of every metric, each node's result, and the run hash (the Merkle root when
-the store anchors runs) — as text, or as one JSON object with ``--json``. The summary is read back from the
-metadata database after it was closed, which works for every on-disk or server database; an in-memory ``sqlite://``
-store forgets everything when it closes, so for it only the number of finished runs is reported.
+What it prints: while it runs, the pipeline's own log lines (a node's ``self.log(...)``) from INFO up on stderr
+(``-v`` adds the engine's, ``--log-level`` sets everything); after the pipeline stopped, a summary of the runs that
+*started during this invocation* — status, duration, trigger, error, the last value of every metric, each node's
+result, the run hash (the Merkle root when the store anchors runs) and, for a store that anchors runs, the anchor's
+status: ``anchored`` (tx, block), ``pending`` (delivered the next time the pipeline runs) or ``failed`` (the last
+error, role hashes by name: a signer without ``ANCHOR_ROLE``) — as text, or as one JSON object with ``--json``
+(:mod:`._run_summary`). The summary is read back from the metadata database after it was closed, which works for
+every on-disk or server database; an in-memory ``sqlite://`` store forgets everything when it closes, so for it only
+the number of finished runs is reported.
 
-Exit codes: 0 the pipeline ran and stopped gracefully (runs that *failed* are pipeline behaviour, not a command
-failure: read ``failed`` in the summary); 1 a library error, including a node thread that crashed (the summary is
-printed first, the one-line error follows on stderr); 2 usage; 130 interrupted while launching.
+Exit codes: 0 the pipeline ran, stopped gracefully and every run of this invocation succeeded with its anchor
+landed or pending; 1 a run failed, an anchor failed, or a library error, including a node thread that crashed (the
+summary is printed first, the one-line error follows on stderr); 2 usage; 130 interrupted while launching.
 """
 
 from __future__ import annotations
@@ -37,14 +41,13 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..engine import Pipeline
-from ..errors import AnacostiaError, ConfigurationError, MetadataStoreError, PipelineError
+from ..engine import BaseNode, Pipeline
+from ..errors import AnacostiaError, ConfigurationError, PipelineError
+from ._run_summary import RunOutcome, collect_runs, failures, summary_json, summary_text
 
 #: Attributes looked up, in order, when the target names none.
 DEFAULT_ATTRIBUTES = ("pipeline", "build_pipeline")
@@ -66,7 +69,8 @@ def register(subparsers: Any) -> None:
         help="run a pipeline module until SIGINT/SIGTERM or --for SECONDS, then print a run summary",
         description="Load a Pipeline from a Python file or dotted module (attribute `pipeline`, function "
         "`build_pipeline()`, or :ATTR) and run it until SIGINT/SIGTERM or --for SECONDS; then print the runs it "
-        "made. Exit 0 when it stopped gracefully, 1 on an error (a crashed node included).",
+        "made. Exit 0 when it stopped gracefully and every run succeeded, 1 when a run or its anchor failed or on an "
+        "error (a crashed node included).",
     )
     parser.add_argument(
         "target",
@@ -83,9 +87,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the run summary as one JSON object")
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="show the pipeline's INFO log lines on stderr while it runs"
+        "-v", "--verbose", action="store_true",
+        help="also show the engine's INFO log lines on stderr (the nodes' own lines are shown anyway)",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, node_log_level="INFO")
 
 
 # --- loading ---------------------------------------------------------------------------------------------------------
@@ -163,9 +168,7 @@ def find_pipeline(module: ModuleType, attribute: str | None) -> Pipeline:
     else:
         found = [name for name in DEFAULT_ATTRIBUTES if hasattr(module, name)]
         if not found:
-            raise ConfigurationError(
-                f"{where} defines neither `pipeline` nor `build_pipeline()`: name the pipeline as MODULE:ATTR"
-            )
+            raise ConfigurationError(f"{where} defines neither `pipeline` nor `build_pipeline()`{_import_hint(module)}")
         name = found[0]
         value = getattr(module, name)
     if not isinstance(value, Pipeline) and callable(value) and not isinstance(value, type):
@@ -181,21 +184,18 @@ def find_pipeline(module: ModuleType, attribute: str | None) -> Pipeline:
     return value
 
 
+def _import_hint(module: ModuleType) -> str:
+    """What to do instead: name the pipeline, or (when importing the module ran one) move ``execute()`` aside."""
+    ran = [value.name for value in vars(module).values() if isinstance(value, BaseNode) and value.ident is not None]
+    if not ran:
+        return ": name the pipeline as MODULE:ATTR"
+    return (
+        f"; importing it ran a pipeline (nodes {', '.join(ran)}): build it in `def build_pipeline(): return "
+        "Pipeline(...)` (or `pipeline = Pipeline(...)`) and keep `.execute()` under `if __name__ == \"__main__\":`"
+    )
+
+
 # --- running ---------------------------------------------------------------------------------------------------------
-@dataclass
-class RunOutcome:
-    """How an invocation went: when it started, how long it ran, why it stopped, and the crash if any."""
-
-    started_at: float
-    duration: float = 0.0
-    stopped_by: str = "signal"  # "deadline", "signal" (SIGINT/SIGTERM or the pipeline's own terminate()), "crash"
-    error: str | None = None
-    runs_finished: int = 0
-    runs: list[dict[str, Any]] | None = None
-    note: str | None = None
-    nodes: list[str] = field(default_factory=list)
-
-
 def run_pipeline(pipeline: Pipeline, duration: float | None, outcome: RunOutcome | None = None) -> RunOutcome:
     """Launch, run until a signal or ``duration`` seconds, stop gracefully; a crash is recorded in ``outcome``
     (created when not given) and re-raised."""
@@ -237,89 +237,9 @@ def run_pipeline(pipeline: Pipeline, duration: float | None, outcome: RunOutcome
     return outcome
 
 
-def collect_runs(pipeline: Pipeline, outcome: RunOutcome) -> None:
-    """Fill ``outcome.runs`` from the (closed) store: the runs that started during this invocation."""
-    store: Any = pipeline.metadata_store
-    if not hasattr(store.runs, "get_runs"):
-        outcome.note = f"{type(store).__name__} cannot list runs; only the count is known"
-        return
-    try:
-        rows = [row for row in store.runs.get_runs() if (row.get("started_at") or 0) >= outcome.started_at]
-        outcome.runs = [_run_summary(store, row) for row in rows]
-    except MetadataStoreError as exc:
-        outcome.note = f"run details unavailable after the store closed (an in-memory database?): {exc}"
-
-
-def _run_summary(store: Any, row: dict[str, Any]) -> dict[str, Any]:
-    metrics: dict[str, float] = {}
-    for metric in store.runs.get_metrics(row["id"]):
-        metrics[metric["key"]] = metric["value"]  # rows come in logging order: the last value wins
-    nodes = {node["node_name"]: str(node["status"]) for node in store.runs.get_node_runs(row["id"])}
-    started, ended = row.get("started_at"), row.get("ended_at")
-    return {
-        "id": row["id"],
-        "status": str(row["status"]),
-        "trigger": row.get("trigger"),
-        "started_at": started,
-        "ended_at": ended,
-        "duration": round(ended - started, 6) if started is not None and ended is not None else None,
-        "error": row.get("error"),
-        "hash": row.get("hash"),
-        "metrics": metrics,
-        "nodes": nodes,
-    }
-
-
-# --- output ----------------------------------------------------------------------------------------------------------
-def summary_json(target: str, outcome: RunOutcome) -> dict[str, Any]:
-    statuses = Counter(run["status"] for run in outcome.runs or [])
-    return {
-        "target": target,
-        "nodes": outcome.nodes,
-        "started_at": outcome.started_at,
-        "duration": round(outcome.duration, 3),
-        "stopped_by": outcome.stopped_by,
-        "error": outcome.error,
-        "runs_finished": outcome.runs_finished,
-        "runs_by_status": dict(sorted(statuses.items())),
-        "runs": outcome.runs,
-        "note": outcome.note,
-    }
-
-
-_STOP_TEXT = {
-    "deadline": "stopped after --for",
-    "signal": "stopped by SIGINT/SIGTERM (or the pipeline itself)",
-    "crash": "stopped by a crashed node",
-}
-
-
-def summary_text(target: str, outcome: RunOutcome) -> str:
-    lines = [
-        f"pipeline {target}: {len(outcome.nodes)} nodes ({', '.join(outcome.nodes)})",
-        f"ran {outcome.duration:.1f} s, {_STOP_TEXT[outcome.stopped_by]}",
-    ]
-    if outcome.runs is None:
-        lines.append(f"runs finished: {outcome.runs_finished}" + (f" ({outcome.note})" if outcome.note else ""))
-        return "\n".join(lines)
-    statuses = Counter(run["status"] for run in outcome.runs)
-    counts = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
-    lines.append(f"runs: {len(outcome.runs)}" + (f" ({counts})" if counts else ""))
-    for run in outcome.runs:
-        took = f"{run['duration']:.2f} s" if run["duration"] is not None else "-"
-        line = f"  run {run['id']:<5} {run['status']:<9} {took:>9}"
-        if run["metrics"]:
-            line += "  " + " ".join(f"{key}={value:g}" for key, value in run["metrics"].items())
-        if run["error"]:
-            line += f"  error: {run['error']}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
 def run(args: argparse.Namespace) -> int:
-    if args.verbose:
+    if args.verbose and not args.log_level and not args.debug:
         logging.getLogger("anacostia_blockchain").setLevel(logging.INFO)
-        logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     source, attribute = split_target(args.target)
     pipeline = find_pipeline(load_module(source), attribute)
     outcome = RunOutcome(started_at=time.time())
@@ -331,6 +251,10 @@ def run(args: argparse.Namespace) -> int:
         raise
     collect_runs(pipeline, outcome)
     _print(args, outcome)
+    problems = failures(outcome)
+    if problems:
+        print(f"error: {'; '.join(problems)}", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 

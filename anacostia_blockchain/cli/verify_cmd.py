@@ -1,21 +1,25 @@
-"""``anacostia-chain verify RUN [--item KEY] [--json]``: check a run (and optionally one item) against its anchor.
+"""``anacostia-chain verify RUN [--item KEY] [--offline] [--json]``: check a run (and one item) against its anchor.
 
 Read-only and keyless: it opens the metadata database, re-exports the run, compares it with the archived manifest
-and with the root in ``RunRegistry``, and prints one verdict line (or JSON with ``--json``).
+and with the root in ``RunRegistry``, and prints one verdict line (or JSON with ``--json``: the verdict, ``root``,
+``manifestCid``, ``manifestVersion``, ``treeLayout`` and ``leaves``, every item's double-hashed leaf). With
+``--offline`` the chain is not asked: the run and the item are checked against the root recorded when the run
+ended. An item's proof is always checked against that independent root (never one recomputed from the archived
+manifest), and a check that failed is printed ``FAILED``, never ``ok``.
 
 Exit codes (so scripts and CI can gate on it):
 
 ====  ===========================================================================================
-0     VERIFIED — the run (and the ``--item``) matches the chain
+0     VERIFIED — the run (and the ``--item``) matches the chain (``--offline``: the recorded root)
 3     TAMPERED — a value differs from what was anchored (the changed items are named), or the
-      item's proof does not verify; CONFLICT — another root was anchored for this run
+      item is NOT-PROVEN; CONFLICT — another root was anchored for this run
 4     NOT ANCHORED — the run has no root on chain yet (pending in the outbox) or no manifest
 1     any other error (database/chain unreachable, unknown run or item key, configuration)
 ====  ===========================================================================================
 
 Configuration: ``--db`` (or ``ANACOSTIA_DB``), ``--pipeline`` (or ``ANACOSTIA_PIPELINE``; the name whose keccak256
-is the pipelineId), ``--rpc-url`` (or ``ANACOSTIA_RPC_URL``) and either ``--registry ADDRESS`` or ``--deployments
-DIR`` (the deployment manifests written by ``anacostia-chain deploy``).
+is the pipelineId) and, unless ``--offline``, ``--rpc-url`` (or ``ANACOSTIA_RPC_URL``) and either ``--registry
+ADDRESS`` or ``--deployments DIR`` (the deployment manifests written by ``anacostia-chain deploy``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from ..anchoring import ManifestArchive, ProofCheck, RunVerifier, VerificationReport
+from ..anchoring import ManifestArchive, RunVerifier, VerificationReport
 from ..chain import ChainClient, DeploymentManifest, RunRegistryClient
 from ..errors import AnchorConflictError, ConfigurationError, RunNotAnchoredError, TamperedManifestError
 from ..metadata import RunStore
@@ -42,6 +46,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("run", type=int, metavar="RUN", help="the run id")
     parser.add_argument("--item", default=None, metavar="KEY", help="also prove one item, e.g. metric:loss@3")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--offline", action="store_true", help="check against the root recorded when the run ended; no chain"
+    )
     parser.add_argument("--db", default=os.environ.get("ANACOSTIA_DB"), help="metadata database URL ($ANACOSTIA_DB)")
     parser.add_argument(
         "--pipeline", default=os.environ.get("ANACOSTIA_PIPELINE"), help="pipeline name ($ANACOSTIA_PIPELINE)"
@@ -57,25 +64,23 @@ def register(subparsers: Any) -> None:
 
 
 def build_verifier(args: argparse.Namespace) -> RunVerifier:
-    missing = [
-        flag
-        for flag, value in (("--db", args.db), ("--pipeline", args.pipeline), ("--rpc-url", args.rpc_url))
-        if not value
-    ]
+    needed: list[tuple[str, str | None]] = [("--db", args.db), ("--pipeline", args.pipeline)]
+    if not args.offline:
+        needed.append(("--rpc-url", args.rpc_url))
+    missing = [flag for flag, value in needed if not value]
     if missing:
         raise ConfigurationError(f"verify needs {', '.join(missing)} (or the matching ANACOSTIA_* variables)")
+    registry = None if args.offline else _registry(args)
+    runs = RunStore(args.db, name="verify")  # read only: the schema is never created or changed here
+    return RunVerifier(args.pipeline, runs.export_run, ManifestArchive(runs.engine), registry, Outbox(runs.engine))
+
+
+def _registry(args: argparse.Namespace) -> RunRegistryClient:
     if not (args.registry or args.deployments):
-        raise ConfigurationError("verify needs --registry ADDRESS or --deployments DIR")
+        raise ConfigurationError("verify needs --registry ADDRESS or --deployments DIR (or --offline)")
     client = ChainClient(args.rpc_url, expected_chain_id=args.chain_id)
     address = args.registry or DeploymentManifest.load(args.deployments, client.chain_id).address("RunRegistry")
-    runs = RunStore(args.db, name="verify")  # read only: the schema is never created or changed here
-    return RunVerifier(
-        args.pipeline,
-        runs.export_run,
-        ManifestArchive(runs.engine),
-        RunRegistryClient(client, address),
-        Outbox(runs.engine),
-    )
+    return RunRegistryClient(client, address)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     lines: list[str] = []
     code = EXIT_VERIFIED
     try:
-        report = verifier.verify_run(args.run)
+        report = verifier.verify_local(args.run) if args.offline else verifier.verify_run(args.run)
         result.update(report.to_json())
         lines.append(_verified_line(report))
     except TamperedManifestError as exc:
@@ -100,14 +105,28 @@ def run(args: argparse.Namespace) -> int:
         result.update({"verdict": "not-anchored", "message": str(exc)})
         lines.append(f"NOT ANCHORED  {exc}")
     if args.item is not None and code != EXIT_NOT_ANCHORED:
-        proof = verifier.prove(args.run, args.item)
-        check = verifier.verify_proof(proof)
-        result["item"] = {**proof.to_json(), "checks": _checks_json(check), "verdict": _item_verdict(check)}
-        lines.append(f"{_item_verdict(check).upper():<13} {proof.item.key} = {proof.item.display()}  [{_marks(check)}]")
-        if not check.ok:
+        item, line = _prove_item(verifier, args.run, args.item, offline=args.offline)
+        result["item"] = item
+        lines.append(line)
+        if item["verdict"] != "proven":
             code = EXIT_TAMPERED
     print(json.dumps(result, indent=2, sort_keys=True) if args.json else "\n".join(lines))
     return code
+
+
+def _prove_item(verifier: RunVerifier, run_id: int, key: str, *, offline: bool) -> tuple[dict[str, Any], str]:
+    """The item's JSON and verdict line; an archive too damaged to give a proof is NOT-PROVEN too."""
+    try:
+        proof = verifier.prove(run_id, key)
+    except TamperedManifestError as exc:
+        return {"key": key, "verdict": "not-proven", "message": str(exc)}, f"NOT-PROVEN    {key}: {exc}"
+    check = verifier.verify_proof(proof, on_chain=not offline)
+    verdict = "proven" if check.ok else "not-proven"
+    marks = ", ".join(f"{name} {'ok' if passed else 'FAILED'}" for name, passed in check.marks().items())
+    line = f"{verdict.upper():<13} {proof.item.key} = {proof.item.display()}  [{marks}]"
+    if check.problem:
+        line += f" ({check.problem})"
+    return {**proof.to_json(), "checks": check.to_json(), "verdict": verdict}, line
 
 
 def _verified_line(report: VerificationReport) -> str:
@@ -115,31 +134,10 @@ def _verified_line(report: VerificationReport) -> str:
         f"VERIFIED      run {report.run_id} of {report.pipeline!r}: {report.items} items, "
         f"root 0x{report.root.hex()}, manifest {report.manifest_cid}"
     )
+    if report.against == "recorded":
+        return line + ", against the root recorded when the run ended (offline: the chain was not asked)"
     if report.anchor is not None:
         when = datetime.fromtimestamp(report.anchor.timestamp, tz=UTC).isoformat(timespec="seconds")
         line += f", anchored in block {report.anchor.block_number} (tx {report.anchor.tx_hash}) at {when}"
         line += f", {report.finality}"
     return line
-
-
-def _item_verdict(check: ProofCheck) -> str:
-    return "proven" if check.ok else "not-proven"
-
-
-def _checks_json(check: ProofCheck) -> dict[str, bool | None]:
-    return {
-        "leafMatchesItem": check.leaf_matches_item,
-        "offChain": check.off_chain,
-        "verifyProof": check.on_chain,
-        "verifyMetric": check.metric_on_chain,
-    }
-
-
-def _marks(check: ProofCheck) -> str:
-    named = {
-        "leaf": check.leaf_matches_item,
-        "off-chain": check.off_chain,
-        "verifyProof": check.on_chain,
-        "verifyMetric": check.metric_on_chain,
-    }
-    return ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in named.items() if ok is not None)

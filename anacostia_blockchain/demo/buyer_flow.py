@@ -22,7 +22,7 @@ from typing import Any
 
 from ..actions.classifier import predict
 from ..buyer import BuyerSettings, MarketplaceApi, PurchaseReport, buy_and_decrypt, find_model_cid
-from ..chain.signer import LocalSigner
+from ..chain.tx.signer import LocalSigner
 from ..crypto import public_key_for_private_key, read_header
 from ..errors import AnacostiaError, LicenseRequiredError, PipelineError
 from ..service import BackgroundServer, ServiceConfig, create_app, free_port

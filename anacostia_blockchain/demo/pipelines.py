@@ -24,7 +24,7 @@ from decimal import Decimal
 from ..actions.anchored_run import AnchoredRunReader
 from ..actions.classifier import EvaluateClassifierNode, TrainClassifierNode
 from ..actions.data_prep import DataPrepNode
-from ..actions.data_prep_schema import RecordSchema
+from ..actions.data_prep_schema import FieldSpec, RecordSchema
 from ..actions.mint_nft import MintModelNFTNode
 from ..actions.model_metadata import ModelMetadataOptions
 from ..actions.price_feed import PriceFeedNode
@@ -32,9 +32,9 @@ from ..actions.pricing import DynamicPricingNode
 from ..actions.pricing_rules import CurvePricing
 from ..actions.promote import PromoteModelNode
 from ..actions.register_ip import RegisterIPNode
-from ..chain.merkle import scale_metric
-from ..chain.signer import LocalSigner
-from ..chain.story_terms import commercial_use
+from ..chain.contracts.merkle import scale_metric
+from ..chain.story.terms import commercial_use
+from ..chain.tx.signer import LocalSigner
 from ..crypto import public_key_for_private_key
 from ..engine.pipeline import Pipeline
 from ..metadata import BlockchainMetadataStore
@@ -91,7 +91,7 @@ def build_training(world: DemoWorld) -> TrainingPipeline:
     incoming = FilesystemStoreNode("incoming", world.workdir / "incoming", store)
     prepared = IPFSStoreNode("prepared_data", store, store=world.blocks)
     models = IPFSStoreNode("models", store, store=world.blocks)
-    schema = RecordSchema.of(**{name: "int" for name in FIELD_NAMES})
+    schema = RecordSchema(tuple(FieldSpec(name, "int") for name in FIELD_NAMES))
     prep = DataPrepNode(
         "validate_clean_encrypt",
         incoming,

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import time
 from collections.abc import Callable
@@ -80,7 +81,7 @@ class DemoScenario:
         batches = training_batches(options.batches)
         drops: list[tuple[str, Callable[[Path], Path]]] = []
         for index, (x, y) in enumerate(batches, start=1):
-            drops.append((f"batch-{index:02d}.csv", lambda path, x=x, y=y: write_batch(path, x, y)))
+            drops.append((f"batch-{index:02d}.csv", functools.partial(write_batch, x=x, y=y)))
             if index == options.bad_batch_after:
                 drops.append(("batch-smudged.csv", write_bad_batch))
         for number, (name, writer) in enumerate(drops, start=1):

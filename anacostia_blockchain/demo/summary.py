@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..chain.price_feed import usd_units
+from ..chain.contracts.price_feed import usd_units
 from ..errors import AnacostiaError
 from .buyer_flow import BuyerOutcome
 from .pipelines import PublishingPipeline, TrainingPipeline

@@ -10,17 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..chain.client import ChainClient
-from ..chain.deploy import DeploymentManifest, DeploymentResult, deploy_all
-from ..chain.devnet import DevAccount, Devnet
-from ..chain.marketplace import MarketplaceClient
-from ..chain.model_nft import ModelNFTClient
-from ..chain.model_versions import ModelVersionsClient
-from ..chain.price_feed import ChainlinkPriceFeed
-from ..chain.run_registry import RunRegistryClient
-from ..chain.signer import LocalSigner
+from ..chain.contracts.marketplace import MarketplaceClient
+from ..chain.contracts.model_nft import ModelNFTClient
+from ..chain.contracts.model_versions import ModelVersionsClient
+from ..chain.contracts.price_feed import ChainlinkPriceFeed
+from ..chain.contracts.run_registry import RunRegistryClient
+from ..chain.dev.deploy import DeploymentManifest, DeploymentResult, deploy_all
+from ..chain.dev.devnet import DevAccount, Devnet
+from ..chain.rpc.client import ChainClient
 from ..chain.story import StoryClient
 from ..chain.tx import TxSender
+from ..chain.tx.signer import LocalSigner
 from ..ipfs import EmbeddedBlockstore
 
 #: The demo's ETH/USD price (8 decimals, as Chainlink's USD feeds): $3,150.42.

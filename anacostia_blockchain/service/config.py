@@ -9,6 +9,7 @@ password, an RPC provider's API key in the path, a Redis password), appear in ``
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import urllib.parse
@@ -51,6 +52,16 @@ def display_url(url: str | None) -> str | None:
 URL_FIELDS = frozenset({"database_url", "rpc_url", "content_store", "rate_limit_redis_url"})
 
 
+def _check_proxy(proxy: str) -> None:
+    """``proxy`` names one address or network; trusting every address would let any client choose its own."""
+    try:
+        network = ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        raise ConfigurationError(f"trusted proxy {proxy!r} is not an IP address or CIDR network") from None
+    if network.prefixlen == 0:
+        raise ConfigurationError(f"trusting every address as a proxy ({proxy!r}) lets clients forge their address")
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """Token bucket per client: ``burst`` requests at once, refilled at ``per_second``; ``per_second=0`` disables."""
@@ -87,7 +98,9 @@ class ServiceConfig:
     cors_origins: tuple[str, ...] = ()
     rate_limit: RateLimit = field(default_factory=RateLimit)
     rate_limit_redis_url: str | None = None  # share buckets across processes through Redis (redis://host:port/db)
-    trust_forwarded_for: bool = False
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDR networks): the client address is then the
+    # right-most one they did not add. Empty: the peer address is the client, forwarded headers are ignored.
+    trusted_proxies: tuple[str, ...] = ()
     run_indexer: bool = True
     indexer_poll_seconds: float = 1.0
     indexer_batch_blocks: int = 2000
@@ -109,6 +122,8 @@ class ServiceConfig:
             raise ConfigurationError("session_ttl and nonce_ttl must be positive")
         if self.indexer_batch_blocks < 1:
             raise ConfigurationError("indexer_batch_blocks must be >= 1")
+        for proxy in self.trusted_proxies:
+            _check_proxy(proxy)
 
     def __repr__(self) -> str:
         shown = []
@@ -126,8 +141,9 @@ class ServiceConfig:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> ServiceConfig:
         """Read ``ANACOSTIA_*`` variables (``DATABASE_URL``, ``HOST``, ``PORT``, ``RPC_URL``, ``CHAIN_ID``,
-        ``DEPLOYMENTS``, ``CONTENT_STORE``, ``SIWE_DOMAIN``, ``SIWE_URI``, ``CORS_ORIGINS`` (comma separated),
-        ``RATE_LIMIT`` (``per_second:burst``), ``SESSION_SECRET`` and ``SERVICE_KEY`` (hex)); keyword overrides win.
+        ``DEPLOYMENTS``, ``CONTENT_STORE``, ``SIWE_DOMAIN``, ``SIWE_URI``, ``CORS_ORIGINS`` and ``TRUSTED_PROXIES``
+        (comma separated), ``RATE_LIMIT`` (``per_second:burst``), ``RATE_LIMIT_REDIS_URL``,
+        ``RESPONSE_CACHE_SECONDS``, ``SESSION_SECRET`` and ``SERVICE_KEY`` (hex)); keyword overrides win.
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
@@ -157,6 +173,8 @@ class ServiceConfig:
                 values["siwe_uri"] = v
             if (v := get("CORS_ORIGINS")) is not None:
                 values["cors_origins"] = tuple(o.strip() for o in v.split(",") if o.strip())
+            if (v := get("TRUSTED_PROXIES")) is not None:
+                values["trusted_proxies"] = tuple(p.strip() for p in v.split(",") if p.strip())
             if (v := get("RATE_LIMIT_REDIS_URL")) is not None:
                 values["rate_limit_redis_url"] = v
             if (v := get("RESPONSE_CACHE_SECONDS")) is not None:

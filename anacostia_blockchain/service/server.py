@@ -2,8 +2,10 @@
 demo, tests that need a real HTTP server).
 
 Both bind 127.0.0.1 unless told otherwise and give open dashboard streams (server-sent events, which never end on
-their own) 5 s at shutdown. :class:`BackgroundServer` picks a free port unless given one, returns from ``start`` only
-once the socket accepts requests, and lets in-flight requests finish on ``stop``.
+their own) 5 s at shutdown. uvicorn's own proxy-header handling is off (by default it would believe the
+``X-Forwarded-For`` of any local client): the app applies it for ``ServiceConfig.trusted_proxies`` only.
+:class:`BackgroundServer` picks a free port unless given one, returns from ``start`` only once the socket accepts
+requests, and lets in-flight requests finish on ``stop``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 
 def serve_forever(app: Any, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve ``app`` in the foreground until SIGINT/SIGTERM."""
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -41,7 +50,12 @@ class BackgroundServer:
         self.startup_timeout = startup_timeout
         self._server = uvicorn.Server(
             uvicorn.Config(
-                app, host=host, port=self.port, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS
+                app,
+                host=host,
+                port=self.port,
+                log_level="warning",
+                proxy_headers=False,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             )
         )
         self._thread = threading.Thread(target=self._server.run, name=f"uvicorn-{self.port}", daemon=True)

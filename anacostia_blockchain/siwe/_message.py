@@ -1,7 +1,7 @@
-"""An EIP-4361 message: its fields, the exact text a wallet signs, and the strict parser of that text.
+"""An EIP-4361 message: its fields and the exact text a wallet signs.
 
-The message text is the contract between a wallet and the service it signs in to, so it is produced and parsed
-exactly as the EIP's ABNF says::
+The text is the contract between a wallet and the service it signs in to, so it is written exactly as the EIP's
+ABNF says::
 
     [scheme "://"] domain " wants you to sign in with your Ethereum account:" LF
     address LF
@@ -18,39 +18,27 @@ exactly as the EIP's ABNF says::
     [LF "Request ID: " request-id]
     [LF "Resources:" (LF "- " uri)*]
 
-Parsing is strict (``parse(message.to_text()) == message`` and ``parse(text).to_text() == text``): the address must
-be EIP-55 checksummed, the nonce at least 8 alphanumerics, times RFC 3339, no unknown or reordered lines. A lenient
-parser would let two different texts mean the same login, which is exactly what signatures are meant to prevent.
+A :class:`SiweMessage` checks every field against its rule when it is built (:mod:`._grammar`, :mod:`._rfc3339`),
+so :meth:`SiweMessage.to_text` only ever writes a message the grammar derives. Each value the grammar allows is kept
+as signed: times as their strings, an empty statement (``""``, three blank lines) apart from none (``None``), an
+empty request ID, a ``Resources:`` line with no entries (``()``) apart from none (``None``), and a chain ID's leading
+zeros (``chain_id_text``). So ``SiweMessage.parse(text).to_text() == text`` for every text the parser accepts.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
-from ..chain.encoding import is_checksum_address
 from ..errors import SiweError
+from . import _grammar as g
 from ._rfc3339 import parse_rfc3339
 
 PREAMBLE_SUFFIX = " wants you to sign in with your Ethereum account:"
-NONCE_RE = re.compile(r"^[A-Za-z0-9]{8,}$")
-ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
-SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
-DOMAIN_RE = re.compile(r"^[A-Za-z0-9.\-\[\]:@%_~!$&'()*+,;=]+$")
-
-
-def _is_uri(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-    except ValueError:  # e.g. an unbalanced "[" in the authority ("Invalid IPv6 URL")
-        return False
-    return bool(parts.scheme) and SCHEME_RE.match(parts.scheme) is not None and not any(c.isspace() for c in value)
 
 
 @dataclass(frozen=True)
 class SiweMessage:
-    """One EIP-4361 message. Times are kept as the exact strings that were signed."""
+    """One EIP-4361 message (see the module docstring); :class:`SiweError` names the first invalid field."""
 
     domain: str
     address: str
@@ -64,137 +52,82 @@ class SiweMessage:
     expiration_time: str | None = None
     not_before: str | None = None
     request_id: str | None = None
-    resources: tuple[str, ...] = field(default_factory=tuple)
+    resources: tuple[str, ...] | None = None
+    #: The chain ID's digits as signed, when they are not ``str(chain_id)`` (leading zeros); ``None`` otherwise.
+    chain_id_text: str | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.resources, list):
+            object.__setattr__(self, "resources", tuple(self.resources))
+        if self.chain_id_text == str(self.chain_id):
+            object.__setattr__(self, "chain_id_text", None)
         self.validate_syntax()
 
     def validate_syntax(self) -> None:
-        """Reject a message the ABNF does not allow (raises :class:`SiweError`)."""
-        if self.scheme is not None and not SCHEME_RE.match(self.scheme):
-            raise SiweError(f"invalid scheme {self.scheme!r}")
-        if not self.domain or not DOMAIN_RE.match(self.domain):
-            raise SiweError(f"invalid domain {self.domain!r}")
-        if not ADDRESS_RE.match(self.address) or not is_checksum_address(self.address):
-            raise SiweError("address must be a 0x-prefixed EIP-55 checksummed address")
-        if self.statement is not None and ("\n" in self.statement or "\r" in self.statement):
-            raise SiweError("statement must be a single line")
-        if not _is_uri(self.uri):
-            raise SiweError(f"invalid URI {self.uri!r}")
-        if self.version != "1":
-            raise SiweError(f"unsupported SIWE version {self.version!r} (only 1)")
-        if isinstance(self.chain_id, bool) or not isinstance(self.chain_id, int) or self.chain_id < 1:
-            raise SiweError("chain id must be a positive integer")
-        if not NONCE_RE.match(self.nonce):
-            raise SiweError("nonce must be at least 8 alphanumeric characters")
+        """Refuse a message the ABNF does not derive (raises :class:`SiweError` naming the field)."""
+        for name in ("domain", "address", "uri", "nonce", "issued_at", "version"):
+            if not isinstance(getattr(self, name), str):
+                raise SiweError(f"{name.replace('_', ' ')} must be a string, got {type(getattr(self, name)).__name__}")
+        if self.scheme is not None:
+            g.check_scheme(self.scheme)
+        g.check_domain(self.domain)
+        g.check_address(self.address)
+        if self.statement is not None:
+            g.check_statement(self.statement)
+        g.check_uri(self.uri)
+        g.check_version(self.version)
+        self._check_chain_id()
+        g.check_nonce(self.nonce)
         parse_rfc3339(self.issued_at, "Issued At")
         if self.expiration_time is not None:
             parse_rfc3339(self.expiration_time, "Expiration Time")
         if self.not_before is not None:
             parse_rfc3339(self.not_before, "Not Before")
-        if self.request_id is not None and ("\n" in self.request_id or "\r" in self.request_id):
-            raise SiweError("request id must be a single line")
-        for resource in self.resources:
-            if not _is_uri(resource):
-                raise SiweError(f"invalid resource URI {resource!r}")
+        if self.request_id is not None:
+            g.check_request_id(self.request_id)
+        for resource in self.resources or ():
+            g.check_uri(resource, "resource")
+
+    def _check_chain_id(self) -> None:
+        if isinstance(self.chain_id, bool) or not isinstance(self.chain_id, int) or self.chain_id < 0:
+            raise SiweError(f"chain ID must be a non-negative integer, got {self.chain_id!r}")
+        if self.chain_id_text is not None:
+            g.check_chain_id_text(self.chain_id_text)
+            if int(self.chain_id_text) != self.chain_id:
+                raise SiweError(f"chain ID text {g.show(self.chain_id_text)} is not the number {self.chain_id}")
+
+    @property
+    def origin(self) -> str:
+        """The first line's request origin: ``scheme://domain``, or the bare domain."""
+        return f"{self.scheme}://{self.domain}" if self.scheme is not None else self.domain
 
     def to_text(self) -> str:
         """The exact text a wallet signs."""
-        origin = f"{self.scheme}://{self.domain}" if self.scheme else self.domain
-        lines = [origin + PREAMBLE_SUFFIX, self.address, ""]
+        lines = [self.origin + PREAMBLE_SUFFIX, self.address, ""]
         if self.statement is not None:
             lines.append(self.statement)
         lines += [
             "",
             f"URI: {self.uri}",
             f"Version: {self.version}",
-            f"Chain ID: {self.chain_id}",
+            f"Chain ID: {self.chain_id_text or self.chain_id}",
             f"Nonce: {self.nonce}",
             f"Issued At: {self.issued_at}",
         ]
-        if self.expiration_time is not None:
-            lines.append(f"Expiration Time: {self.expiration_time}")
-        if self.not_before is not None:
-            lines.append(f"Not Before: {self.not_before}")
-        if self.request_id is not None:
-            lines.append(f"Request ID: {self.request_id}")
-        if self.resources:
+        optional = (
+            ("Expiration Time: ", self.expiration_time),
+            ("Not Before: ", self.not_before),
+            ("Request ID: ", self.request_id),
+        )
+        lines += [tag + value for tag, value in optional if value is not None]
+        if self.resources is not None:
             lines.append("Resources:")
             lines += [f"- {resource}" for resource in self.resources]
         return "\n".join(lines)
 
     @classmethod
     def parse(cls, text: str) -> SiweMessage:
-        """Parse the exact EIP-4361 text; :class:`SiweError` says which line is wrong."""
-        return _Parser(text).message()
+        """Parse the exact EIP-4361 text; :class:`SiweError` names the line and the field that is wrong."""
+        from ._parser import parse_message
 
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        if "\r" in text:
-            raise SiweError("message must use LF line endings")
-        self.lines = text.split("\n")
-        self.pos = 0
-
-    def _next(self, what: str) -> str:
-        if self.pos >= len(self.lines):
-            raise SiweError(f"message ends before {what}")
-        line = self.lines[self.pos]
-        self.pos += 1
-        return line
-
-    def _tagged(self, tag: str, optional: bool = False) -> str | None:
-        if self.pos < len(self.lines) and self.lines[self.pos].startswith(tag):
-            return self._next(tag)[len(tag) :]
-        if optional:
-            return None
-        raise SiweError(f"expected line {tag.strip()!r} at line {self.pos + 1}")
-
-    def message(self) -> SiweMessage:
-        first = self._next("the preamble")
-        if not first.endswith(PREAMBLE_SUFFIX):
-            raise SiweError("first line must end with 'wants you to sign in with your Ethereum account:'")
-        origin = first[: -len(PREAMBLE_SUFFIX)]
-        scheme, domain = (origin.split("://", 1) if "://" in origin else (None, origin))
-        address = self._next("the address")
-        if self._next("the blank line after the address") != "":
-            raise SiweError("expected a blank line after the address")
-        statement: str | None = None
-        line = self._next("the URI")
-        if line != "":
-            statement = line
-            if self._next("the blank line after the statement") != "":
-                raise SiweError("expected a blank line after the statement")
-        uri = self._tagged("URI: ")
-        version = self._tagged("Version: ")
-        chain_text = self._tagged("Chain ID: ")
-        if chain_text is None or not chain_text.isdigit() or chain_text.startswith("0"):
-            raise SiweError(f"invalid chain id {chain_text!r}")
-        nonce = self._tagged("Nonce: ")
-        issued_at = self._tagged("Issued At: ")
-        expiration = self._tagged("Expiration Time: ", optional=True)
-        not_before = self._tagged("Not Before: ", optional=True)
-        request_id = self._tagged("Request ID: ", optional=True)
-        resources: list[str] = []
-        if self.pos < len(self.lines) and self.lines[self.pos] == "Resources:":
-            self.pos += 1
-            while self.pos < len(self.lines) and self.lines[self.pos].startswith("- "):
-                resources.append(self._next("a resource")[2:])
-        if self.pos != len(self.lines):
-            raise SiweError(f"unexpected content at line {self.pos + 1}")
-        assert uri is not None and version is not None and nonce is not None and issued_at is not None
-        return SiweMessage(
-            domain=domain,
-            address=address,
-            uri=uri,
-            chain_id=int(chain_text),
-            nonce=nonce,
-            issued_at=issued_at,
-            version=version,
-            statement=statement,
-            scheme=scheme,
-            expiration_time=expiration,
-            not_before=not_before,
-            request_id=request_id,
-            resources=tuple(resources),
-        )
+        return parse_message(text)

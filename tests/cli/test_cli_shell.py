@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from anacostia_blockchain.chain.devnet import Devnet
+from anacostia_blockchain.chain.dev.devnet import Devnet
 from anacostia_blockchain.cli.main import COMMAND_MODULES, build_parser, main
 
 CLI = str(Path(sys.executable).with_name("anacostia-chain"))

@@ -17,17 +17,17 @@ from pathlib import Path
 
 from eth_utils import keccak
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.deploy import DeploymentManifest, deploy_all
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.marketplace import MarketplaceClient
-from anacostia_blockchain.chain.model_nft import ModelNFTClient
-from anacostia_blockchain.chain.price_feed import usd_units
-from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.contracts.marketplace import MarketplaceClient
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient
+from anacostia_blockchain.chain.contracts.price_feed import usd_units
+from anacostia_blockchain.chain.contracts.run_registry import AnchorRequest, RunRegistryClient
+from anacostia_blockchain.chain.dev.deploy import DeploymentManifest, deploy_all
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import StoryClient
-from anacostia_blockchain.chain.story_terms import commercial_use
+from anacostia_blockchain.chain.story.terms import commercial_use
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.crypto import DataKey, encrypt_bytes, public_key_for_private_key
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, compute_cid
 

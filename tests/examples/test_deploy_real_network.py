@@ -12,12 +12,12 @@ import pytest
 from example_loader import load_example
 
 from anacostia_blockchain.chain.abi import Contract
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.dev.story_devnet import place_story_suite_on_devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import AENEID_CHAIN_ID, addresses_for_chain
-from anacostia_blockchain.chain.story_devnet import place_story_suite_on_devnet
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 
 example = load_example("deploy_real_network")
 PASSWORD = "correct horse battery staple"

@@ -14,12 +14,12 @@ from example_loader import load_example
 
 from anacostia_blockchain.anchoring.manifest import RunManifest
 from anacostia_blockchain.chain.abi import Contract
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.marketplace import metric_basis
-from anacostia_blockchain.chain.merkle import pipeline_id, scale_metric
-from anacostia_blockchain.chain.model_nft import ModelNFTClient, cid_from_token_uri
-from anacostia_blockchain.chain.run_registry import RunRegistryClient
+from anacostia_blockchain.chain.contracts.marketplace import metric_basis
+from anacostia_blockchain.chain.contracts.merkle import pipeline_id, scale_metric
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient, cid_from_token_uri
+from anacostia_blockchain.chain.contracts.run_registry import RunRegistryClient
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, compute_cid
 
 example = load_example("publish_models")

@@ -20,7 +20,7 @@ import sys
 import threading
 from pathlib import Path
 
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.engine import BaseActionNode, BaseNode, Pipeline
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, StorachaClient
 from anacostia_blockchain.metadata import BlockchainMetadataStore

@@ -22,12 +22,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.merkle import pipeline_id
-from anacostia_blockchain.chain.run_registry import RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.contracts.merkle import pipeline_id
+from anacostia_blockchain.chain.contracts.run_registry import RunRegistryClient
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.engine import BaseActionNode, BaseNode, Pipeline
 from anacostia_blockchain.metadata import BlockchainMetadataStore
 from anacostia_blockchain.outbox import Backoff

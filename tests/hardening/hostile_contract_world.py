@@ -14,19 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from anacostia_blockchain.chain import merkle
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.contract import Contract
-from anacostia_blockchain.chain.deploy import DeploymentManifest, deploy_all
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.marketplace import MarketplaceClient
-from anacostia_blockchain.chain.model_nft import ModelNFTClient
-from anacostia_blockchain.chain.model_versions import ModelVersionsClient
-from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.abi.contract import Contract
+from anacostia_blockchain.chain.contracts import merkle
+from anacostia_blockchain.chain.contracts.marketplace import MarketplaceClient
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient
+from anacostia_blockchain.chain.contracts.model_versions import ModelVersionsClient
+from anacostia_blockchain.chain.contracts.run_registry import AnchorRequest, RunRegistryClient
+from anacostia_blockchain.chain.dev.deploy import DeploymentManifest, deploy_all
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import StoryClient
-from anacostia_blockchain.chain.story_terms import commercial_use
+from anacostia_blockchain.chain.story.terms import commercial_use
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "anacostia_blockchain" / "chain" / "artifacts"
 PIPELINE = merkle.pipeline_id("hostile-pipeline")

@@ -16,10 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 from service_world import PIPELINE_ID, PIPELINE_NAME, RUN_ID, WorldSetup, build_world, sender_for
 
 from anacostia_blockchain.anchoring.manifest import RunManifest
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.model_nft import ModelNFTClient
-from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient
+from anacostia_blockchain.chain.contracts.run_registry import AnchorRequest, RunRegistryClient
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, compute_cid
 
 __all__ = ["HOSTILE_DOCUMENTS", "HOSTILE_URIS", "PIPELINE_NAME", "RUN_ID", "TAMPERED_RUN", "HostileMarket",

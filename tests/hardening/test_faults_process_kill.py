@@ -28,12 +28,12 @@ from pathlib import Path
 import pytest
 from fault_emulators import TEST_SPACE, StorachaEmulator
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.merkle import pipeline_id
-from anacostia_blockchain.chain.run_registry import RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.contracts.merkle import pipeline_id
+from anacostia_blockchain.chain.contracts.run_registry import RunRegistryClient
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ import pytest
 from eth_utils import keccak
 from hostile_contract_world import ContractWorld, build_contract_world, state_changing_functions
 
-from anacostia_blockchain.chain.devnet import Devnet
+from anacostia_blockchain.chain.dev.devnet import Devnet
 from anacostia_blockchain.errors import CustomContractError
 
 ADMIN = b"\x00" * 32

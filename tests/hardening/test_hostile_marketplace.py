@@ -33,9 +33,9 @@ from hostile_market_world import (
 from hostile_storage import KuboEmulator
 
 from anacostia_blockchain.actions.anchored_run import AnchoredRunReader
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.run_registry import RunRegistryClient
+from anacostia_blockchain.chain.contracts.run_registry import RunRegistryClient
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.errors import CorruptBlockError, TamperedManifestError
 from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, KuboClient
 from anacostia_blockchain.service import RateLimit, ServiceConfig, create_app

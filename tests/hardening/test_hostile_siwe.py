@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anacostia_blockchain.chain.personal_sign import sign_personal_message
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.tx.personal_sign import sign_personal_message
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.errors import SiweError
 from anacostia_blockchain.service import RateLimit, ServiceConfig, create_app
 from anacostia_blockchain.service.auth import SessionTokens

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.merkle import pipeline_id
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.contracts.merkle import pipeline_id
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.errors import NonceError
 
 pytestmark = pytest.mark.slow

@@ -34,10 +34,10 @@ from typing import Any
 import pytest
 
 from anacostia_blockchain.anchoring.manifest import RunManifest
-from anacostia_blockchain.chain.merkle import pipeline_id
-from anacostia_blockchain.chain.price_feed import usd_units
-from anacostia_blockchain.chain.run_registry import AnchorRequest
-from anacostia_blockchain.chain.story_terms import commercial_use
+from anacostia_blockchain.chain.contracts.merkle import pipeline_id
+from anacostia_blockchain.chain.contracts.price_feed import usd_units
+from anacostia_blockchain.chain.contracts.run_registry import AnchorRequest
+from anacostia_blockchain.chain.story.terms import commercial_use
 from anacostia_blockchain.demo.pipelines import key_bytes
 from anacostia_blockchain.demo.world import DemoWorld
 from anacostia_blockchain.service import BackgroundServer, RateLimit, ServiceConfig, create_app, free_port

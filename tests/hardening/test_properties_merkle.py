@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from anacostia_blockchain.anchoring.manifest import RunManifest
-from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSender, merkle
-from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
+from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSender
+from anacostia_blockchain.chain.contracts import merkle
+from anacostia_blockchain.chain.contracts.run_registry import AnchorRequest, RunRegistryClient
 
 leaves = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=300)
 

@@ -14,7 +14,7 @@ from eth_utils import keccak, to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anacostia_blockchain.chain.revert import decode_revert
+from anacostia_blockchain.chain.abi.revert import decode_revert
 from anacostia_blockchain.errors import ContractRevertError, CustomContractError
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "anacostia_blockchain" / "chain" / "artifacts"

@@ -30,9 +30,9 @@ import pytest
 from test_secrets_scanner import LogRecorder, SecretScanner, exception_text, private_key_bytes, reachable_reprs
 
 from anacostia_blockchain.buyer import MarketplaceApi
-from anacostia_blockchain.chain.personal_sign import sign_personal_message
-from anacostia_blockchain.chain.signer import LocalSigner
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.personal_sign import sign_personal_message
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.cli.main import main as cli_main
 from anacostia_blockchain.crypto import (
     DataKey,

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from test_secrets_scanner import LogRecorder, SecretScanner, exception_text, reachable_reprs
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet, free_port
+from anacostia_blockchain.chain.dev.devnet import Devnet, free_port
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.errors import AnacostiaError, StorageError
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, KuboClient, StorachaClient
 from anacostia_blockchain.ipfs.pinning_service import PinningServiceClient

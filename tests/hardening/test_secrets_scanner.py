@@ -233,7 +233,7 @@ def test_walk_reaches_library_objects_inside_third_party_containers() -> None:
 
 
 def test_walk_would_report_a_repr_that_leaks() -> None:
-    from anacostia_blockchain.chain.devnet import DevAccount
+    from anacostia_blockchain.chain.dev.devnet import DevAccount
 
     class LeakyReprError(Exception):
         """An exception whose repr carries a key, as a careless library's might."""

@@ -22,15 +22,15 @@ from marketplace_world import (
 )
 
 from anacostia_blockchain.chain.abi import ContractArtifact
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.deploy import DeploymentManifest
+from anacostia_blockchain.chain.contracts.marketplace import MarketplaceClient
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient
 from anacostia_blockchain.chain.dev.compiler import compile_sources
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.marketplace import MarketplaceClient
-from anacostia_blockchain.chain.model_nft import ModelNFTClient
+from anacostia_blockchain.chain.dev.deploy import DeploymentManifest
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.dev.story_devnet import deploy_story_suite
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import StoryClient
-from anacostia_blockchain.chain.story_devnet import deploy_story_suite
-from anacostia_blockchain.chain.story_terms import commercial_use
+from anacostia_blockchain.chain.story.terms import commercial_use
 
 
 @pytest.fixture(scope="module")

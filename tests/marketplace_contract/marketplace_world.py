@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.compiler import PROJECT_ROOT
-from anacostia_blockchain.chain.contract import Contract
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.marketplace import MarketplaceClient
-from anacostia_blockchain.chain.price_feed import block_timestamp, usd_units
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.abi.contract import Contract
+from anacostia_blockchain.chain.contracts.marketplace import MarketplaceClient
+from anacostia_blockchain.chain.contracts.price_feed import block_timestamp, usd_units
+from anacostia_blockchain.chain.dev.compiler import PROJECT_ROOT
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import StoryAddresses
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 
 ZERO = "0x" + "00" * 20
 HEARTBEAT = 3600

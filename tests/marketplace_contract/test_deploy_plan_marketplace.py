@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.deploy import DeploymentManifest, deploy_all
-from anacostia_blockchain.chain.marketplace import PRICER_ROLE
-from anacostia_blockchain.chain.model_nft import MINTER_ROLE
-from anacostia_blockchain.chain.signer import LocalSigner
-from anacostia_blockchain.chain.story_devnet import deploy_story_suite
+from anacostia_blockchain.chain.contracts.marketplace import PRICER_ROLE
+from anacostia_blockchain.chain.contracts.model_nft import MINTER_ROLE
+from anacostia_blockchain.chain.dev.deploy import DeploymentManifest, deploy_all
+from anacostia_blockchain.chain.dev.story_devnet import deploy_story_suite
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 
 OURS = ["RunRegistry", "ModelNFT", "ModelVersions", "MockV3Aggregator", "ModelMarketplace"]
 

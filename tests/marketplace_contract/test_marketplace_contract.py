@@ -8,8 +8,8 @@ import pytest
 from marketplace_world import ETH_USD_8, HEARTBEAT, LIST_PRICE
 
 from anacostia_blockchain.chain.abi import Contract
-from anacostia_blockchain.chain.marketplace import PRICER_ROLE, metric_basis
-from anacostia_blockchain.chain.price_feed import ChainlinkPriceFeed, usd_units
+from anacostia_blockchain.chain.contracts.marketplace import PRICER_ROLE, metric_basis
+from anacostia_blockchain.chain.contracts.price_feed import ChainlinkPriceFeed, usd_units
 from anacostia_blockchain.errors import ConfigurationError, CustomContractError, StalePriceError
 
 
@@ -214,7 +214,7 @@ def test_terms_with_a_story_minting_fee_cannot_be_listed(market):
     """The purchase is the license and the listing price its only fee: terms that also charge a Story minting fee
     could never be bought through the marketplace, so listing them is refused up front."""
     from anacostia_blockchain.chain.story import StoryClient
-    from anacostia_blockchain.chain.story_terms import commercial_use
+    from anacostia_blockchain.chain.story.terms import commercial_use
 
     story = StoryClient(market.client, market.seller, market.setup.story)
     currency = market.setup.story.test_currency
@@ -231,7 +231,7 @@ def test_terms_with_a_story_minting_fee_cannot_be_listed(market):
 
 def test_terms_not_attached_to_the_ip_cannot_be_listed(market):
     from anacostia_blockchain.chain.story import StoryClient
-    from anacostia_blockchain.chain.story_terms import commercial_remix
+    from anacostia_blockchain.chain.story.terms import commercial_remix
 
     story = StoryClient(market.client, market.seller, market.setup.story)
     other = story.register_pil_terms(

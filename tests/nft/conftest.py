@@ -13,14 +13,14 @@ import pytest
 from anacostia_blockchain.actions.anchored_run import AnchoredRunReader
 from anacostia_blockchain.anchoring.manifest import RunManifest
 from anacostia_blockchain.chain.abi import Contract
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.merkle import MerkleTree, metric_leaf, pipeline_id, run_leaf, scale_metric
-from anacostia_blockchain.chain.model_nft import ModelNFTClient
-from anacostia_blockchain.chain.model_versions import ModelVersionsClient
-from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.contracts.merkle import MerkleTree, metric_leaf, pipeline_id, run_leaf, scale_metric
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient
+from anacostia_blockchain.chain.contracts.model_versions import ModelVersionsClient
+from anacostia_blockchain.chain.contracts.run_registry import AnchorRequest, RunRegistryClient
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
 
 ANCHORED_PIPELINE = "fraud"

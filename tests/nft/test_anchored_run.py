@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from anacostia_blockchain.chain.merkle import scale_metric
+from anacostia_blockchain.chain.contracts.merkle import scale_metric
 from anacostia_blockchain.errors import ManifestItemNotFoundError, RunNotAnchoredError, TamperedManifestError
 
 

@@ -6,7 +6,7 @@ import json
 
 from anacostia_blockchain.actions.mint_nft import MintModelNFTNode
 from anacostia_blockchain.actions.model_metadata import ModelMetadataOptions
-from anacostia_blockchain.chain.model_nft import cid_from_token_uri
+from anacostia_blockchain.chain.contracts.model_nft import cid_from_token_uri
 
 
 def make_node(nft_world, anchored) -> MintModelNFTNode:

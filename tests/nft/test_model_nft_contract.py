@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from anacostia_blockchain.chain.model_nft import INTERFACE_IDS, MINTER_ROLE, ModelNFTClient, cid_from_token_uri
+from anacostia_blockchain.chain.contracts.model_nft import (
+    INTERFACE_IDS,
+    MINTER_ROLE,
+    ModelNFTClient,
+    cid_from_token_uri,
+)
 from anacostia_blockchain.errors import ConfigurationError, CustomContractError
 
 

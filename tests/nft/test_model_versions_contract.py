@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from anacostia_blockchain.chain.merkle import scale_metric
-from anacostia_blockchain.chain.model_versions import ModelVersionsClient, stage_id, stage_name
+from anacostia_blockchain.chain.contracts.merkle import scale_metric
+from anacostia_blockchain.chain.contracts.model_versions import ModelVersionsClient, stage_id, stage_name
 from anacostia_blockchain.errors import ConfigurationError, CustomContractError
 
 ACCURACY_BAR = scale_metric(0.9)

@@ -25,19 +25,19 @@ from anacostia_blockchain.actions.pricing import DynamicPricingNode
 from anacostia_blockchain.actions.pricing_rules import TieredPricing
 from anacostia_blockchain.actions.promote import PromoteModelNode
 from anacostia_blockchain.anchoring.manifest import RunManifest
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.deploy import DeploymentManifest
-from anacostia_blockchain.chain.marketplace import MarketplaceClient, metric_basis
-from anacostia_blockchain.chain.merkle import scale_metric
-from anacostia_blockchain.chain.model_nft import ModelNFTClient, cid_from_token_uri
-from anacostia_blockchain.chain.model_versions import ModelVersionsClient
-from anacostia_blockchain.chain.price_feed import ChainlinkPriceFeed, usd_units
-from anacostia_blockchain.chain.run_registry import AnchorRequest, RunRegistryClient
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.contracts.marketplace import MarketplaceClient, metric_basis
+from anacostia_blockchain.chain.contracts.merkle import scale_metric
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient, cid_from_token_uri
+from anacostia_blockchain.chain.contracts.model_versions import ModelVersionsClient
+from anacostia_blockchain.chain.contracts.price_feed import ChainlinkPriceFeed, usd_units
+from anacostia_blockchain.chain.contracts.run_registry import AnchorRequest, RunRegistryClient
+from anacostia_blockchain.chain.dev.deploy import DeploymentManifest
+from anacostia_blockchain.chain.dev.story_devnet import deploy_story_suite
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import StoryClient
-from anacostia_blockchain.chain.story_devnet import deploy_story_suite
-from anacostia_blockchain.chain.story_terms import commercial_use
+from anacostia_blockchain.chain.story.terms import commercial_use
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, compute_cid
 
 PIPELINE = "churn-publishing"

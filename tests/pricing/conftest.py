@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.contract import Contract
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.price_feed import block_timestamp
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.abi.contract import Contract
+from anacostia_blockchain.chain.contracts.price_feed import block_timestamp
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 
 
 class FeedLab:

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from anacostia_blockchain.chain.price_feed import ChainlinkPriceFeed, PriceReading, usd_to_wei, usd_units
+from anacostia_blockchain.chain.contracts.price_feed import ChainlinkPriceFeed, PriceReading, usd_to_wei, usd_units
 from anacostia_blockchain.errors import (
     ConfigurationError,
     InvalidPriceError,

@@ -9,7 +9,8 @@
   attached, listed on ModelMarketplace at 49.99 USD (MockV3Aggregator ETH/USD feed); its weights are an encrypted
   envelope whose data key the service's key store holds; its ``f1`` has more digits than a double holds;
 - model 2: minted from a second anchored run of the same pipeline, not registered, not listed;
-- a ModelVersions family "mnist-cnn" with model 2 as version 1 and model 1 as version 2 (lineage).
+- a ModelVersions family "mnist-cnn" with model 2 as version 1 and model 1 as version 2 (lineage), version 2 promoted
+  to "production" through the family's accuracy gate with a Merkle proof of its anchored metric.
 
 Accounts: 0 = deployer/seller, 1 = buyer, 2 = stranger.
 """
@@ -36,7 +37,7 @@ from anacostia_blockchain.chain import (
     RunRegistryClient,
     TxSender,
 )
-from anacostia_blockchain.chain.contracts import AnchorRequest, usd_units
+from anacostia_blockchain.chain.contracts import AnchorRequest, scale_metric, usd_units
 from anacostia_blockchain.chain.dev import deploy_story_suite
 from anacostia_blockchain.chain.story import StoryAddresses, StoryClient, commercial_use
 from anacostia_blockchain.crypto import DataKey, encrypt_bytes
@@ -53,6 +54,7 @@ PLAIN_RUN_ID = 8
 PLAIN_MERKLE_ROOT = keccak(text="not the root of the second run's manifest")
 MODEL_WEIGHTS = b"weights of a very small model " * 100
 MODEL_NAME = "mnist-cnn"
+PRODUCTION = "production"
 #: What each run logged; ``f1`` of the first run is not representable as a double (it rounds to 0.97).
 RUN_METRICS: dict[int, dict[str, Decimal]] = {
     RUN_ID: {"accuracy": Decimal("0.9731"), "loss": Decimal("0.081"), "f1": Decimal("0.970000000000000001")},
@@ -143,6 +145,12 @@ def build_world(devnet: Devnet, ipfs: EmbeddedBlockstore, workdir: Path) -> Worl
         family = versions_client.create_family(MODEL_NAME)
         versions_client.add_version(family, plain)  # version 1: the earlier model
         versions_client.add_version(family, listed)  # version 2
+        # version 2 proves its accuracy against the anchored run and enters "production"
+        versions_client.set_gate(family, PRODUCTION, "accuracy", scale_metric(Decimal("0.95")), higher_is_better=True)
+        anchor = registry_client.anchor_record(PIPELINE_ID, RUN_ID)
+        assert anchor is not None
+        accuracy = VerifiedRun(PIPELINE_NAME, RUN_ID, anchor, run_manifest).metric("accuracy")
+        versions_client.promote(family, 2, PRODUCTION, "accuracy", accuracy.value, accuracy.step, accuracy.proof)
         story_client = StoryClient(client, seller, story)
         ip_id = story_client.register_ip(nft.address, listed).ip_id
         terms = story_client.register_pil_terms(commercial_use(minting_fee=0, currency=story.test_currency))

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.contract import Contract
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.abi.contract import Contract
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.dev.story_devnet import start_story_devnet
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import StoryAddresses, StoryClient
-from anacostia_blockchain.chain.story_devnet import start_story_devnet
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 
 
 @dataclass

@@ -12,9 +12,9 @@ import pytest
 
 from anacostia_blockchain.actions.register_ip import RegisterIPNode
 from anacostia_blockchain.chain.abi import Contract
-from anacostia_blockchain.chain.model_nft import ModelNFTClient
+from anacostia_blockchain.chain.contracts.model_nft import ModelNFTClient
 from anacostia_blockchain.chain.story import STORY_NETWORKS, ip_id_for
-from anacostia_blockchain.chain.story_terms import ZERO_ADDRESS, commercial_remix
+from anacostia_blockchain.chain.story.terms import ZERO_ADDRESS, commercial_remix
 from anacostia_blockchain.engine import BaseResourceNode, Pipeline
 from anacostia_blockchain.metadata import SqliteMetadataStore
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from anacostia_blockchain.chain.compiler import load_artifact
-from anacostia_blockchain.chain.story_devnet import story_artifact_names
+from anacostia_blockchain.chain.dev.compiler import load_artifact
+from anacostia_blockchain.chain.dev.story_devnet import story_artifact_names
 
 PIL = "(bool,address,uint256,uint256,bool,bool,address,bytes,uint32,uint256,bool,bool,bool,bool,uint256,address,string)"
 

@@ -15,11 +15,15 @@ import pytest
 from eth_utils import keccak
 
 from anacostia_blockchain.chain.abi import Contract
-from anacostia_blockchain.chain.client import ChainClient
-from anacostia_blockchain.chain.deploy import DeploymentManifest, deploy_all
-from anacostia_blockchain.chain.deploy_plan import DEPLOY_PLAN
-from anacostia_blockchain.chain.devnet import Devnet
-from anacostia_blockchain.chain.signer import LocalSigner
+from anacostia_blockchain.chain.dev.deploy import DeploymentManifest, deploy_all
+from anacostia_blockchain.chain.dev.deploy_plan import DEPLOY_PLAN
+from anacostia_blockchain.chain.dev.devnet import Devnet
+from anacostia_blockchain.chain.dev.story_devnet import (
+    STORY_DEPLOY_PLAN,
+    deploy_story_suite,
+    place_story_suite_on_devnet,
+)
+from anacostia_blockchain.chain.rpc.client import ChainClient
 from anacostia_blockchain.chain.story import (
     ERC6551_REGISTRY,
     STORY_NETWORKS,
@@ -27,9 +31,9 @@ from anacostia_blockchain.chain.story import (
     addresses_from_manifest,
     ip_id_for,
 )
-from anacostia_blockchain.chain.story_devnet import STORY_DEPLOY_PLAN, deploy_story_suite, place_story_suite_on_devnet
-from anacostia_blockchain.chain.story_terms import non_commercial_social_remixing
+from anacostia_blockchain.chain.story.terms import non_commercial_social_remixing
 from anacostia_blockchain.chain.tx import TxSender
+from anacostia_blockchain.chain.tx.signer import LocalSigner
 from anacostia_blockchain.errors import ConfigurationError, NoContractCodeError
 
 

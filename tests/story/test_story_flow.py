@@ -14,7 +14,7 @@ from anacostia_blockchain.chain.story import (
     StoryClient,
     ip_id_for,
 )
-from anacostia_blockchain.chain.story_terms import (
+from anacostia_blockchain.chain.story.terms import (
     ZERO_ADDRESS,
     PILTerms,
     commercial_remix,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from anacostia_blockchain.chain.contract import Contract
+from anacostia_blockchain.chain.abi.contract import Contract
 from anacostia_blockchain.chain.story import STORY_NETWORKS
-from anacostia_blockchain.chain.story_terms import commercial_use
+from anacostia_blockchain.chain.story.terms import commercial_use
 
 from .conftest import StoryWorld
 

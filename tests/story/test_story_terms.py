@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from anacostia_blockchain.chain.story import addresses_for_chain, ip_id_for
-from anacostia_blockchain.chain.story_terms import (
+from anacostia_blockchain.chain.story.terms import (
     MAX_REVENUE_SHARE,
     PIL_URIS,
     PILTerms,

@@ -14,8 +14,13 @@ Design (written out with examples in ``docs/anchoring.md``):
   typed fields; the run leaf binds ``pipelineId`` and ``runId``.
 * **Inner nodes hash the sorted pair**: ``keccak256(min(a, b) || max(a, b))`` (OpenZeppelin ``MerkleProof``), so a
   proof is just the list of sibling hashes with no left/right flags.
-* **Tree shape**: leaves are sorted by hash (the root does not depend on the order items were logged), then paired
-  level by level; an odd node at the end of a level is promoted unchanged. A one-leaf tree's root is the leaf.
+* **Tree shape** (:class:`MerkleTree`): exactly ``@openzeppelin/merkle-tree``'s ``SimpleMerkleTree`` /
+  ``StandardMerkleTree``: leaves sorted by hash (the root does not depend on the order items were logged), laid out
+  as a complete binary tree in one array of ``2n - 1`` nodes — node ``i`` hashes nodes ``2i + 1`` and ``2i + 2``,
+  leaf ``k`` of the sorted list sits at index ``2n - 2 - k``, the root at index 0. So
+  ``SimpleMerkleTree.of(leaves).root`` is our root for every leaf count, and the proofs of both verify in either.
+  A one-leaf tree's root is the leaf. :class:`OddPromotedMerkleTree` is the layout of manifest format 1 (pairs
+  level by level, an odd node at the end of a level promoted unchanged), kept so those anchors still verify.
 
 Pure Python on eth-abi / eth-utils; no RPC.
 """
@@ -23,9 +28,10 @@ Pure Python on eth-abi / eth-utils; no RPC.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_abi import encode as abi_encode
 from eth_abi.exceptions import EncodingError
@@ -136,8 +142,11 @@ def hash_pair(a: bytes, b: bytes) -> bytes:
     return keccak(a + b) if a < b else keccak(b + a)
 
 
-class MerkleTree:
-    """A sorted-pair keccak tree over 32-byte leaves. Build once, then take :attr:`root` and :meth:`proof`."""
+class SortedPairTree(ABC):
+    """A sorted-pair keccak tree over 32-byte leaves sorted by value; subclasses choose the layout."""
+
+    #: The layout's name in reports (``anacostia-chain verify --json`` prints it as ``treeLayout``).
+    layout: ClassVar[str]
 
     def __init__(self, leaves: Sequence[bytes]) -> None:
         if not leaves:
@@ -147,27 +156,86 @@ class MerkleTree:
                 raise ValidationError(f"a leaf must be 32 bytes, got {len(leaf)}")
         self.leaves: list[bytes] = sorted(leaves)
         self._index = {leaf: i for i, leaf in reversed(list(enumerate(self.leaves)))}
+
+    @property
+    @abstractmethod
+    def root(self) -> bytes:
+        """The tree's root."""
+
+    def __contains__(self, leaf: object) -> bool:
+        return leaf in self._index
+
+    def _sorted_index(self, leaf: bytes) -> int:
+        try:
+            return self._index[leaf]
+        except KeyError:
+            raise ValidationError(f"leaf 0x{leaf.hex()} is not in this tree") from None
+
+    @abstractmethod
+    def proof(self, leaf: bytes) -> list[bytes]:
+        """Sibling hashes from ``leaf`` up to the root (what ``MerkleProof.verify`` takes)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(leaves={len(self.leaves)}, root=0x{self.root.hex()})"
+
+
+class MerkleTree(SortedPairTree):
+    """OpenZeppelin's layout (``@openzeppelin/merkle-tree``): a complete binary tree in one array.
+
+    :attr:`nodes` is the library's ``tree`` array: ``nodes[0]`` is the root, node ``i`` is
+    ``hash_pair(nodes[2i + 1], nodes[2i + 2])``, and the ``k``-th smallest leaf is ``nodes[2n - 2 - k]``.
+    """
+
+    layout = "openzeppelin"
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        super().__init__(leaves)
+        count = len(self.leaves)
+        nodes = [b""] * (2 * count - 1)
+        for k, leaf in enumerate(self.leaves):
+            nodes[len(nodes) - 1 - k] = leaf
+        for i in range(count - 2, -1, -1):
+            nodes[i] = hash_pair(nodes[2 * i + 1], nodes[2 * i + 2])
+        self.nodes: list[bytes] = nodes
+
+    @property
+    def root(self) -> bytes:
+        return self.nodes[0]
+
+    def proof(self, leaf: bytes) -> list[bytes]:
+        """Sibling hashes from ``leaf`` up to the root (OpenZeppelin ``getProof``)."""
+        index = len(self.nodes) - 1 - self._sorted_index(leaf)
+        proof: list[bytes] = []
+        while index > 0:
+            proof.append(self.nodes[index + 1 if index % 2 else index - 1])
+            index = (index - 1) // 2
+        return proof
+
+
+class OddPromotedMerkleTree(SortedPairTree):
+    """Sorted leaves paired level by level; an odd node at the end of a level moves up unchanged (manifest format 1).
+
+    Same root as :class:`MerkleTree` for 1, 2, 3, 4, 6 and 8 leaves (among others), a different one for 5, 7, 9...
+    """
+
+    layout = "odd-promoted"
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        super().__init__(leaves)
         self.layers: list[list[bytes]] = [self.leaves]
         while len(self.layers[-1]) > 1:
             level = self.layers[-1]
-            nxt = [hash_pair(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            upper = [hash_pair(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
             if len(level) % 2:
-                nxt.append(level[-1])
-            self.layers.append(nxt)
+                upper.append(level[-1])
+            self.layers.append(upper)
 
     @property
     def root(self) -> bytes:
         return self.layers[-1][0]
 
-    def __contains__(self, leaf: object) -> bool:
-        return leaf in self._index
-
     def proof(self, leaf: bytes) -> list[bytes]:
-        """Sibling hashes from ``leaf`` up to the root (what ``MerkleProof.verify`` takes)."""
-        try:
-            index = self._index[leaf]
-        except KeyError:
-            raise ValidationError(f"leaf 0x{leaf.hex()} is not in this tree") from None
+        index = self._sorted_index(leaf)
         proof: list[bytes] = []
         for level in self.layers[:-1]:
             sibling = index ^ 1
@@ -175,9 +243,6 @@ class MerkleTree:
                 proof.append(level[sibling])
             index //= 2
         return proof
-
-    def __repr__(self) -> str:
-        return f"MerkleTree(leaves={len(self.leaves)}, root=0x{self.root.hex()})"
 
 
 def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:

@@ -43,7 +43,7 @@ def __getattr__(name: str) -> object:
     """``Artifact`` is the old name of :class:`ContractArtifact` (kept for one release, with a warning)."""
     if name == "Artifact":
         warnings.warn(
-            "anacostia_blockchain.chain.compiler.Artifact is now anacostia_blockchain.chain.abi.ContractArtifact; "
+            "anacostia_blockchain.chain.dev.compiler.Artifact is now anacostia_blockchain.chain.abi.ContractArtifact; "
             "the old name will be removed in the next release",
             DeprecationWarning,
             stacklevel=2,

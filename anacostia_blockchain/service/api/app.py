@@ -7,10 +7,12 @@ What it wires together:
 - the chain (``ChainClient`` + contract addresses from the deployment manifest) -> :class:`ChainGateway`, the
   :class:`Indexer` and the :class:`MetadataFetcher` (background threads started and stopped with the app's lifespan);
 - the key store (only with a service key), the SIWE authenticator (only when the chain id is known);
-- the routes (``market``, ``runs``, ``auth``, ``status``, the dashboard) and the error format
-  (:mod:`~anacostia_blockchain.service.middleware.errors`);
-- middleware, outermost first: per-client rate limiting, the request size limit, CORS (only for explicitly
-  configured origins) and the listing cache.
+- the routes (``market``, ``runs``, ``auth``, ``status``, the dashboard), the error format
+  (:mod:`~anacostia_blockchain.service.middleware.errors`) and the error statuses of the OpenAPI document
+  (``responses.py``); ``/docs`` (Swagger UI) and ``/redoc`` with their assets from the ``fastapi-offline`` package;
+- middleware, outermost first: the client address from ``X-Forwarded-For`` (only for connections from
+  ``config.trusted_proxies``), per-client rate limiting, the request size limit, CORS (only for explicitly configured
+  origins) and the listing cache.
 
 Binding is the caller's choice (``anacostia-chain serve`` binds ``config.host``, default ``127.0.0.1``).
 """
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ...errors import ConfigurationError
 from .. import dashboard
@@ -43,6 +47,7 @@ from ..run_verification import ContentManifestVerifier
 from ..state import ServiceState
 from ..types import ManifestVerifier
 from . import auth, keys, market, runs, status
+from .responses import document_errors
 
 if TYPE_CHECKING:
     from ...ipfs import ContentStore
@@ -75,13 +80,14 @@ def create_app(
     if content_store is not None:
         _add_metadata_fetcher(state, content_store)
     run_workers = config.run_indexer if start_workers is None else start_workers
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their assets served by the app itself (no CDN)
         title="Anacostia model marketplace",
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=_lifespan(state, run_workers),
     )
     app.state.service = state
+    app.openapi = document_errors(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     for router in (market.router, keys.router, runs.router, auth.router, status.router, dashboard.router):
         app.include_router(router)
@@ -215,9 +221,6 @@ def _add_middleware(app: FastAPI, state: ServiceState) -> None:
         RedisTokenBuckets(config.rate_limit_redis_url, config.rate_limit) if config.rate_limit_redis_url else None
     )
     app.add_middleware(RequestSizeLimit)
-    app.add_middleware(
-        RateLimitMiddleware,
-        limit=config.rate_limit,
-        trust_forwarded_for=config.trust_forwarded_for,
-        buckets=shared_buckets,
-    )
+    app.add_middleware(RateLimitMiddleware, limit=config.rate_limit, buckets=shared_buckets)
+    if config.trusted_proxies:  # outermost: every layer inside sees the forwarded client address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.trusted_proxies))

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Header
 from ...errors import SessionError
 from ..auth import Session
 from ..state import StateDep
-from .bodies import ErrorBody, LoginRequest, NonceBody, SessionBody
+from .bodies import LoginRequest, NonceBody, SessionBody
+from .responses import errors
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/nonce", response_model=NonceBody, responses={429: {"model": ErrorBody}}, summary="A fresh nonce")
+@router.post("/auth/nonce", response_model=NonceBody, responses=errors(503), summary="A fresh nonce")
 def issue_nonce(state: StateDep) -> NonceBody:
     auth = state.require_authenticator()
     return NonceBody(
@@ -35,7 +36,7 @@ def issue_nonce(state: StateDep) -> NonceBody:
 @router.post(
     "/auth/login",
     response_model=SessionBody,
-    responses={401: {"model": ErrorBody}, 422: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+    responses=errors(401, 503),
     summary="Exchange a signed SIWE message for a session token",
 )
 def login(state: StateDep, body: LoginRequest) -> SessionBody:

@@ -20,8 +20,9 @@ from ..auth import Session
 from ..index import queries
 from ..state import ServiceState, StateDep
 from .auth import current_session
-from .bodies import DepositKeyRequest, ErrorBody, ServiceKeyBody, WrappedKeyBody
-from .market import ERRORS, TokenId
+from .bodies import DepositKeyRequest, ServiceKeyBody, WrappedKeyBody
+from .market import TokenId
+from .responses import errors
 
 router = APIRouter(tags=["models"])
 
@@ -29,7 +30,7 @@ router = APIRouter(tags=["models"])
 @router.get(
     "/models/{token_id}/key",
     response_model=WrappedKeyBody,
-    responses={**ERRORS, 401: {"model": ErrorBody}, 403: {"model": ErrorBody}},
+    responses=errors(401, 403, 404, 409, 502, 503),
     summary="The model's data key, wrapped for the signed-in license holder",
 )
 async def get_key(
@@ -62,7 +63,7 @@ def _release_key(state: ServiceState, token_id: int, session: Session) -> Wrappe
 @router.put(
     "/models/{token_id}/key",
     response_model=WrappedKeyBody,
-    responses={**ERRORS, 401: {"model": ErrorBody}, 403: {"model": ErrorBody}},
+    responses=errors(401, 403, 404, 409, 502, 503),
     summary="Deposit a model's data key (owner only), wrapped for the service key",
 )
 async def put_key(
@@ -89,6 +90,8 @@ def _deposit_key(state: ServiceState, token_id: int, body: DepositKeyRequest, se
     return WrappedKeyBody(token_id=token_id, key_id=key_id, wrapped_key=body.wrapped_key, license_token_id=None)
 
 
-@router.get("/service/key", response_model=ServiceKeyBody, responses=ERRORS, summary="Public key to wrap data keys for")
+@router.get(
+    "/service/key", response_model=ServiceKeyBody, responses=errors(503), summary="Public key to wrap data keys for"
+)
 def service_key(state: StateDep) -> ServiceKeyBody:
     return ServiceKeyBody(public_key=state.require_keystore().public_key.hex())

@@ -25,7 +25,6 @@ from ..index import ModelFilter, metric_decimal, metrics_json, model_page_json, 
 from ..state import ServiceState, StateDep
 from .bodies import (
     AnchorInfo,
-    ErrorBody,
     LicenseInfo,
     Lineage,
     ListingInfo,
@@ -35,6 +34,7 @@ from .bodies import (
     ModelPage,
     QuoteBody,
 )
+from .responses import errors
 
 router = APIRouter(tags=["models"])
 #: Threads computing listings that do not run on the event loop (PostgreSQL, deep pages). A few suffice — the database
@@ -44,11 +44,6 @@ LISTING_THREADS = 4
 TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="ModelNFT token id")]
 #: A metric bound: any decimal, compared exactly (documented as a number; read as a decimal, never as a double).
 MetricBound = Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": -1e30, "maximum": 1e30})]
-ERRORS: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorBody},
-    422: {"model": ErrorBody},
-    429: {"model": ErrorBody},
-}
 
 
 def _metric_bound(value: Decimal | None, what: str) -> Decimal | None:
@@ -70,7 +65,7 @@ def _address(value: str | None, what: str) -> str | None:
         raise ValidationError(f"{what} is not an address") from exc
 
 
-@router.get("/models", response_model=ModelPage, responses=ERRORS, summary="List indexed models")
+@router.get("/models", response_model=ModelPage, summary="List indexed models")
 async def list_models(
     request: Request,
     state: StateDep,
@@ -145,7 +140,7 @@ def _live_verification(state: ServiceState, model: dict[str, Any]) -> LiveVerifi
     )
 
 
-@router.get("/models/{token_id}", response_model=ModelDetail, responses=ERRORS, summary="One model, verified live")
+@router.get("/models/{token_id}", response_model=ModelDetail, responses=errors(404), summary="One model, verified live")
 def get_model(state: StateDep, token_id: TokenId) -> Response:
     with state.engine.connect() as conn:
         model = queries.get_model(conn, token_id)
@@ -203,7 +198,7 @@ def _model_detail(state: ServiceState, token_id: int, model: dict[str, Any]) -> 
 @router.get(
     "/models/{token_id}/quote",
     response_model=QuoteBody,
-    responses={**ERRORS, 409: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses=errors(404, 409, 502, 503),
     summary="Price in USD and wei via the Chainlink feed",
 )
 def quote(state: StateDep, token_id: TokenId) -> QuoteBody:

@@ -17,19 +17,19 @@ from fastapi import APIRouter, Path, Query
 from ...errors import AnacostiaError, StorageError
 from ..index import queries
 from ..state import StateDep
-from .bodies import ErrorBody, RunBody, RunPage, RunVerification
+from .bodies import RunBody, RunPage, RunVerification
+from .responses import errors
 
 router = APIRouter(tags=["runs"])
 RUN_KEY_PATTERN = r"^0x[0-9a-fA-F]{64}-[0-9]{1,20}$"
 RunKey = Annotated[str, Path(pattern=RUN_KEY_PATTERN, description="<pipelineId hex>-<runId>")]
-ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
 
 
 def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text)[:500]
 
 
-@router.get("/runs", response_model=RunPage, responses=ERRORS, summary="List anchored runs")
+@router.get("/runs", response_model=RunPage, summary="List anchored runs")
 def list_runs(
     state: StateDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -41,7 +41,7 @@ def list_runs(
     return RunPage(total=total, page=page, page_size=page_size, items=[RunBody(**i) for i in items])
 
 
-@router.get("/runs/{run_key}", response_model=RunBody, responses=ERRORS, summary="One anchored run")
+@router.get("/runs/{run_key}", response_model=RunBody, responses=errors(404), summary="One anchored run")
 def get_run(state: StateDep, run_key: RunKey) -> RunBody:
     with state.engine.connect() as conn:
         return RunBody(**queries.get_run(conn, run_key))
@@ -50,7 +50,7 @@ def get_run(state: StateDep, run_key: RunKey) -> RunBody:
 @router.get(
     "/runs/{run_key}/verify",
     response_model=RunVerification,
-    responses={**ERRORS, 503: {"model": ErrorBody}},
+    responses=errors(404, 409, 502, 503),
     summary="Verify a run against RunRegistry now",
 )
 def verify_run(state: StateDep, run_key: RunKey) -> RunVerification:

@@ -6,7 +6,8 @@ ASGI middleware that answer before the app runs (:func:`send_error`: rate limit,
 - every :class:`AnacostiaError` gets the status of the most specific class of its MRO in :data:`STATUS_BY_ERROR`; a
   contract revert also carries ``revert: {name, args}``, a rate limit a ``Retry-After`` header, a 401 a
   ``WWW-Authenticate: Bearer`` header;
-- request validation is a 422 ``ValidationError``, an unknown route a 404 ``NotFoundError``;
+- request validation is a 422 ``ValidationError`` — a body that is not even JSON (or not UTF-8) too — an unknown
+  route a 404 ``NotFoundError``, a method the route does not serve a 405 ``MethodNotAllowedError`` with ``Allow``;
 - an index database error is a 500 ``MetadataStoreError`` naming only the exception class, anything else a 500 with
   a generic message — internals are not echoed.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -34,12 +35,14 @@ from ...errors import (
     ContractRevertError,
     LicenseRequiredError,
     MetadataStoreError,
+    MethodNotAllowedError,
     NotFoundError,
     PriceFeedError,
     RateLimitedError,
     RemoteUnavailableError,
     RequestTooLargeError,
     RunNotFoundError,
+    ServiceError,
     StorageError,
     ValidationError,
 )
@@ -57,6 +60,7 @@ STATUS_BY_ERROR: dict[type[AnacostiaError], int] = {
     AuthError: 401,
     LicenseRequiredError: 403,
     RateLimitedError: 429,
+    MethodNotAllowedError: 405,
     ContractRevertError: 409,
     PriceFeedError: 503,
     ConfigurationError: 503,
@@ -81,9 +85,13 @@ def error_body(type_name: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"type": type_name, "message": message, **extra}}
 
 
-def error_response(status: int, type_name: str, message: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(error_body(type_name, message, **extra), status_code=status, headers=headers)
+def error_response(
+    status: int, type_name: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    sent = dict(headers or {})
+    if status == 401:
+        sent["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(error_body(type_name, message, **extra), status_code=status, headers=sent or None)
 
 
 async def send_error(send: Send, error: AnacostiaError, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
@@ -129,9 +137,20 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's and FastAPI's own HTTP errors (unknown route, wrong method, a body that cannot be decoded) as
+    errors of the tree, keeping their headers (``Allow`` on a 405)."""
     assert isinstance(exc, StarletteHTTPException)
-    type_name = {404: "NotFoundError", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
-    return error_response(exc.status_code, type_name, str(exc.detail))
+    error: AnacostiaError
+    if exc.status_code == 404:
+        error = NotFoundError(str(exc.detail))
+    elif exc.status_code == 405:
+        error = MethodNotAllowedError(str(exc.detail))
+    elif exc.status_code == 400:  # FastAPI's "There was an error parsing the body" (e.g. not UTF-8)
+        error = ValidationError(f"request body: {exc.detail}")
+    else:
+        error = ServiceError(str(exc.detail))
+    status = status_for(error) if exc.status_code in (400, 404, 405) else exc.status_code
+    return error_response(status, type(error).__name__, str(error), headers=exc.headers)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,7 +1,10 @@
 """Per-client token-bucket rate limiting, in-process, as a plain ASGI middleware.
 
-Each client (its IP; the first ``X-Forwarded-For`` hop only when the service is told it sits behind a proxy it trusts)
-owns a bucket of ``burst`` tokens refilled at ``per_second``. A request takes one token; an empty bucket answers
+Each client (the connection's peer address, ``scope["client"]``) owns a bucket of ``burst`` tokens refilled at
+``per_second``. Forwarded headers are never read here: behind a reverse proxy, the app rewrites the client address
+from ``X-Forwarded-For`` first, and only for connections from the configured proxies (``ServiceConfig.trusted_proxies``,
+uvicorn's ``ProxyHeadersMiddleware``: the right-most address no trusted proxy added), so a client cannot pick its own
+bucket by sending the header. A request takes one token; an empty bucket answers
 ``429`` with a ``Retry-After`` header and the usual JSON error body. Buckets live in a bounded LRU map, so a flood of
 distinct addresses costs bounded memory.
 
@@ -58,22 +61,17 @@ class TokenBuckets:
 class RateLimitMiddleware:
     """ASGI middleware applying :class:`TokenBuckets` to every HTTP request (not to lifespan events)."""
 
-    def __init__(
-        self, app: ASGIApp, *, limit: RateLimit, trust_forwarded_for: bool = False, buckets: Any | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, limit: RateLimit, buckets: Any | None = None) -> None:
         self.app = app
         self.buckets = buckets if buckets is not None else TokenBuckets(limit)
         self._blocking = bool(getattr(self.buckets, "blocking", False))
         self.enabled = limit.per_second > 0
-        self.trust_forwarded_for = trust_forwarded_for
 
-    def client_key(self, scope: Scope) -> str:
-        if self.trust_forwarded_for:
-            for name, value in scope.get("headers", ()):
-                if name == b"x-forwarded-for":
-                    return str(value.decode("latin-1").split(",")[0].strip())
+    @staticmethod
+    def client_key(scope: Scope) -> str:
+        """The client's address: the peer, or the forwarded client when the peer is a trusted proxy (see above)."""
         client = scope.get("client")
-        return client[0] if client else "unknown"
+        return str(client[0]) if client else "unknown"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.enabled:

@@ -1,30 +1,36 @@
 """Rate-limit buckets kept in Redis, so every process of a deployment draws from the same budget per client.
 
-Optional (``ServiceConfig.rate_limit_redis_url`` / ``ANACOSTIA_RATE_LIMIT_REDIS_URL``, e.g.
-``redis://127.0.0.1:6379/0``); the in-process :class:`~anacostia_blockchain.service.middleware.TokenBuckets` is the
-default. Same algorithm, run atomically inside Redis by one Lua script (``EVALSHA``, loaded on first use): refill by
-elapsed time on Redis' own clock (``TIME``, so hosts with skewed clocks agree), take a token or report the wait, and
-let idle buckets expire. One round trip per request.
+Optional (``ServiceConfig.rate_limit_redis_url`` / ``ANACOSTIA_RATE_LIMIT_REDIS_URL``); the in-process
+:class:`~anacostia_blockchain.service.middleware.TokenBuckets` is the default. The URL is the ``redis`` client's:
+``redis://[[user]:password@]host:port/db`` or ``rediss://…`` for TLS (certificate options as query parameters, e.g.
+``?ssl_ca_certs=/etc/ssl/redis-ca.pem``). Same algorithm as in-process, run atomically inside Redis by one Lua script
+(registered with ``register_script``: ``EVALSHA``, reloaded by the client when Redis lost it): refill by elapsed time
+on Redis' own clock (``TIME``, so hosts with skewed clocks agree), take a token or report the wait, and let idle
+buckets expire. One round trip per request, over the client's thread-safe connection pool.
 
-The wire protocol is RESP2 spoken over a plain socket (one connection per thread) — a few lines, instead of a client
-library dependency for three commands. If Redis cannot be reached, the limiter falls back to an in-process bucket
-for ``retry_seconds`` and logs once: a Redis outage degrades limits to per-process, it never takes the API down.
+**When Redis is unavailable** (down, unreachable, slower than ``timeout``, or refusing the credentials), the limiter
+falls back to an in-process bucket for ``retry_seconds`` and logs a warning naming Redis by ``host:port`` only — a
+Redis outage degrades limits to per-process, it never takes the API down. The URL's password never appears in a log
+line, an error or a ``repr``.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
+from redis.exceptions import AuthenticationError, RedisError, ResponseError
+
 from ...errors import ConfigurationError
-from ..config import RateLimit
+from ..config import RateLimit, display_url
 from .ratelimit import TokenBuckets
 
 log = logging.getLogger(__name__)
+
+SCHEMES = ("redis", "rediss")
 
 BUCKET_SCRIPT = """
 local rate = tonumber(ARGV[1])
@@ -43,51 +49,22 @@ return tostring(wait)
 """
 
 
-class RedisReplyError(Exception):
-    """A ``-ERR ...`` reply (internal: handled inside this module)."""
-
-
-class _Resp:
-    """A minimal RESP2 connection: send a command, read one reply."""
-
-    def __init__(self, host: str, port: int, db: int, timeout: float) -> None:
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.file = self.sock.makefile("rb")
-        if db:
-            self.command("SELECT", str(db))
-
-    def command(self, *args: str) -> Any:
-        payload = [f"*{len(args)}\r\n".encode()]
-        for arg in args:
-            data = arg.encode()
-            payload.append(b"$%d\r\n%s\r\n" % (len(data), data))
-        self.sock.sendall(b"".join(payload))
-        return self._reply()
-
-    def _reply(self) -> Any:
-        line = self.file.readline()
-        if not line:
-            raise ConnectionError("redis closed the connection")
-        kind, rest = line[:1], line[1:-2]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RedisReplyError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            size = int(rest)
-            if size < 0:
-                return None
-            data = self.file.read(size + 2)[:-2]
-            return data.decode()
-        if kind == b"*":
-            return [self._reply() for _ in range(int(rest))]
-        raise ConnectionError(f"unexpected redis reply {line[:20]!r}")
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
+def _client(url: str, timeout: float) -> redis.Redis:
+    """The ``redis`` client of ``url`` (password, database and TLS options from the URL itself)."""
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in SCHEMES and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigurationError(
+            f"rate limit Redis URL must look like redis://[:password@]host:port/db or rediss://..., "
+            f"got {display_url(url)!r}"
+        )
+    try:
+        return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except (ValueError, RedisError) as exc:
+        raise ConfigurationError(f"bad rate limit Redis URL {display_url(url)}: {type(exc).__name__}") from None
 
 
 class RedisTokenBuckets:
@@ -95,57 +72,53 @@ class RedisTokenBuckets:
 
     blocking = True  # take() does network I/O: the middleware calls it off the event loop
 
-    def __init__(self, url: str, limit: RateLimit, *, prefix: str = "anacostia:ratelimit:", timeout: float = 0.5,
-                 retry_seconds: float = 5.0) -> None:
-        parts = urlsplit(url)
-        if parts.scheme != "redis" or not parts.hostname:
-            raise ConfigurationError(f"rate limit Redis URL must look like redis://host:port/db, got {url!r}")
-        self.host = parts.hostname
-        self.port = parts.port or 6379
-        self.db = int(parts.path.lstrip("/") or 0)
+    def __init__(
+        self,
+        url: str,
+        limit: RateLimit,
+        *,
+        prefix: str = "anacostia:ratelimit:",
+        timeout: float = 0.5,
+        retry_seconds: float = 5.0,
+    ) -> None:
+        self.redis = _client(url, timeout)
+        self.where = display_url(url)
         self.limit = limit
         self.prefix = prefix
-        self.timeout = timeout
         self.retry_seconds = retry_seconds
         self.fallback = TokenBuckets(limit)
-        self._local = threading.local()
-        self._sha: str | None = None
+        self._script: Any = self.redis.register_script(BUCKET_SCRIPT)
         self._down_until = 0.0
 
     def __repr__(self) -> str:
-        return f"RedisTokenBuckets({self.host}:{self.port}/{self.db})"
-
-    def _connection(self) -> _Resp:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = _Resp(self.host, self.port, self.db, self.timeout)
-            self._local.conn = conn
-        return conn
+        return f"RedisTokenBuckets({self.where})"
 
     def take(self, client: str) -> float:
+        """Seconds ``client`` must wait (0: allowed), from Redis — or from the in-process fallback while Redis is
+        unavailable."""
         if time.monotonic() < self._down_until:
             return self.fallback.take(client)
         try:
-            return self._take_remote(client)
-        except (OSError, ConnectionError, RedisReplyError, ValueError) as exc:
-            conn = getattr(self._local, "conn", None)
-            if conn is not None:
-                conn.close()
-                self._local.conn = None
+            reply = self._script(keys=[self.prefix + client], args=[self.limit.per_second, self.limit.burst])
+            return float(reply)
+        except (RedisError, ValueError) as exc:
             self._down_until = time.monotonic() + self.retry_seconds
-            log.warning("rate limiting falls back to in-process buckets for %.0fs: redis %s:%s: %s",
-                        self.retry_seconds, self.host, self.port, exc)
+            log.warning(
+                "rate limiting falls back to in-process buckets for %.0fs: redis at %s %s",
+                self.retry_seconds,
+                self.where,
+                _reason(exc),
+            )
             return self.fallback.take(client)
 
-    def _take_remote(self, client: str) -> float:
-        conn = self._connection()
-        if self._sha is None:
-            self._sha = str(conn.command("SCRIPT", "LOAD", BUCKET_SCRIPT))
-        args = (str(self.limit.per_second), str(self.limit.burst))
-        try:
-            reply = conn.command("EVALSHA", self._sha, "1", self.prefix + client, *args)
-        except RedisReplyError as exc:
-            if not str(exc).startswith("NOSCRIPT"):
-                raise
-            reply = conn.command("EVAL", BUCKET_SCRIPT, "1", self.prefix + client, *args)
-        return float(reply)
+    def close(self) -> None:
+        self.redis.close()
+
+
+def _reason(exc: Exception) -> str:
+    """Why Redis could not be used, in words that carry no secret (a server reply may echo the command)."""
+    if isinstance(exc, AuthenticationError) or (isinstance(exc, ResponseError) and "NOAUTH" in str(exc)):
+        return "refused the credentials (check the password in the URL)"
+    if isinstance(exc, ResponseError):
+        return f"answered an error ({str(exc).split(' ', 1)[0]})"
+    return f"is unavailable ({type(exc).__name__})"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,7 @@ from fastapi.testclient import TestClient
 from service_helpers import AppFactory, index_everything, offline_app, state
 from service_world import PLAIN_RUN_ID, RUN_ID, WorldSetup
 
+from anacostia_blockchain.chain.encoding import is_checksum_address
 from anacostia_blockchain.errors import ConfigurationError
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
 from anacostia_blockchain.service import ServiceConfig
@@ -69,8 +73,14 @@ def test_filters_and_sorting(make_app: AppFactory, database_url: str, world: Wor
         assert ids(listed=False) == [world.plain_token]
         assert ids(min_price_usd=40, max_price_usd=60) == [world.listed_token]
         assert ids(max_price_usd=10) == []
-        assert ids(metric="accuracy", min_metric=0.97, sort="metric_desc") == [world.listed_token, world.plain_token]
+        # metrics as the project's metadata writer states them (decimal strings), compared exactly
+        assert ids(metric="accuracy", min_metric=0.95, sort="metric_desc") == [world.listed_token, world.plain_token]
+        assert ids(metric="accuracy", min_metric=0.97, sort="metric_desc") == [world.listed_token]
         assert ids(metric="accuracy", min_metric=0.99) == []
+        # f1 is 0.970000000000000001 and 0.97: one double, two decimals
+        assert ids(metric="f1", sort="metric_asc") == [world.plain_token, world.listed_token]
+        assert ids(metric="f1", min_metric="0.970000000000000001") == [world.listed_token]
+        assert ids(metric="f1", max_metric="0.97") == [world.plain_token]
         assert ids(metric="no-such-metric") == []
         owner = http.get(f"/models/{world.listed_token}").json()["owner"]
         assert ids(owner=owner.lower(), sort="token_id") == [world.listed_token, world.plain_token]
@@ -124,7 +134,8 @@ def test_manifest_verifier_failure_is_reported(make_app: AppFactory, sqlite_url:
 def test_metadata_that_does_not_match_its_cid_is_marked_invalid(make_app: AppFactory, sqlite_url: str,
                                                                 world: WorldSetup, ipfs: EmbeddedBlockstore) -> None:
     app = make_app(sqlite_url)
-    blocks = [p for p in Path(ipfs.path).rglob("*") if p.is_file() and p.read_bytes().startswith(b'{"name"')]
+    document = ipfs.cat(world.metadata_cid)
+    blocks = [p for p in Path(ipfs.path).rglob("*") if p.is_file() and p.read_bytes() == document]
     assert len(blocks) == 1
     original = blocks[0].read_bytes()
     blocks[0].write_bytes(original.replace(b"mnist-cnn", b"evil-cnn!"))
@@ -134,6 +145,49 @@ def test_metadata_that_does_not_match_its_cid_is_marked_invalid(make_app: AppFac
             item = http.get(f"/models/{world.listed_token}").json()
             assert item["metadata"]["status"] == "invalid" and "CorruptBlockError" in item["metadata"]["error"]
             assert item["metrics"] == {} and item["metadata"]["document"] is None
-            assert http.get("/models", params={"metric": "accuracy"}).json()["total"] == 0
+            assert http.get("/models", params={"metric": "accuracy"}).json()["total"] == 1  # the other model's
     finally:
         blocks[0].write_bytes(original)
+
+
+def _addresses(value: object) -> list[str]:
+    """Every string in a JSON value that is a 20-byte hex address."""
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in _addresses(v)]
+    if isinstance(value, list):
+        return [a for v in value for a in _addresses(v)]
+    return [value] if isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", value) else []
+
+
+def test_runs_list_their_models_stages_are_names_and_addresses_are_checksummed(
+    make_app: AppFactory, sqlite_url: str, world: WorldSetup
+) -> None:
+    app = make_app(sqlite_url)
+    with TestClient(app) as http:
+        index_everything(app)
+        runs = http.get("/runs").json()["items"]
+        assert {run["run_id"]: run["models"] for run in runs} == {RUN_ID: [world.listed_token],
+                                                                   PLAIN_RUN_ID: [world.plain_token]}
+        detail = http.get(f"/models/{world.listed_token}").json()
+        assert detail["lineage"]["stage"] == "production"
+        assert [(v["token_id"], v["version"], v["stage"]) for v in detail["lineage"]["versions"]] == [
+            (world.plain_token, 1, None), (world.listed_token, 2, "production")
+        ]
+        assert http.get(f"/models/{world.plain_token}").json()["lineage"]["stage"] is None
+        bodies = [http.get(path).json() for path in (
+            "/models", f"/models/{world.listed_token}", f"/models/{world.listed_token}/quote", "/runs",
+            f"/runs/{runs[0]['key']}", f"/runs/{runs[0]['key']}/verify", "/status")]
+    found = _addresses(bodies)
+    assert len(found) > 8  # owners, minter, seller, IP id, license template, price feed
+    assert [a for a in found if not is_checksum_address(a)] == []
+
+
+def test_detail_metrics_are_the_exact_decimals(make_app: AppFactory, sqlite_url: str, world: WorldSetup) -> None:
+    app = make_app(sqlite_url)
+    with TestClient(app) as http:
+        index_everything(app)
+        exact = {"accuracy": Decimal("0.9731"), "f1": Decimal("0.970000000000000001"), "loss": Decimal("0.081")}
+        detail = http.get(f"/models/{world.listed_token}")
+        assert json.loads(detail.content, parse_float=Decimal)["metrics"] == exact
+        listing = http.get("/models", params={"sort": "token_id"})
+        assert json.loads(listing.content, parse_float=Decimal)["items"][0]["metrics"] == exact

@@ -1,92 +1,68 @@
-"""The dashboard: JSON snapshot and SSE stream of a running pipeline, and the pages in real headless Chromium.
+"""The dashboard's overview: JSON snapshot and SSE stream of the served pipelines, and the page in headless Chromium.
 
-The pipeline is real: a SQLite metadata store, a watched folder (watchdog/inotify) and two actions; dropping a file
-into the folder starts a run, and the dashboard must show it without a reload.
+The pipelines are real: SQLite metadata stores, watched folders (watchdog/inotify) and actions that log metrics and
+save outputs; dropping a file into a folder starts a run, and the dashboard must show it without a reload.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cdp import Browser, find_chromium
+from cdp import Browser
+from dashboard_helpers import dashboard_app, screenshot
 from fastapi.testclient import TestClient
 from service_helpers import AppFactory, index_everything
 from service_world import WorldSetup
 
-from anacostia_blockchain.engine import BaseActionNode, BaseNode, Pipeline
-from anacostia_blockchain.metadata import SqliteMetadataStore
-from anacostia_blockchain.resources.filesystem import FilesystemStoreNode
-from anacostia_blockchain.service import BackgroundServer, ServiceConfig, create_app
-from anacostia_blockchain.service.dashboard import PipelineMonitor, format_sse
+from anacostia_blockchain.service import BackgroundServer
+from anacostia_blockchain.service.dashboard import PipelineMonitor, ServedPipeline, format_sse
 
 
-class Train(BaseActionNode):
-    def execute(self, *args: object, **kwargs: object) -> bool:
-        store = self.coordinator.store
-        for step in range(5):
-            store.log_metrics(step=step, loss=1.0 / (step + 1))
-        return True
-
-
-class Evaluate(BaseActionNode):
-    def execute(self, *args: object, **kwargs: object) -> bool:
-        self.coordinator.store.log_metrics(accuracy=0.91)
-        return True
-
-
-def build_pipeline(tmp_path: Path) -> tuple[Pipeline, Path]:
-    incoming = tmp_path / "incoming"
-    incoming.mkdir()
-    store = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path / 'metadata.db'}")
-    data = FilesystemStoreNode("data", incoming, store)
-    train = Train("train", [data])
-    evaluate = Evaluate("evaluate", [train])
-    nodes: list[BaseNode] = [store, data, train, evaluate]
-    return Pipeline(nodes), incoming
-
-
-@pytest.fixture
-def pipeline(tmp_path: Path) -> Iterator[tuple[Pipeline, Path]]:
-    built, incoming = build_pipeline(tmp_path)
-    built.launch()
-    try:
-        yield built, incoming
-    finally:
-        built.terminate()
-
-
-def dashboard_app(tmp_path: Path, pipeline: Pipeline) -> Any:
-    config = ServiceConfig(database_url=f"sqlite:///{tmp_path / 'index.db'}", chain_id=31337)
-    return create_app(config, pipeline=pipeline)
-
-
-def test_snapshot_and_monitor_publish_a_run(tmp_path: Path, pipeline: tuple[Pipeline, Path]) -> None:
-    running, incoming = pipeline
-    app = dashboard_app(tmp_path, running)
+def test_snapshot_names_every_pipeline_and_the_monitor_publishes_summaries(tmp_path: Path, make_pipeline: Any) -> None:
+    training, scoring = make_pipeline("training"), make_pipeline("scoring", steps=3)
+    app = dashboard_app(tmp_path, [training.pipeline, scoring.pipeline])
     with TestClient(app) as http:
-        page = http.get("/dashboard")
-        assert page.status_code == 200 and "<svg id=\"dag\"" in page.text
-        snapshot = http.get("/dashboard/api/pipeline").json()
-        graph = {n["name"]: n for n in snapshot["graph"]["nodes"]}
-        assert set(graph) == {"metadata", "data", "train", "evaluate"}
+        assert '<nav id="jump"' in http.get("/dashboard").text
+        snapshot = http.get("/dashboard/api/pipelines").json()["pipelines"]
+        assert [p["name"] for p in snapshot] == ["training", "scoring"]
+        graph = {n["name"]: n for n in snapshot[0]["graph"]["nodes"]}
+        assert set(graph) == {"training", "data", "models", "train", "evaluate"}
         assert graph["evaluate"]["predecessors"] == ["train"] and graph["data"]["kind"] == "resource"
-        assert snapshot["runs"] == []
+        assert snapshot[0]["runs"] == [] and snapshot[0]["pipeline_id"] is None  # a plain store does not anchor
 
         published: list[dict[str, Any]] = []
-        monitor = PipelineMonitor(running, type("Feed", (), {"publish": published.append})())  # type: ignore[arg-type]
-        (incoming / "batch-1.csv").write_text("x,y\n1,2\n")
-        assert running.wait_for_runs(1, timeout=30)
+        feed = type("Feed", (), {"publish": published.append})()
+        monitor = PipelineMonitor(ServedPipeline("training", training.pipeline, training.store), feed)  # type: ignore[arg-type]
+        training.run_batches(1)
         assert monitor.poll_once() == 1 and monitor.poll_once() == 0  # only changes are published
-        run = published[0]["run"]
-        assert run["status"] == "success"
-        assert {n["node_name"]: n["status"] for n in run["nodes"]} == {"train": "success", "evaluate": "success"}
-        losses = [m["value"] for m in run["metrics"] if m["key"] == "loss"]
-        assert losses == [1.0, 0.5, pytest.approx(1 / 3), 0.25, 0.2]
-        later = http.get("/dashboard/api/pipeline").json()
-        assert later["statuses"] == {"train": "success", "evaluate": "success"}
+        event = published[0]
+        assert event["pipeline"] == "training" and event["run"]["status"] == "success"
+        assert {n["node_name"]: n["status"] for n in event["run"]["nodes"]} == {"train": "success", "evaluate": "success"}
+        loss = event["run"]["metrics"]["loss"]  # a summary, never the points themselves
+        assert loss["count"] == 5 and loss["last"] == pytest.approx(1 / 6) and loss["max"] == 0.5
+        later = http.get("/dashboard/api/pipelines").json()["pipelines"]
+        assert later[0]["statuses"] == {"train": "success", "evaluate": "success"} and later[1]["runs"] == []
+
+
+def test_pipelines_given_as_a_mapping_are_served_under_those_names(tmp_path: Path, make_pipeline: Any) -> None:
+    one, two = make_pipeline("a"), make_pipeline("b")
+    app = dashboard_app(tmp_path, {"nightly": one.pipeline, "hourly": two.pipeline})
+    with TestClient(app) as http:
+        assert [p["name"] for p in http.get("/dashboard/api/pipelines").json()["pipelines"]] == ["nightly", "hourly"]
+        missing = http.get("/dashboard/api/pipelines/a/history")
+        assert missing.status_code == 404 and "served: 'nightly', 'hourly'" in missing.json()["error"]["message"]
+
+
+def test_history_lists_every_runs_last_value(tmp_path: Path, make_pipeline: Any) -> None:
+    built = make_pipeline("training", steps=4)
+    built.run_batches(3)
+    with TestClient(dashboard_app(tmp_path, built.pipeline)) as http:
+        history = http.get("/dashboard/api/pipelines/training/history").json()
+    assert history["runs"] == [1, 2, 3] and history["statuses"] == ["success"] * 3
+    assert history["metrics"]["accuracy"] == pytest.approx([0.81, 0.82, 0.83])
+    assert history["metrics"]["loss"] == pytest.approx([1 / 5, 1 / 6, 1 / 7])  # 1 / (run + last step + 1)
 
 
 def test_sse_framing() -> None:
@@ -95,86 +71,78 @@ def test_sse_framing() -> None:
 
 
 @pytest.mark.slow
-def test_dashboard_in_headless_chromium(tmp_path: Path, pipeline: tuple[Pipeline, Path]) -> None:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("chromium is not installed: run `make setup` (apt-get install -y chromium)")
-    running, incoming = pipeline
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir()
-    with BackgroundServer(dashboard_app(tmp_path, running)) as server:
-        browser = Browser(binary, profile)
-        try:
-            browser.navigate(f"http://127.0.0.1:{server.port}/dashboard")
-            browser.wait_for(lambda: browser.evaluate("document.querySelectorAll('#dag g.node').length") == 4)
-            browser.wait_for(lambda: browser.evaluate("document.getElementById('connection').dataset.state") == "live")
-            edges = browser.evaluate("document.querySelectorAll('#dag path.edge').length")
-            assert edges == 3  # metadata -> data -> train -> evaluate
-            assert browser.evaluate("document.querySelectorAll('#runs tbody tr').length") == 0
+def test_overview_in_headless_chromium_shows_both_pipelines_live(
+    tmp_path: Path, make_pipeline: Any, browser: Browser
+) -> None:
+    training, scoring = make_pipeline("training"), make_pipeline("scoring", steps=3)
+    training.run_batches(2)
+    with BackgroundServer(dashboard_app(tmp_path, [training.pipeline, scoring.pipeline])) as server:
+        browser.navigate(f"http://127.0.0.1:{server.port}/dashboard")
+        browser.wait_for(lambda: browser.evaluate("document.getElementById('connection').dataset.state") == "live")
+        names = browser.evaluate("[...document.querySelectorAll('section.pipeline h2')].map(h => h.textContent)")
+        assert names == ["training", "scoring"]
+        assert browser.evaluate("[...document.querySelectorAll('#jump a')].map(a => a.textContent)") == names
+        dag = "document.querySelector('section[data-pipeline=\"training\"] svg.dag')"
+        assert browser.evaluate(f"{dag}.querySelectorAll('g.node').length") == 5
+        assert browser.evaluate(f"{dag}.querySelectorAll('path.edge').length") == 5
+        # metrics across runs: one uPlot chart per metric, x = run id, with both runs' values
+        browser.wait_for(lambda: browser.evaluate(
+            "document.querySelectorAll('section[data-pipeline=\"training\"] figure[data-metric] .uplot').length") == 2)
+        accuracy = browser.evaluate(
+            "(() => { const c = dashCharts.get(document.querySelector("
+            "'section[data-pipeline=\"training\"] figure[data-metric=\"accuracy\"] .chart').id).chart;"
+            " return [c.data[0], c.data[1]]; })()")
+        assert accuracy[0] == [1, 2] and accuracy[1] == pytest.approx([0.81, 0.82])
+        assert browser.evaluate("[...document.querySelectorAll('figure[data-metric=\"accuracy\"] .u-axis')].length") >= 2
 
-            (incoming / "batch-1.csv").write_text("x,y\n1,2\n")  # no reload from here on
-            browser.wait_for(
-                lambda: browser.evaluate(
-                    "(() => { const r = document.querySelector('#runs tbody tr[data-run]');"
-                    " return r && r.querySelector('.status').textContent; })()"
-                ) == "success",
-                timeout=30,
-            )
-            statuses = browser.evaluate(
-                "Object.fromEntries([...document.querySelectorAll('#dag g.node')]"
-                ".map(g => [g.dataset.node, g.dataset.status]))"
-            )
-            assert statuses["train"] == "success" and statuses["evaluate"] == "success"
-            assert browser.evaluate("document.querySelectorAll('#runs svg.spark polyline').length") >= 1
-            assert browser.evaluate("document.querySelector('#runs [data-metric=\"loss\"]').textContent").startswith(
-                "loss = 0.2"
-            )
-            browser.pump(0.5)
-            assert browser.console_errors == []
-            shot = browser.screenshot(tmp_path / "dashboard.png")
-            assert shot.stat().st_size > 1000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        finally:
-            browser.close()
+        scoring.run_batches(1)  # no reload from here on
+        runs = "section[data-pipeline=\"scoring\"] tr[data-run]"
+        browser.wait_for(lambda: browser.evaluate(
+            f"(() => {{ const r = document.querySelector('{runs}'); return r && r.querySelector('.status').textContent; }})()"
+        ) == "success", timeout=30)
+        statuses = browser.evaluate(
+            "Object.fromEntries([...document.querySelectorAll('section[data-pipeline=\"scoring\"] g.node')]"
+            ".map(g => [g.dataset.node, g.dataset.status]))"
+        )
+        assert statuses["train"] == "success" and statuses["evaluate"] == "success"
+        link = browser.evaluate(f"document.querySelector('{runs} a').getAttribute('href')")
+        assert link == "/dashboard/pipelines/scoring/runs/1"
+        browser.wait_for(lambda: browser.evaluate(
+            "document.querySelectorAll('section[data-pipeline=\"scoring\"] figure[data-metric] .uplot').length") == 2)
+        browser.pump(0.5)
+        assert browser.console_errors == []
+        screenshot(browser, tmp_path / "overview.png")
 
 
 @pytest.mark.slow
-def test_dashboard_shows_verified_anchors_and_models_from_the_chain(
-    tmp_path: Path, make_app: AppFactory, world: WorldSetup, pipeline: tuple[Pipeline, Path]
+def test_overview_shows_anchors_with_kept_verdicts_and_models(
+    tmp_path: Path, make_app: AppFactory, world: WorldSetup, make_pipeline: Any, browser: Browser
 ) -> None:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("chromium is not installed: run `make setup` (apt-get install -y chromium)")
-    app = make_app(f"sqlite:///{tmp_path / 'index.db'}", pipeline=pipeline[0],
+    app = make_app(f"sqlite:///{tmp_path / 'index.db'}", pipeline=make_pipeline("training").pipeline,
                    explorer_tx_url="https://explorer.invalid/tx/")
     index_everything(app)
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir()
     with BackgroundServer(app) as server:
-        browser = Browser(binary, profile)
-        try:
-            browser.navigate(f"http://127.0.0.1:{server.port}/dashboard")
-            browser.wait_for(lambda: browser.evaluate("document.querySelectorAll('#models tbody tr').length") == 2)
-            browser.wait_for(lambda: browser.evaluate("document.querySelectorAll('#anchors tbody tr').length") == 2)
-            listed = browser.evaluate(
-                f"[...document.querySelector('#models tr[data-model=\"{world.listed_token}\"]').cells]"
-                ".map(c => c.textContent)"
-            )
-            assert listed[1] == "mnist-cnn" and listed[3] == "49.99" and listed[4].startswith("IP 0x")
-            assert "accuracy=0.973" in listed[5]
-            links = browser.evaluate("[...document.querySelectorAll('#anchors a')].map(a => a.href)")
-            assert len(links) == 2 and all(link.startswith("https://explorer.invalid/tx/0x") for link in links)
-            browser.evaluate("document.querySelectorAll('#anchors button').forEach(b => b.click())")
-            def settled() -> list[str] | None:
-                cells = browser.evaluate(
-                    "[...document.querySelectorAll('#anchors td.verification')].map(c => c.textContent)"
-                )
-                return cells if all(c in ("verified", "MISMATCH") for c in cells) else None
-
-            verdicts = browser.wait_for(settled)
-            assert sorted(verdicts) == ["MISMATCH", "verified"]  # the second run's anchored root is not its manifest's
-            browser.pump(0.3)
-            assert browser.console_errors == []
-            shot = browser.screenshot(tmp_path / "dashboard-chain.png")
-            assert shot.stat().st_size > 1000
-        finally:
-            browser.close()
+        browser.navigate(f"http://127.0.0.1:{server.port}/dashboard")
+        browser.wait_for(lambda: browser.evaluate("document.querySelectorAll('#models tbody tr').length") == 2)
+        browser.wait_for(lambda: browser.evaluate("document.querySelectorAll('#anchors tbody tr').length") == 2)
+        listed = browser.evaluate(
+            f"[...document.querySelector('#models tr[data-model=\"{world.listed_token}\"]').cells]"
+            ".map(c => c.textContent)"
+        )
+        assert listed[0] == f"#{world.listed_token}" and listed[1] == "mnist-cnn" and listed[3] == "49.99"
+        assert listed[5].startswith("IP 0x")
+        href = browser.evaluate(f"document.querySelector('#models tr[data-model=\"{world.listed_token}\"] a').href")
+        assert href.endswith(f"/dashboard/models/{world.listed_token}")
+        links = browser.evaluate("[...document.querySelectorAll('#anchors a')].map(a => a.href)")
+        assert len(links) == 2 and all(link.startswith("https://explorer.invalid/tx/0x") for link in links)
+        assert browser.evaluate("[...document.querySelectorAll('#anchors [data-verdict]')].map(v => v.dataset.verdict)"
+                                ) == ["none", "none"]
+        browser.evaluate("document.querySelectorAll('#anchors button.verify').forEach(b => b.click())")
+        verdicts = "[...document.querySelectorAll('#anchors td.verification [data-verdict]')].map(v => v.dataset.verdict)"
+        settled = browser.wait_for(lambda: (v := browser.evaluate(verdicts)) and len(v) == 2 and "none" not in v and v)
+        assert sorted(settled) == ["tampered", "verified"]  # the second run's anchored root is not its manifest's
+        browser.navigate(f"http://127.0.0.1:{server.port}/dashboard")  # the verdicts are kept by the server
+        browser.wait_for(lambda: sorted(browser.evaluate(verdicts) or []) == ["tampered", "verified"])
+        browser.pump(0.3)
+        assert browser.console_errors == []
+        screenshot(browser, tmp_path / "overview-chain.png")

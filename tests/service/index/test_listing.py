@@ -1,15 +1,18 @@
-"""``GET /models`` served from pre-rendered JSON: byte-identical to validating rows into the Pydantic models, correct
-for every filter and sort, index-ordered on SQLite, and able to upgrade an index of an older schema.
+"""``GET /models`` served from pre-rendered JSON: byte-identical to validating rows into the Pydantic models (metric
+values excepted: they are the metadata's exact decimals, written digit for digit), correct for every filter and sort,
+index-ordered on SQLite, and able to upgrade an index of an older schema.
 
-The index here is written by the real write paths — the metadata fetcher over a real embedded IPFS blockstore, and
-model rows rendered by the schema upgrade exactly as an older version's rows would be — on SQLite and PostgreSQL.
-The expected body of every request is computed independently: raw rows filtered and sorted in Python, validated into
-``ModelPage`` and dumped by Pydantic (the reference the pre-rendered JSON must equal byte for byte).
+The index here is written by the real write paths — metadata produced by the project's NFT metadata writer, fetched
+by the metadata fetcher over a real embedded IPFS blockstore, and model rows rendered by the schema upgrade exactly as
+an older version's rows would be — on SQLite and PostgreSQL. The expected body of every request is computed
+independently: raw rows filtered and sorted in Python (metrics as read from the documents themselves, compared as
+decimals), validated into ``ModelSummary`` and dumped by Pydantic.
 """
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,24 +21,34 @@ from fastapi.testclient import TestClient
 from service_helpers import AppFactory, index_everything, state
 from service_world import WorldSetup
 from sqlalchemy import Engine, insert, select, text, update
+from writer_metadata import writer_document
 
 from anacostia_blockchain.chain.encoding import checksum
-from anacostia_blockchain.ipfs import EmbeddedBlockstore
+from anacostia_blockchain.ipfs import EmbeddedBlockstore, compute_cid
 from anacostia_blockchain.service import RateLimit, ServiceConfig, create_app
 from anacostia_blockchain.service.api.bodies import ModelPage, ModelSummary
-from anacostia_blockchain.service.index import MetadataFetcher, ModelFilter, create_index_engine, create_or_upgrade
+from anacostia_blockchain.service.index import (
+    MetadataFetcher,
+    ModelFilter,
+    create_index_engine,
+    create_or_upgrade,
+    sort_key,
+)
 from anacostia_blockchain.service.index import schema as s
 from anacostia_blockchain.service.index.listing import ListingShape, picking_statement
 from anacostia_blockchain.service.index.projection import new_model_state
 
 OWNERS = [checksum("0x" + f"{i:02x}" * 20) for i in (0x11, 0x22, 0x33)]
 MODELS = 240
-DOCUMENTS: list[dict[str, Any]] = [
-    {"name": 'mnist "cnn" \\ ✓\n\t', "metrics": {"accuracy": 0.91, "f1": 0.5, "epochs": 10}},
-    {"name": "résumé-bert", "metrics": {"accuracy": 0.91, "loss": 1e-07}},  # an accuracy tie with the first
-    {"name": "big", "attributes": [{"trait_type": "accuracy", "value": 0.97}, {"trait_type": "f1", "value": 1e300}]},
-    {"metrics": {"accuracy": 0.42}},  # no name
-    {"name": "no metrics at all"},
+#: (name, logged metrics) of each document the writer produces: escapes and non-ASCII in names, ties, a value with
+#: more digits than a double holds, negative values, huge and tiny exponents, no metrics at all.
+DOCUMENTS: list[tuple[str, dict[str, Decimal | int]]] = [
+    ('mnist "cnn" \\ ✓\n\t', {"accuracy": Decimal("0.91"), "f1": Decimal("0.5"), "epochs": 10}),
+    ("résumé-bert", {"accuracy": Decimal("0.91"), "loss": Decimal("1E-7")}),  # an accuracy tie with the first
+    ("big", {"accuracy": Decimal("0.970000000000000001"), "f1": Decimal("1E+40")}),
+    ("close", {"accuracy": Decimal("0.97"), "delta": Decimal("-0.003"), "loss": Decimal("-12.5")}),
+    ("below", {"accuracy": Decimal("0.42"), "delta": Decimal("-0.0031")}),
+    ("no metrics at all", {}),
 ]
 
 
@@ -66,14 +79,16 @@ def _model_row(token_id: int, cid: str | None) -> dict[str, Any]:
     return row
 
 
-def _populate(engine: Engine, workdir: Path) -> None:
-    """Metadata through the real fetcher; model rows written without fragments, as an older version wrote them."""
+def _populate(engine: Engine, workdir: Path) -> dict[str, dict[str, str]]:
+    """Metadata through the real fetcher; model rows written without fragments, as an older version wrote them.
+    Returns the metrics each verified document states (``properties.metrics``, read from the document itself)."""
     store = EmbeddedBlockstore(workdir / "ipfs", fsync=False)
-    verified = [str(store.add_bytes(json.dumps(doc).encode(), cid_version=1).cid) for doc in DOCUMENTS]
+    documents = [writer_document(name, metrics, run_id=i) for i, (name, metrics) in enumerate(DOCUMENTS, start=1)]
+    verified = [str(store.add_bytes(doc, cid_version=1).cid) for doc in documents]
     invalid = str(store.add_bytes(b"not json {", cid_version=1).cid)
     elsewhere = EmbeddedBlockstore(workdir / "elsewhere", fsync=False)
-    unavailable = str(elsewhere.add_bytes(b'{"name": "never fetched"}', cid_version=1).cid)
-    never_fetched = str(elsewhere.add_bytes(b'{"name": "not yet"}', cid_version=1).cid)
+    unavailable = str(elsewhere.add_bytes(writer_document("never fetched", {}), cid_version=1).cid)
+    never_fetched = str(elsewhere.add_bytes(writer_document("not yet", {}), cid_version=1).cid)
     cids: list[str | None] = [*verified, invalid, unavailable, None]
     rows = [_model_row(t, cids[t % len(cids)]) for t in range(1, MODELS + 1)]
     create_or_upgrade(engine)
@@ -86,19 +101,27 @@ def _populate(engine: Engine, workdir: Path) -> None:
         conn.execute(update(s.models).values(listing_json=None))  # as written before listing_json existed
         conn.execute(update(s.nft_metadata).values(name_json=None, metrics_json=None))
     create_or_upgrade(engine)
+    return {cid: json.loads(doc)["properties"]["metrics"] for cid, doc in zip(verified, documents, strict=True)}
 
 
-def _expected(engine: Engine, f: ModelFilter) -> bytes:
+def _item_json(summary: ModelSummary, metrics: dict[str, str]) -> str:
+    """``summary`` dumped by Pydantic, its (last) ``metrics`` field written with the documents' exact decimals."""
+    dumped = summary.model_dump_json()
+    assert dumped.endswith(',"metrics":{}}')
+    exact = ",".join(f"{json.dumps(name)}:{metrics[name]}" for name in sorted(metrics))
+    return dumped[: -len("{}}")] + "{" + exact + "}}"
+
+
+def _expected(engine: Engine, stated: dict[str, dict[str, str]], f: ModelFilter) -> bytes:
     """The reference answer: raw rows, filtered and sorted in Python, validated and dumped by Pydantic."""
     with engine.connect() as conn:
         models = [dict(r) for r in conn.execute(select(s.models)).mappings()]
         docs = {r.cid: r for r in conn.execute(select(s.nft_metadata))}
-        metrics: dict[str, dict[str, float]] = {}
-        for r in conn.execute(select(s.nft_metrics)):
-            metrics.setdefault(r.cid, {})[r.name] = r.value
+    verified = {cid: stated.get(cid, {}) for cid, doc in docs.items() if doc.status == "verified"}
     chosen = []
     for m in models:
-        value = metrics.get(m["metadata_cid"], {}).get(f.metric) if f.metric is not None else None
+        text_value = verified.get(m["metadata_cid"], {}).get(f.metric or "")
+        value = Decimal(text_value) if text_value is not None else None
         price = m["price_usd"]
         if f.metric is not None and (
             value is None
@@ -126,19 +149,19 @@ def _expected(engine: Engine, f: ModelFilter) -> bytes:
     items = []
     for m, _value in chosen[f.offset : f.offset + f.page_size]:
         doc = docs.get(m["metadata_cid"])
-        status = doc.status if doc is not None else None
-        items.append(
-            ModelSummary(
-                **{k: m[k] for k in ("token_id", "owner", "ip_id", "listed", "price_usd", "price_usd_units")},
-                metadata_cid=m["metadata_cid"],
-                name=doc.name if doc is not None else None,
-                metadata_status=status,
-                minted_block=m["minted_block"],
-                sales=m["sales"],
-                metrics=dict(sorted(metrics.get(m["metadata_cid"], {}).items())) if status == "verified" else {},
-            )
+        summary = ModelSummary(
+            **{k: m[k] for k in ("token_id", "owner", "ip_id", "listed", "price_usd", "price_usd_units")},
+            metadata_cid=m["metadata_cid"],
+            name=doc.name if doc is not None else None,
+            metadata_status=doc.status if doc is not None else None,
+            minted_block=m["minted_block"],
+            sales=m["sales"],
+            metrics={},
         )
-    return ModelPage(total=len(chosen), page=f.page, page_size=f.page_size, items=items).model_dump_json().encode()
+        items.append(_item_json(summary, verified.get(m["metadata_cid"], {})))
+    page = ModelPage(total=len(chosen), page=f.page, page_size=f.page_size, items=[]).model_dump_json()
+    assert page.endswith('"items":[]}')
+    return (page[: -len("[]}")] + "[" + ",".join(items) + "]}").encode()
 
 
 FILTERS: list[dict[str, Any]] = [
@@ -150,7 +173,10 @@ FILTERS: list[dict[str, Any]] = [
     {"listed": True, "max_price_usd": 7.5},
     {"owner": OWNERS[2], "min_price_usd": 1.0},
     {"metric": "accuracy"},
-    {"metric": "accuracy", "min_metric": 0.5, "max_metric": 0.95},
+    {"metric": "accuracy", "min_metric": Decimal("0.5"), "max_metric": Decimal("0.95")},
+    {"metric": "accuracy", "min_metric": Decimal("0.970000000000000001")},  # excludes 0.97, a double would not
+    {"metric": "delta", "max_metric": Decimal("-0.003")},
+    {"metric": "loss", "min_metric": Decimal("-13"), "max_metric": Decimal("1E-7")},
     {"metric": "f1", "listed": True},
     {"metric": "epochs", "owner": OWNERS[0], "max_price_usd": 12.0},
     {"metric": "no-such-metric"},
@@ -173,20 +199,20 @@ def _query(f: ModelFilter) -> dict[str, Any]:
     for name in ("owner", "listed", "min_price_usd", "max_price_usd", "metric", "min_metric", "max_metric"):
         value = getattr(f, name)
         if value is not None:
-            params[name] = str(value).lower() if isinstance(value, bool) else value
+            params[name] = str(value).lower() if isinstance(value, bool) else str(value)
     return params
 
 
 @pytest.fixture
-def listing_index(database_url: str, tmp_path: Path) -> Engine:
+def listing_index(database_url: str, tmp_path: Path) -> tuple[Engine, dict[str, dict[str, str]]]:
     engine = create_index_engine(database_url)
-    _populate(engine, tmp_path)
-    return engine
+    return engine, _populate(engine, tmp_path)
 
 
 def test_every_filter_and_sort_matches_the_pydantic_reference_byte_for_byte(
-    listing_index: Engine, database_url: str
+    listing_index: tuple[Engine, dict[str, dict[str, str]]], database_url: str
 ) -> None:
+    engine, stated = listing_index
     config = ServiceConfig(database_url=database_url, chain_id=31337, rate_limit=RateLimit(0, 1),
                            response_cache_seconds=0)
     cases = _cases()
@@ -196,15 +222,18 @@ def test_every_filter_and_sort_matches_the_pydantic_reference_byte_for_byte(
             response = http.get("/models", params=_query(f))
             assert response.status_code == 200, (f, response.text)
             assert response.headers["content-type"] == "application/json"
-            assert response.content == _expected(listing_index, f), f
+            assert response.content == _expected(engine, stated, f), f
             nonempty += bool(response.json()["items"])
         # The data exercises what the splice must get right: escapes, non-ASCII, no name, no metadata row, floats.
-        page = http.get("/models", params={"sort": "token_id", "page_size": 100}).json()["items"]
+        http_page = http.get("/models", params={"sort": "token_id", "page_size": 100}).content
+        page = json.loads(http_page)["items"]
     assert nonempty > len(cases) // 3  # the deep pages past the end (empty) are part of the contract too
     assert {item["metadata_status"] for item in page} == {"verified", "invalid", "unavailable", None}
-    assert any(item["name"] == DOCUMENTS[0]["name"] for item in page)
-    assert any(item["metrics"].get("epochs") == 10.0 for item in page)
-    listing_index.dispose()
+    assert any(item["name"] == DOCUMENTS[0][0] for item in page)
+    assert any(item["metrics"].get("epochs") == 10 for item in page)
+    exact = json.loads(http_page, parse_float=Decimal)["items"]
+    assert any(item["metrics"].get("accuracy") == Decimal("0.970000000000000001") for item in exact)
+    engine.dispose()
 
 
 def test_every_sort_and_filter_is_an_index_walk_on_sqlite(tmp_path: Path) -> None:
@@ -218,6 +247,7 @@ def test_every_sort_and_filter_is_an_index_walk_on_sqlite(tmp_path: Path) -> Non
                 shape = ListingShape.of(ModelFilter(**filters, sort=sort))  # type: ignore[arg-type]
                 compiled = picking_statement(shape).compile(engine)
                 values = {**{n: filters[n] for n in shape.present}, "page_limit": 20, "page_offset": 40}
+                values.update({n: sort_key(values[n]) for n in ("min_metric", "max_metric") if n in values})
                 bound = [values[name] for name in compiled.positiontup or ()]
                 steps = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + str(compiled), bound)]
                 tables = [step for step in steps if step.startswith(("SCAN", "SEARCH"))]
@@ -232,30 +262,45 @@ def test_every_sort_and_filter_is_an_index_walk_on_sqlite(tmp_path: Path) -> Non
     engine.dispose()
 
 
+#: Columns the first release of the schema did not have.
+LATER_COLUMNS = ("listing_json", "name_json", "metrics_json", "metrics_version", "exact", "sort_key")
+
+
 def test_an_index_from_an_older_version_is_upgraded_in_place(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_index_engine(url)
     with engine.begin() as conn:  # the tables as the first release created them: no fragment columns or new indexes
         for table in s.metadata.sorted_tables:
-            columns = [c for c in table.columns if c.name not in ("listing_json", "name_json", "metrics_json")]
+            columns = [c for c in table.columns if c.name not in LATER_COLUMNS]
             conn.execute(text(_create_table_sql(engine, table.name, columns)))
         conn.execute(text("CREATE INDEX ix_models_owner ON models (owner)"))
-    old_row = {k: v for k, v in _model_row(7, None).items() if k != "listing_json"}
+        conn.execute(text("CREATE INDEX ix_nft_metrics_name_value ON nft_metrics (name, value)"))
+    # A verified document of the project's writer, stored by a version that indexed JSON numbers only: no metrics.
+    document = writer_document("old", {"accuracy": Decimal("0.970000000000000001")})
+    cid = str(compute_cid(document, cid_version=1))
+    old_row = {k: v for k, v in _model_row(7, cid).items() if k != "listing_json"}
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO models (" + ",".join(old_row) + ") VALUES (" + ",".join(f":{k}" for k in old_row) + ")"
         ), old_row)
+        conn.execute(text("INSERT INTO nft_metadata (cid, status, name, document, attempts, fetched_at) "
+                          "VALUES (:cid, 'verified', 'old', :document, 1, 0)"),
+                     {"cid": cid, "document": json.dumps(json.loads(document))})
     create_or_upgrade(engine)
     create_or_upgrade(engine)  # idempotent
     with engine.connect() as conn:
         indexes = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
         fragment = conn.execute(select(s.models.c.listing_json)).scalar_one()
     assert {i.name for i in s.models.indexes} <= indexes and "ix_models_owner" not in indexes
+    assert "ix_nft_metrics_name_value" not in indexes
     assert json.loads("{" + fragment + "}")["owner"] == OWNERS[7 % 3]
     engine.dispose()
     config = ServiceConfig(database_url=url, chain_id=31337, response_cache_seconds=0)
+    stated = {cid: json.loads(document)["properties"]["metrics"]}
     with TestClient(create_app(config)) as http:
-        assert http.get("/models").content == _expected(create_index_engine(url), ModelFilter())
+        assert http.get("/models").content == _expected(create_index_engine(url), stated, ModelFilter())
+        found = http.get("/models", params={"metric": "accuracy", "min_metric": "0.970000000000000001"}).json()
+        assert [item["token_id"] for item in found["items"]] == [7]
 
 
 def _create_table_sql(engine: Engine, name: str, columns: list[Any]) -> str:
@@ -267,31 +312,35 @@ def _create_table_sql(engine: Engine, name: str, columns: list[Any]) -> str:
 
 
 def test_the_indexer_writes_the_fragments_the_listing_serves(make_app: AppFactory, database_url: str,
-                                                              world: WorldSetup) -> None:
+                                                              world: WorldSetup, ipfs: EmbeddedBlockstore) -> None:
     app = make_app(database_url, response_cache_seconds=0)
+    stated = {cid: json.loads(ipfs.cat(cid))["properties"]["metrics"]
+              for cid in (world.metadata_cid, world.plain_metadata_cid)}
     with TestClient(app) as http:
         index_everything(app)
         engine = state(app).engine
         for f in (ModelFilter(sort="token_id"), ModelFilter(listed=True), ModelFilter(metric="accuracy"),
-                  ModelFilter(sort="price_desc", page_size=1, page=2)):
-            assert http.get("/models", params=_query(f)).content == _expected(engine, f)
+                  ModelFilter(metric="f1", sort="metric_asc"), ModelFilter(sort="price_desc", page_size=1, page=2)):
+            assert http.get("/models", params=_query(f)).content == _expected(engine, stated, f)
         with engine.connect() as conn:
             fragments = conn.execute(select(s.models.c.listing_json)).scalars().all()
         assert len(fragments) == 2 and all(fragment for fragment in fragments)
 
 
-def test_rows_without_fragments_are_rendered_on_the_fly(listing_index: Engine, database_url: str) -> None:
+def test_rows_without_fragments_are_rendered_on_the_fly(listing_index: tuple[Engine, dict[str, dict[str, str]]],
+                                                        database_url: str) -> None:
     """An indexer or fetcher of an older version still writing the database (a rolling upgrade) leaves rows without
     fragments; the listing renders those from their columns instead of serving broken JSON."""
-    with listing_index.begin() as conn:
+    engine, stated = listing_index
+    with engine.begin() as conn:
         conn.execute(update(s.models).where(s.models.c.token_id % 2 == 0).values(listing_json=None))
         conn.execute(update(s.nft_metadata).values(name_json=None, metrics_json=None))
     config = ServiceConfig(database_url=database_url, chain_id=31337, response_cache_seconds=0, run_indexer=False)
     app = create_app(config)
-    with listing_index.begin() as conn:  # create_app upgraded them: strip them again, as the old writer would
+    with engine.begin() as conn:  # create_app upgraded them: strip them again, as the old writer would
         conn.execute(update(s.models).where(s.models.c.token_id % 2 == 0).values(listing_json=None))
         conn.execute(update(s.nft_metadata).values(name_json=None, metrics_json=None))
     with TestClient(app) as http:
         for f in (ModelFilter(sort="token_id", page_size=100), ModelFilter(metric="accuracy", sort="metric_desc")):
-            assert http.get("/models", params=_query(f)).content == _expected(listing_index, f)
-    listing_index.dispose()
+            assert http.get("/models", params=_query(f)).content == _expected(engine, stated, f)
+    engine.dispose()

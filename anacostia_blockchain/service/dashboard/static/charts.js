@@ -72,7 +72,7 @@ function drawChart(container, series, options) {
 function chartCard(id, title, note) {
   const holder = el("div", { id, class: "chart" });
   const figure = el("figure", { class: "chart-card", "data-chart": id },
-    el("figcaption", {}, el("span", { class: "chart-title" }, title), note ? el("span", { class: "muted small" }, note) : null),
+    el("figcaption", {}, el("span", { class: "chart-title" }, title), el("span", { class: "muted small" }, note || "")),
     holder);
   return { figure, holder };
 }

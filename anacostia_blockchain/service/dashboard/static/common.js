@@ -13,10 +13,16 @@ function el(tag, attrs, ...children) {
     if (value == null) continue;
     if (key === "class") node.className = value; else node.setAttribute(key, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child == null) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
+  return node;
+}
+
+// Replace `node`'s children, skipping null/undefined ones (conditional parts of a view).
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c != null).map((c) => (c instanceof Node ? c : String(c))));
   return node;
 }
 
@@ -143,4 +149,12 @@ function connectLive(handlers) {
     source.addEventListener(type, (event) => handler(JSON.parse(event.data)));
   }
   return source;
+}
+
+// An 18-decimal integer (wei, USD units) given as a decimal string, as a decimal number string with `digits` places.
+function fromUnits(units, digits) {
+  if (units == null || units === "") return null;
+  const value = BigInt(units), scale = 10n ** 18n, sign = value < 0n ? "-" : "", abs = value < 0n ? -value : value;
+  const fraction = (abs % scale).toString().padStart(18, "0").slice(0, digits).replace(/0+$/, "");
+  return `${sign}${(abs / scale).toString()}${fraction ? "." + fraction : ""}`;
 }

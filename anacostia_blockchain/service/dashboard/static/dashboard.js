@@ -32,6 +32,9 @@ function pipelineSection(p, index) {
       el("h3", {}, "Runs"),
       el("button", { type: "button", class: "compare", disabled: "" }, "Compare selected")),
     el("div", { class: "runs-table" }));
+  section.addEventListener("change", () => {
+    section.querySelector("button.compare").disabled = section.querySelectorAll("input.pick:checked").length < 1;
+  });
   section.querySelector("button.compare").addEventListener("click", () => {
     const picked = [...section.querySelectorAll("input.pick:checked")].map((i) => Number(i.value)).sort((a, b) => b - a);
     if (picked.length) location.href = runUrl(p.name, picked[0], picked.slice(1));
@@ -68,12 +71,10 @@ function renderRuns(p) {
     el("td", {}, metricList(run.metrics)),
   ]));
   const holder = section.querySelector(".runs-table");
+  const picked = new Set([...holder.querySelectorAll("input.pick:checked")].map((i) => i.value));
   holder.replaceChildren(rows.length ? table(null, RUN_LABELS, rows, "runs")
                                      : el("p", { class: "muted" }, "No run yet: the pipeline waits for its trigger."));
-  const button = section.querySelector("button.compare");
-  holder.addEventListener("change", () => {
-    button.disabled = section.querySelectorAll("input.pick:checked").length < 1;
-  });
+  holder.querySelectorAll("input.pick").forEach((i) => { i.checked = picked.has(i.value); });
 }
 
 async function loadHistory(p) {

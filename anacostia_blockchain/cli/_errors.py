@@ -1,0 +1,76 @@
+"""The CLI's error boundary: any exception becomes one line on stderr and a documented exit code.
+
+==== ========================================================================================================
+0    success
+1    an error: a library error (:class:`AnacostiaError`), a file that cannot be read or written (``OSError``),
+     a failed pipeline run or anchor (``run``), anything unexpected (``--debug`` shows the traceback)
+2    usage: unknown command, bad or missing option (argparse prints the usage)
+3, 4 ``verify`` only: tampered / not anchored
+130  interrupted (Ctrl-C, or SIGTERM while a pipeline launches)
+==== ========================================================================================================
+
+Role hashes in messages (``neededRole=0x08b5…``) are shown by name (``neededRole=ANCHOR_ROLE``), see :func:`name_roles`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from ..errors import AnacostiaError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_ROLE_ARGUMENT = re.compile(r"(\w*[Rr]ole\w*=)(0x[0-9a-fA-F]{64})")
+
+
+@cache
+def role_names() -> dict[str, str]:
+    """``{"0x<keccak of the name>": name}`` of the access-control roles of the shipped contracts."""
+    from ..chain.contracts.marketplace import PRICER_ROLE
+    from ..chain.contracts.model_nft import MINTER_ROLE
+    from ..chain.contracts.run_registry import ANCHOR_ROLE, DEFAULT_ADMIN_ROLE
+
+    roles = {
+        "ANCHOR_ROLE": ANCHOR_ROLE,
+        "MINTER_ROLE": MINTER_ROLE,
+        "PRICER_ROLE": PRICER_ROLE,
+        "DEFAULT_ADMIN_ROLE": DEFAULT_ADMIN_ROLE,
+    }
+    return {"0x" + value.hex(): name for name, value in roles.items()}
+
+
+def name_roles(text: str) -> str:
+    """``text`` with every known role hash given as a role argument (``neededRole=0x…``) replaced by its name."""
+    if "ole" not in text:
+        return text
+    names = role_names()
+    return _ROLE_ARGUMENT.sub(lambda m: m.group(1) + names.get(m.group(2).lower(), m.group(2)), text)
+
+
+def describe(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and the exit code of an exception that ended a command."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", EXIT_INTERRUPTED
+    if isinstance(exc, AnacostiaError):
+        return _one_line(name_roles(str(exc))), EXIT_ERROR
+    if isinstance(exc, OSError):
+        return _one_line(describe_os_error(exc)), EXIT_ERROR
+    detail = f": {exc}" if str(exc) else ""
+    return _one_line(f"unexpected {type(exc).__name__}{detail} (rerun with --debug for the traceback)"), EXIT_ERROR
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``cannot <what>: <path>: <reason>`` when the error names its file, else the OS's message."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return reason
+    paths = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 is not None else "")
+    return f"{paths}: {reason}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "failed"
