@@ -9,8 +9,9 @@ The tree::
     AnacostiaError
     ├── ConfigurationError                 bad or missing configuration, a value out of range (a ValueError)
     ├── ToolchainError                     a local tool is missing or failed (message says the fix)
-    │   ├── AnvilNotFoundError             `anvil` binary missing: run `npm ci`
-    │   ├── AnvilStartError                anvil died early / did not answer / port busy
+    │   ├── DevNodeStartError              a dev node (anvil, Hardhat, Ganache) missing / died early / did not answer
+    │   │   ├── AnvilNotFoundError         `anvil` binary missing: run `npm ci`
+    │   │   └── AnvilStartError            anvil died early / did not answer / port busy
     │   └── CompilerError                  solc missing, or compilation failed
     ├── PipelineError                      the engine
     │   ├── GraphValidationError           cycle, unknown node, duplicate name, bad edge kind, ...
@@ -38,6 +39,8 @@ The tree::
     │   │   ├── PanicError                 Panic(uint256)
     │   │   └── CustomContractError        a custom error found in the shipped ABIs
     │   ├── DeploymentError                manifest / deployment problems
+    │   │   ├── CodePlacementError         no way to put a contract at its canonical address on this node
+    │   │   └── UnsupportedEvmError        the chain lacks EVM features every shipped artifact set needs
     │   └── VerificationError              an anchored run does not verify
     │       ├── TamperedManifestError      .items names what changed
     │       ├── RunNotAnchoredError        the run has no root on chain (yet)
@@ -79,6 +82,7 @@ The tree::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -95,11 +99,15 @@ class ToolchainError(AnacostiaError):
     """A local tool is missing or failed (message says the fix)."""
 
 
-class AnvilNotFoundError(ToolchainError):
+class DevNodeStartError(ToolchainError):
+    """A development node (anvil, Hardhat, Ganache) is missing, died early, did not answer or found its port busy."""
+
+
+class AnvilNotFoundError(DevNodeStartError):
     """`anvil` binary missing: run `npm ci`."""
 
 
-class AnvilStartError(ToolchainError):
+class AnvilStartError(DevNodeStartError):
     """Anvil died early / did not answer / port busy."""
 
 
@@ -258,6 +266,24 @@ class CustomContractError(ContractRevertError):
 
 class DeploymentError(ChainError):
     """Manifest / deployment problems."""
+
+
+class CodePlacementError(DeploymentError):
+    """No way to put a contract at its canonical address on this node: no set-code method, no usable CREATE2 path."""
+
+    def __init__(self, contract: str, address: str, chain_id: int, tried: Sequence[str]) -> None:
+        self.contract = contract
+        self.address = address
+        tried_text = "; ".join(tried) or "nothing"
+        super().__init__(
+            f"cannot place {contract} at its canonical address {address} on chain {chain_id} (tried: {tried_text}): "
+            f"deploy {contract} there with its canonical deployment transaction, or use a development node "
+            "(anvil, Hardhat, Ganache)"
+        )
+
+
+class UnsupportedEvmError(DeploymentError):
+    """The chain lacks EVM features every shipped artifact set needs (e.g. PUSH0 on a pre-Shanghai chain)."""
 
 
 class VerificationError(ChainError):

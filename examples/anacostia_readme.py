@@ -7,9 +7,10 @@ runs the pipeline: it drops one file into the watched folder, waits for the run,
 stops. The dashboard (``run_background_webserver``) is not part of this package.
 
 Run it with ``python examples/anacostia_readme.py``; ``ANACOSTIA_EXAMPLE_DIR`` chooses the working folder
-(default: a fresh temporary folder).
+(default: a fresh temporary folder, removed when it exits).
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -48,31 +49,33 @@ class ShakespeareEvalNode(BaseActionNode):
         return True
 
 if __name__ == "__main__":
-    workdir = os.environ.get("ANACOSTIA_EXAMPLE_DIR") or tempfile.mkdtemp(prefix="anacostia-example-")
-    haiku_data_store_path = os.path.join(workdir, "haiku")
-    metadata_store_path = os.path.join(workdir, "metadata")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logger = logging.getLogger("anacostia_example")
+    with contextlib.ExitStack() as stack:  # a temporary working folder is removed at exit
+        workdir = os.environ.get("ANACOSTIA_EXAMPLE_DIR") or stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="anacostia-example-"))
+        haiku_data_store_path = os.path.join(workdir, "haiku")
+        metadata_store_path = os.path.join(workdir, "metadata")
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        logger = logging.getLogger("anacostia_example")
 
-    metadata_store = SqliteMetadataStore(
-        name="metadata_store",
-        uri=f"sqlite:///{metadata_store_path}/metadata.db"
-    )
-    haiku_data_store = MonitoringDataStoreNode("haiku_data_store", haiku_data_store_path, metadata_store)
-    shakespeare_eval = ShakespeareEvalNode(
-        "shakespeare_eval", predecessors=[haiku_data_store], metadata_store=metadata_store
-    )
+        metadata_store = SqliteMetadataStore(
+            name="metadata_store",
+            uri=f"sqlite:///{metadata_store_path}/metadata.db"
+        )
+        haiku_data_store = MonitoringDataStoreNode("haiku_data_store", haiku_data_store_path, metadata_store)
+        shakespeare_eval = ShakespeareEvalNode(
+            "shakespeare_eval", predecessors=[haiku_data_store], metadata_store=metadata_store
+        )
 
-    pipeline = Pipeline(
-        nodes=[metadata_store, haiku_data_store, shakespeare_eval],
-        loggers=logger
-    )
+        pipeline = Pipeline(
+            nodes=[metadata_store, haiku_data_store, shakespeare_eval],
+            loggers=logger
+        )
 
-    with pipeline:
-        with open(os.path.join(haiku_data_store_path, f"haiku-{os.getpid()}.txt"), "w") as sample:
-            sample.write("An old silent pond\nA frog jumps into the pond\nSplash! Silence again\n")
-        if not pipeline.wait_for_runs(1, timeout=60):
-            raise SystemExit("no run finished within 60 s")
-    run = metadata_store.runs.get_runs()[-1]
-    print(json.dumps({"run": run["id"], "status": run["status"], "metrics": {
-        m["key"]: m["value"] for m in metadata_store.runs.get_metrics(run["id"])}, "workdir": workdir}))
+        with pipeline:
+            with open(os.path.join(haiku_data_store_path, f"haiku-{os.getpid()}.txt"), "w") as sample:
+                sample.write("An old silent pond\nA frog jumps into the pond\nSplash! Silence again\n")
+            if not pipeline.wait_for_runs(1, timeout=60):
+                raise SystemExit("no run finished within 60 s")
+        run = metadata_store.runs.get_runs()[-1]
+        print(json.dumps({"run": run["id"], "status": run["status"], "metrics": {
+            m["key"]: m["value"] for m in metadata_store.runs.get_metrics(run["id"])}}))

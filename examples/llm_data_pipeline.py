@@ -18,6 +18,7 @@ the operator key decrypts what was stored.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -114,11 +115,17 @@ def summarize(pipeline: Pipeline, prepare: DataPrepNode, blockstore: EmbeddedBlo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workdir", type=Path, help="where data, metadata and IPFS blocks live (default: temporary)")
+    parser.add_argument("--workdir", type=Path,
+                        help="where data, metadata and IPFS blocks live (default: a temporary folder, removed at exit)")
     parser.add_argument("--watch", action="store_true", help="keep running and process new files until Ctrl-C")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the demo run")
     args = parser.parse_args(argv)
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="anacostia-llm-"))
+    with contextlib.ExitStack() as stack:
+        workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="anacostia-llm-")))
+        return run(workdir, args.watch, args.timeout, keep=args.workdir is not None)
+
+
+def run(workdir: Path, watch: bool, timeout: float, *, keep: bool) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     key = operator_key(workdir)
     pipeline, prepare, blockstore = build(workdir, key)
@@ -127,14 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in SAMPLES.items():
         if not (incoming / name).exists() and not any((workdir / "quarantine").rglob(name)):
             (incoming / name).write_text(text, encoding="utf-8")
-    if args.watch:
+    if watch:
         print(f"watching {incoming}; drop .jsonl/.csv files there (Ctrl-C to stop)", file=sys.stderr)
         pipeline.execute()
         return 0
     with pipeline:
-        finished = pipeline.wait_for_runs(1, args.timeout)
+        finished = pipeline.wait_for_runs(1, timeout)
         summary = summarize(pipeline, prepare, blockstore, key) if finished else {"error": "no run finished"}
-    summary["workdir"] = str(workdir)
+    if keep:
+        summary["workdir"] = str(workdir)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0 if finished and summary["run"]["status"] == "success" else 1
 

@@ -6,6 +6,7 @@ either, only warnings and errors are shown — except a pipeline's own log lines
 
 ``--log-format json`` (or ``$ANACOSTIA_LOG_FORMAT=json``) writes one JSON object per record (python-json-logger):
 ``time``, ``level``, ``logger``, ``message``, plus ``exc_info`` when there is one and any ``extra=`` fields.
+Role hashes are shown by name, as in error messages (:func:`._errors.name_roles`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
+
+from ._errors import name_roles
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FORMATS = ("text", "json")
@@ -37,6 +40,9 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, value: TextIO) -> None:  # StreamHandler.__init__ assigns it; the live sys.stderr wins
         pass
+
+    def format(self, record: logging.LogRecord) -> str:
+        return name_roles(super().format(record))
 
 
 def formatter(fmt: str) -> logging.Formatter:

@@ -2,8 +2,11 @@
 
 The key comes from ``--keystore FILE`` with its password in the environment variable named by ``--password-env``
 (never on the command line, where it would land in shell history and ``ps``), or else from ``ANACOSTIA_PRIVATE_KEY``.
-The manifest goes to ``--manifest DIR`` (``DIR/<chainId>.json``, default ``deployments/``).
-``scripts/deploy.py`` runs exactly this code.
+The manifest goes to ``--manifest DIR`` (``DIR/<chainId>.json``, default ``deployments/``); it is checked to be
+writable before any gas is spent and rewritten after every contract, so an interrupted deploy resumes where it stopped.
+Each contract is printed as it lands (a progress bar on stderr in a terminal); Ctrl-C stops after the transaction in
+flight and says how many of the plan's contracts were deployed (exit 130). ``scripts/deploy.py`` runs exactly this
+code.
 """
 
 from __future__ import annotations
@@ -11,13 +14,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from ..chain.dev.deploy import DeploymentManifest, deploy_all
+from ..chain.dev.deploy import DeploymentManifest, DeploymentResult, PlannedContract, deploy_all
 from ..chain.rpc.client import ChainClient
 from ..chain.tx import TxSender
 from ..chain.tx.signer import DEFAULT_KEY_ENV, LocalSigner
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, DeploymentError
+from ._errors import EXIT_INTERRUPTED
+from ._progress import Progress
+
+DESCRIPTION = f"""Deploy the shipped contracts of the deploy plan (or --contracts A,B) and write the deployment
+manifest DIR/<chainId>.json. Idempotent: contracts already deployed with the same code are reused.
+
+The deployer's key comes from {DEFAULT_KEY_ENV} (hex), or from --keystore FILE with its password in the environment
+variable named by --password-env; never from the command line. On a local devnet, one of the keys printed by
+`anacostia-chain devnet --show-keys` will do."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("deploy", help="deploy the shipped contracts and write the deployment manifest")
+    parser = subparsers.add_parser(
+        "deploy", help="deploy the shipped contracts and write the deployment manifest", description=DESCRIPTION
+    )
     add_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -51,15 +68,28 @@ def load_signer(args: argparse.Namespace) -> LocalSigner:
 
 
 def run(args: argparse.Namespace) -> int:
+    plan = selected_plan(args.contracts)
     signer = load_signer(args)
     client = ChainClient(args.rpc_url, expected_chain_id=args.chain_id)
     manifest = DeploymentManifest.load(args.manifest, client.chain_id)
-    only = [name.strip() for name in args.contracts.split(",") if name.strip()] if args.contracts else None
+    require_writable(manifest.path)
     json_output = getattr(args, "json", False)
     if not json_output:
-        print(f"deploying from {signer.address} to chain {client.chain_id} ({client.transport.url})")
-    with TxSender(client, signer) as sender:
-        results = deploy_all(sender, manifest, only=only, redeploy_changed=args.redeploy_changed)
+        print(f"deploying from {signer.address} to chain {client.chain_id} ({client.transport.url})", flush=True)
+    results: list[DeploymentResult] = []
+    with TxSender(client, signer) as sender, Progress("deploying", total=len(plan), unit="items") as progress:
+        for entry in plan:
+            progress.update(f"deploying {entry.name}")
+            try:
+                results += deploy_all(sender, manifest, plan=[entry], redeploy_changed=args.redeploy_changed)
+            except KeyboardInterrupt:
+                landed = f"{len(results)} of {len(plan)} contracts"
+                print(f"error: interrupted after {landed} ({manifest.path} records them: run the same command again "
+                      "to resume)", file=sys.stderr, flush=True)
+                return EXIT_INTERRUPTED
+            if not json_output:
+                progress.say(str(results[-1]))
+            progress.advance()
     if json_output:
         contracts = {r.name: {"status": r.status, "address": r.address} for r in results}
         document = {
@@ -70,7 +100,31 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2))
         return 0
-    for result in results:
-        print(result)
     print(f"manifest: {manifest.path}")
     return 0
+
+
+def selected_plan(contracts: str | None) -> list[PlannedContract]:
+    """The deploy plan, or its entries named in ``--contracts`` (in plan order)."""
+    from ..chain.dev import DEPLOY_PLAN
+
+    if not contracts:
+        return list(DEPLOY_PLAN)
+    wanted = {name.strip() for name in contracts.split(",") if name.strip()}
+    names = [entry.name for entry in DEPLOY_PLAN]
+    unknown = wanted - set(names)
+    if unknown:
+        raise DeploymentError(f"not in the deploy plan: {', '.join(sorted(unknown))} (plan: {', '.join(names)})")
+    return [entry for entry in DEPLOY_PLAN if entry.name in wanted]
+
+
+def require_writable(path: Path) -> None:
+    """Fail before any gas is spent when the manifest cannot be written (creates its folder, as writing would)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write the deployment manifest {path}: {exc.strerror or exc} (choose another --manifest DIR)"
+        ) from exc

@@ -181,18 +181,31 @@ def find_pipeline(module: ModuleType, attribute: str | None) -> Pipeline:
         name = f"{name}()"
     if not isinstance(value, Pipeline):
         raise ConfigurationError(f"{name} in {where} is a {type(value).__name__}, not an anacostia Pipeline")
+    if any(node.ident is not None for node in value.nodes):
+        raise ConfigurationError(f"{name} in {where} has already run{_import_hint(module)}")
     return value
 
 
 def _import_hint(module: ModuleType) -> str:
     """What to do instead: name the pipeline, or (when importing the module ran one) move ``execute()`` aside."""
-    ran = [value.name for value in vars(module).values() if isinstance(value, BaseNode) and value.ident is not None]
+    ran = _nodes_run_at_import(module)
     if not ran:
         return ": name the pipeline as MODULE:ATTR"
     return (
         f"; importing it ran a pipeline (nodes {', '.join(ran)}): build it in `def build_pipeline(): return "
-        "Pipeline(...)` (or `pipeline = Pipeline(...)`) and keep `.execute()` under `if __name__ == \"__main__\":`"
+        'Pipeline(...)` (or `pipeline = Pipeline(...)`) and keep `.execute()` under `if __name__ == "__main__":`'
     )
+
+
+def _nodes_run_at_import(module: ModuleType) -> list[str]:
+    """Names of the nodes (module globals, or nodes of a global pipeline) whose thread already ran."""
+    nodes: list[BaseNode] = []
+    for value in vars(module).values():
+        if isinstance(value, Pipeline):
+            nodes += value.nodes
+        elif isinstance(value, BaseNode):
+            nodes.append(value)
+    return list(dict.fromkeys(node.name for node in nodes if node.ident is not None))
 
 
 # --- running ---------------------------------------------------------------------------------------------------------

@@ -3,34 +3,58 @@
 Binds ``127.0.0.1`` unless ``--host`` says otherwise. Everything else can also come from ``ANACOSTIA_*`` variables
 (see :meth:`ServiceConfig.from_env`); secrets *only* from the environment — ``ANACOSTIA_SERVICE_KEY`` (the key store's
 secp256k1 key, hex) and ``ANACOSTIA_SESSION_SECRET`` — so they never appear in a process list or shell history.
+
+What it refuses rather than serving something misleading:
+
+- no chain to index (no ``--rpc-url`` / ``ANACOSTIA_RPC_URL``, or no deployment manifest: ``--manifest``, default
+  ``./deployments`` as ``anacostia-chain deploy`` writes it) is a usage error (2), unless ``--no-indexer`` says to
+  serve an existing index — which, when it is empty, is said loudly on stderr;
+- an index database that holds something else (a pipeline's metadata store) is an error (1) naming the conflict,
+  before any table is created;
+- the URL is printed only once the port is bound (a port in use is an error, 1).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigurationError
+from ._errors import EXIT_OK, EXIT_USAGE
+
+DEFAULT_DEPLOYMENTS = Path("deployments")
+DESCRIPTION = """Run the marketplace API, the chain indexer and the dashboard in one process, until Ctrl-C or SIGTERM.
+
+It indexes the chain at --rpc-url with the contracts of the deployment manifest (--manifest, default ./deployments
+as `anacostia-chain deploy` writes it); --no-indexer serves an existing index instead.
+
+Exit codes: 0 stopped (Ctrl-C or SIGTERM); 1 could not start (bad configuration or secret, index database in use by
+something else, chain unreachable, port in use); 2 usage (bad option, or no chain to index without --no-indexer)."""
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("serve", help="run the marketplace API, indexer and dashboard")
+    parser = subparsers.add_parser("serve", help="run the marketplace API, indexer and dashboard",
+                                   description=DESCRIPTION)
     parser.add_argument("--host", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000)")
     parser.add_argument("--db", dest="database_url", help="index database URL (default sqlite:///anacostia-marketplace.db)")
-    parser.add_argument("--rpc-url", help="JSON-RPC URL of the chain to index")
+    parser.add_argument("--rpc-url", help="JSON-RPC URL of the chain to index ($ANACOSTIA_RPC_URL)")
     parser.add_argument("--chain-id", type=int, help="refuse to start if the node serves another chain")
-    parser.add_argument("--manifest", dest="deployments", type=Path, help="deployment manifest (file or directory)")
+    parser.add_argument("--manifest", dest="deployments", type=Path,
+                        help="deployment manifest, file or directory (default ./deployments when it exists)")
     parser.add_argument("--content-store", help="NFT metadata source: embedded:/path or a Kubo RPC URL")
     parser.add_argument("--siwe-domain", help="the domain SIWE messages must name (default HOST:PORT)")
     parser.add_argument("--cors-origin", action="append", default=None, help="allowed browser origin (repeatable)")
-    parser.add_argument("--no-indexer", action="store_true", help="serve the existing index without following")
+    parser.add_argument("--no-indexer", action="store_true", help="serve the existing index without following a chain")
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..service import ServiceConfig, create_app, serve_forever
+def _config(args: argparse.Namespace) -> Any:
+    from ..service import ServiceConfig
 
     overrides: dict[str, object] = {
         name: getattr(args, name)
@@ -44,10 +68,48 @@ def run(args: argparse.Namespace) -> int:
     if args.siwe_domain:
         overrides["siwe_domain"] = args.siwe_domain
     config = ServiceConfig.from_env(**overrides)
+    if config.deployments is None and DEFAULT_DEPLOYMENTS.exists():
+        config = replace(config, deployments=DEFAULT_DEPLOYMENTS)
     if "siwe_domain" not in overrides and not os.environ.get("ANACOSTIA_SIWE_DOMAIN"):
         # Wallets show the domain the page was loaded from: by default that is where this server listens.
         config = replace(config, siwe_domain=f"{config.host}:{config.port}")
-    app = create_app(config)
-    print(f"marketplace API and dashboard on http://{config.host}:{config.port}/ (OpenAPI at /docs)")
-    serve_forever(app, config.host, config.port)
-    return 0
+    return config
+
+
+def _missing_chain(config: Any) -> str | None:
+    """Why there is nothing to index, or ``None``."""
+    if config.rpc_url is None:
+        return "no chain to index: pass --rpc-url URL (or set ANACOSTIA_RPC_URL)"
+    if config.deployments is None:
+        return "no contracts to index: pass --manifest PATH (the deployment manifest `anacostia-chain deploy` writes)"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..service import create_app, listen, serve_forever
+    from ..service.config import display_url
+
+    config = _config(args)
+    if config.run_indexer and (problem := _missing_chain(config)) is not None:
+        print(f"anacostia-chain serve: error: {problem}, or --no-indexer to serve an existing index", file=sys.stderr)
+        return EXIT_USAGE
+    sock = listen(config.host, config.port)
+    try:
+        app = create_app(config)
+        if config.run_indexer and app.state.service.indexer is None:
+            raise ConfigurationError(f"the deployment manifest {config.deployments} has no ModelNFT: nothing to index")
+        if not config.run_indexer and _index_is_empty(app):
+            print(f"warning: the index {display_url(config.database_url)} is empty and --no-indexer is set: the API "
+                  "lists nothing until an indexer fills it", file=sys.stderr, flush=True)
+        print(f"marketplace API and dashboard on http://{config.host}:{config.port}/ (OpenAPI at /docs)", flush=True)
+        serve_forever(app, config.host, config.port, sock=sock)
+    finally:
+        sock.close()
+    return EXIT_OK
+
+
+def _index_is_empty(app: Any) -> bool:
+    from ..service.index import queries
+
+    with app.state.service.engine.connect() as conn:
+        return int(queries.index_status(conn)["models"]) == 0

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import time
 from collections.abc import Callable
@@ -128,7 +129,10 @@ class DemoScenario:
         run_id = self._await_consumed(training.store, training.incoming.name, file_name)
         if not training.store.flush_anchors(timeout=timeout):
             raise PipelineError(f"training run {run_id} was not anchored within {timeout:.0f}s")
-        metrics = {m["key"]: m["value"] for m in training.store.runs.export_run(run_id)["metrics"]}
+        export = training.store.runs.export_run(run_id)
+        for quarantined in json.loads(export["tags"].get("validate_clean_encrypt.quarantine") or "[]"):
+            self.progress(f"  ... quarantined {quarantined['location']}: {quarantined['reason']}")
+        metrics = {m["key"]: m["value"] for m in export["metrics"]}
         detail = f"accuracy {metrics['accuracy']:.4f}" if "accuracy" in metrics else "no new model"
         if metrics.get("files_quarantined"):
             detail += f", {int(metrics['files_quarantined'])} file quarantined"

@@ -24,14 +24,15 @@ _LAZY = {
     "create_app": "anacostia_blockchain.service.api",
     "BackgroundServer": "anacostia_blockchain.service.server",
     "free_port": "anacostia_blockchain.service.server",
+    "listen": "anacostia_blockchain.service.server",
     "serve_forever": "anacostia_blockchain.service.server",
 }
 
-__all__ = ["BackgroundServer", "RateLimit", "ServiceConfig", "create_app", "free_port", "serve_forever"]
+__all__ = ["BackgroundServer", "RateLimit", "ServiceConfig", "create_app", "free_port", "listen", "serve_forever"]
 
 if TYPE_CHECKING:
     from .api import create_app
-    from .server import BackgroundServer, free_port, serve_forever
+    from .server import BackgroundServer, free_port, listen, serve_forever
 
 
 def __getattr__(name: str) -> Any:

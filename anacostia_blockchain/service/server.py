@@ -22,9 +22,29 @@ from ..errors import ConfigurationError
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
-def serve_forever(app: Any, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve ``app`` in the foreground until SIGINT/SIGTERM."""
-    uvicorn.run(
+def listen(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
+    """A socket bound to ``host:port`` and listening (connections queue until the server accepts them), or
+    :class:`ConfigurationError` saying why it cannot be (port taken, address not on this host)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def serve_forever(app: Any, host: str = "127.0.0.1", port: int = 8000, *, sock: socket.socket | None = None) -> None:
+    """Serve ``app`` in the foreground until SIGINT/SIGTERM, on ``sock`` (from :func:`listen`) or on ``host:port``."""
+    server = uvicorn.Server(_config(app, host, port))
+    server.run(sockets=[sock if sock is not None else listen(host, port)])
+
+
+def _config(app: Any, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -48,16 +68,7 @@ class BackgroundServer:
         self.host = host
         self.port = port or free_port(host)
         self.startup_timeout = startup_timeout
-        self._server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=host,
-                port=self.port,
-                log_level="warning",
-                proxy_headers=False,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-            )
-        )
+        self._server = uvicorn.Server(_config(app, host, self.port))
         self._thread = threading.Thread(target=self._server.run, name=f"uvicorn-{self.port}", daemon=True)
 
     @property

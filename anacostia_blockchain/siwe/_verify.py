@@ -121,7 +121,9 @@ def _verify_contract(
     message: SiweMessage, text: str, raw: bytes, chain: ChainClient, eoa_refusal: SiweError
 ) -> VerifiedSigner:
     if chain.chain_id != message.chain_id:
-        raise SiweError(f"message is for chain {message.chain_id}, contract accounts are read on chain {chain.chain_id}")
+        raise SiweError(
+            f"message is for chain {message.chain_id}, contract accounts are read on chain {chain.chain_id}"
+        )
     wallets = ERC1271Client(chain)
     try:
         wrapped = unwrap_erc6492(raw)

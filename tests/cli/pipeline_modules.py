@@ -28,6 +28,7 @@ COMMON = textwrap.dedent(
             inputs = self.predecessors[0].current_inputs()
             if any(a.location.startswith("bad") for a in inputs):
                 return False
+            self.log(f"evaluating {len(inputs)} file(s)")
             self.metadata_store.log_metrics(loss=0.5)
             self.metadata_store.log_metrics(loss=0.25, accuracy=0.9)
             with open(WORK / "executed", "a") as handle:
@@ -104,6 +105,27 @@ SLOW_LAUNCH = COMMON + textwrap.dedent(
         return Pipeline(nodes=[store, SlowResource("slow", store)])
     """
 )
+
+#: The pipeline's store anchors runs in a RunRegistry: RPC URL, deployments folder and key from the environment.
+ANCHORED = COMMON + textwrap.dedent(
+    """
+
+    from anacostia_blockchain import BlockchainMetadataStore, LocalSigner
+
+
+    def build_pipeline():
+        store = BlockchainMetadataStore(
+            "metadata_store", f"sqlite:///{WORK / 'metadata.db'}", signer=LocalSigner.from_env(),
+            rpc_url=os.environ["RUN_TEST_RPC_URL"], deployments=os.environ["RUN_TEST_DEPLOYMENTS"],
+            pipeline="run-test",
+        )
+        folder = MonitoringDataStoreNode("data_store", WORK / "data", store)
+        return Pipeline(nodes=[store, folder, EvalNode("eval_node", [folder], store)])
+    """
+)
+
+#: The shape of a script run with ``python``: the pipeline executes at import (``run`` must explain, not hang).
+EXECUTES_AT_IMPORT = COMMON + "\n\nrunning = make()\nrunning.execute()\n"
 
 NOT_A_PIPELINE = "pipeline = 42\n"
 BROKEN_IMPORT = "import this_module_does_not_exist_anywhere\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,8 +18,10 @@ from pathlib import Path
 
 import pytest
 from pipeline_modules import (
+    ANCHORED,
     BROKEN_IMPORT,
     CRASHING,
+    EXECUTES_AT_IMPORT,
     FACTORY,
     FACTORY_RAISES,
     IN_MEMORY,
@@ -28,6 +31,10 @@ from pipeline_modules import (
     SLOW_LAUNCH,
 )
 
+from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSender
+from anacostia_blockchain.chain.contracts import DeploymentManifest
+from anacostia_blockchain.chain.dev import deploy_all
+from anacostia_blockchain.cli._run_summary import RunOutcome, summary_text
 from anacostia_blockchain.cli.main import main
 from anacostia_blockchain.cli.run_cmd import split_target
 from anacostia_blockchain.errors import ConfigurationError
@@ -79,15 +86,20 @@ def test_factory_in_a_file_runs_until_the_deadline_and_reports_its_runs(work: Pa
     assert [r["status"] for r in store.runs.get_runs()] == ["success"]
 
 
-def test_only_runs_of_this_invocation_are_summarized_and_failures_do_not_fail_the_command(work: Path, capsys) -> None:
+def test_only_runs_of_this_invocation_are_summarized_and_a_failed_run_fails_the_command(work: Path, capsys) -> None:
     module = write(work / "train.py", FACTORY)
     first = run_json(capsys, str(module), "--for", "1")
-    assert [r["id"] for r in first["runs"]] == [1]
+    assert [r["id"] for r in first["runs"]] == [1] and first["failures"] == []
     write(work / "data" / "bad-batch.txt", "garbage")
-    second = run_json(capsys, f"{module}:build_pipeline", "--for", "1.5")
+    assert main(["run", f"{module}:build_pipeline", "--for", "1.5", "--json"]) == 1
+    captured = capsys.readouterr()
+    second = json.loads(captured.out)  # the summary is printed in full, then the one-line error
     assert [(r["id"], r["status"]) for r in second["runs"]] == [(2, "failed")]
     assert second["runs"][0]["nodes"] == {"eval_node": "failure"}
     assert second["runs_by_status"] == {"failed": 1}
+    assert second["failures"] == ["run 2 failed: eval_node: execute() returned False"]
+    assert [line for line in captured.err.splitlines() if line.startswith("error: ")] == [
+        "error: run 2 failed: eval_node: execute() returned False"]
 
 
 def test_text_summary(work: Path, capsys) -> None:
@@ -232,3 +244,103 @@ def test_verbose_shows_the_pipeline_log_on_stderr(work: Path) -> None:
     assert quiet.returncode == loud.returncode == 0
     assert "pipeline: launched 3 nodes" in loud.stderr and "pipeline: launched" not in quiet.stderr
     assert loud.stdout.startswith(f"pipeline {module}: 3 nodes")
+
+
+# --- what a user sees while and after it runs ----------------------------------------------------------------------
+def test_a_nodes_own_log_lines_are_shown_by_default_and_as_json_on_request(work: Path) -> None:
+    module = write(work / "train.py", FACTORY)
+    env = {**os.environ, "RUN_TEST_DIR": str(work)}
+    text = subprocess.run([CLI, "run", str(module), "--for", "1"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert text.returncode == 0, text.stderr
+    assert "INFO anacostia_blockchain.node.eval_node: eval_node: evaluating 1 file(s)" in text.stderr
+    write(work / "data" / "batch-2.txt", "second batch")
+    as_json = subprocess.run([CLI, "run", str(module), "--for", "1", "--log-format", "json"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert as_json.returncode == 0, as_json.stderr
+    records = [json.loads(line) for line in as_json.stderr.splitlines()]
+    assert {"logger": "anacostia_blockchain.node.eval_node", "level": "INFO",
+            "message": "eval_node: evaluating 1 file(s)"}.items() <= records[0].items()
+    assert "time" in records[0]
+    quiet = subprocess.run([CLI, "run", str(module), "--for", "0.5", "--log-level", "warning"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_a_module_that_executes_its_pipeline_at_import_is_explained(work: Path) -> None:
+    process = spawn(work, write(work / "script.py", EXECUTES_AT_IMPORT))
+    try:
+        wait_for(work / "executed", process)  # the import itself is running the pipeline
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 1
+    (line,) = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert "importing it ran a pipeline (nodes metadata_store, data_store, eval_node)" in line
+    assert "def build_pipeline()" in line and 'if __name__ == "__main__":' in line
+
+
+@pytest.fixture
+def registry(fresh_chain: Devnet, tmp_path: Path) -> Path:
+    """RunRegistry deployed by account 0 (admin and anchorer); the deployments folder."""
+    client = ChainClient(fresh_chain.rpc_url)
+    manifest = DeploymentManifest.load(tmp_path / "deployments", client.chain_id)
+    with TxSender(client, LocalSigner.from_key(fresh_chain.accounts[0].private_key)) as sender:
+        deploy_all(sender, manifest, only=["RunRegistry"])
+    return tmp_path / "deployments"
+
+
+def run_anchored(work: Path, chain: Devnet, deployments: Path, key: str) -> tuple[int, dict, str]:
+    """Run the anchored pipeline until its one run's anchor was attempted (landed or failed), then SIGINT it."""
+    env = {**os.environ, "RUN_TEST_DIR": str(work), "RUN_TEST_RPC_URL": chain.rpc_url,
+           "RUN_TEST_DEPLOYMENTS": str(deployments), "ANACOSTIA_PRIVATE_KEY": key}
+    process = subprocess.Popen([CLI, "run", str(write(work / "anchored.py", ANCHORED)), "--json"], cwd=work, env=env,
+                               text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not _anchor_attempted(work / "metadata.db"):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the anchor was never attempted"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return process.returncode, json.loads(out), err
+
+
+def _anchor_attempted(db: Path) -> bool:
+    try:
+        with sqlite3.connect(db) as conn:
+            row = conn.execute("SELECT status, attempts FROM anacostia_outbox").fetchone()
+    except sqlite3.OperationalError:  # not created yet
+        return False
+    return row is not None and (row[0] == "confirmed" or row[1] > 0)
+
+
+def test_each_run_shows_its_anchor(work: Path, fresh_chain: Devnet, registry: Path) -> None:
+    code, summary, err = run_anchored(work, fresh_chain, registry, fresh_chain.accounts[0].private_key)
+    assert code == 0, err
+    (only,) = summary["runs"]
+    assert only["anchor"]["status"] == "anchored" and only["anchor"]["tx"].startswith("0x")
+    assert isinstance(only["anchor"]["block"], int) and summary["failures"] == []
+    outcome = RunOutcome(started_at=summary["started_at"], runs=summary["runs"], nodes=summary["nodes"])
+    text = summary_text("anchored.py", outcome).splitlines()
+    assert text[3].split()[:3] == ["run", "1", "success"]
+    assert text[4].strip() == f"anchor: anchored in block {only['anchor']['block']} (tx {only['anchor']['tx']})"
+
+
+def test_a_signer_without_the_role_is_a_failed_anchor_named_by_role(work: Path, fresh_chain: Devnet,
+                                                                     registry: Path) -> None:
+    stranger = fresh_chain.accounts[3]
+    code, summary, err = run_anchored(work, fresh_chain, registry, stranger.private_key)
+    assert code == 1
+    (only,) = summary["runs"]
+    assert only["status"] == "success" and only["anchor"]["status"] == "failed"
+    assert only["anchor"]["attempts"] >= 1
+    assert f"AccessControlUnauthorizedAccount(account={stranger.address}, neededRole=ANCHOR_ROLE)" in (
+        only["anchor"]["error"])
+    (line,) = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert line.startswith("error: the anchor of run 1 failed: ") and "neededRole=ANCHOR_ROLE" in line
+    assert "0x08b5ce2e" not in err + json.dumps(summary)  # keccak("ANCHOR_ROLE"): shown by name only

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from siwe_peers import Peer, PeerError, start_npm_siwe, start_pypi_siwe
+from siwe_wallets import Wallets
 
-from anacostia_blockchain.chain import ChainClient, Contract, DevAccount, Devnet, LocalSigner, TxSender
+from anacostia_blockchain.chain import ChainClient, Devnet, LocalSigner, TxSender
 from anacostia_blockchain.chain.abi import ContractArtifact
 from anacostia_blockchain.chain.dev.compiler import compile_sources
-from anacostia_blockchain.chain.tx import sign_personal_message
 
 WALLET_SOURCES = sorted((Path(__file__).parent / "solidity").glob("*.sol"))
 
@@ -42,26 +41,6 @@ def pypi_siwe() -> Iterator[Peer]:
 def wallet_artifacts() -> dict[str, ContractArtifact]:
     """The test-only contract accounts (tests/siwe/solidity), compiled by the project's compiler; never shipped."""
     return compile_sources(WALLET_SOURCES)
-
-
-@dataclass
-class Wallets:
-    """A chain with contract accounts on it: ``safe`` (owners[0] alone), ``multisig`` (2 of owners[0..2])."""
-
-    client: ChainClient
-    sender: TxSender
-    artifacts: dict[str, ContractArtifact]
-    owners: list[DevAccount]
-    safe: Contract
-    multisig: Contract
-
-    def deploy(self, name: str, *args: object) -> Contract:
-        return self.sender.deploy(self.artifacts[name], *args)
-
-    def sign(self, text: str, *signers: DevAccount) -> str:
-        """What a Safe-like wallet's owners send: their EIP-191 signatures, in ascending order of address."""
-        ordered = sorted(signers, key=lambda owner: int(owner.address, 16))
-        return "0x" + "".join(sign_personal_message(owner.private_key, text)[2:] for owner in ordered)
 
 
 @pytest.fixture

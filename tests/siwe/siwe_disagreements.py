@@ -51,6 +51,25 @@ def _dotted_above_255(text: str) -> bool:
     return any(any(int(part) > 255 for part in match.groups()) for match in _DOTTED.finditer(hosts))
 
 
+_WEB_SCHEMES = {"http", "https", "ws", "wss", "ftp"}
+_URI_LINE = re.compile(r"^(URI: |- )(.*)$", re.M)
+
+
+def _hostless_web_uri(uri: str) -> bool:
+    """An http(s)/ws(s)/ftp URI without an RFC 3986 host (``https:/a``, ``https://user@/a``)."""
+    scheme, colon, rest = uri.partition(":")
+    if not colon or scheme.lower() not in _WEB_SCHEMES:
+        return False
+    if not rest.startswith("//"):
+        return True
+    authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
+    return re.sub(r":[0-9]*$", "", authority.rpartition("@")[2]) == ""
+
+
+def _uris(text: str) -> list[str]:
+    return [match[2] for match in _URI_LINE.finditer(text)]
+
+
 @dataclass(frozen=True)
 class Disagreement:
     name: str
@@ -113,9 +132,17 @@ DISAGREEMENTS = [
         lambda t: _IPVFUTURE_URI.sub(lambda m: m[1] + "[::1]", t),
     ),
     Disagreement(
+        "web URI without a host (https:/@/a, https://user@/a)", True, False, True,
+        "RFC 3986 allows a path without authority and an empty reg-name; pydantic's WHATWG parser wants a host",
+        BASE.replace("https://example.com/login", "https:/@/example.com"),
+        lambda t: any(map(_hostless_web_uri, _uris(t))),
+        lambda t: _URI_LINE.sub(lambda m: m[1] + ("https://example.com/" if _hostless_web_uri(m[2]) else m[2]), t),
+    ),
+    Disagreement(
         "port above 65535 in a URI", True, False, True,
         "port = *DIGIT has no bound; pydantic's URL parser refuses ports above 65535",
-        BASE.replace("https://example.com/login", "https://example.com:99999/"), lambda t: bool(_BIG_PORT_URI.search(t)),
+        BASE.replace("https://example.com/login", "https://example.com:99999/"),
+        lambda t: bool(_BIG_PORT_URI.search(t)),
         lambda t: _BIG_PORT_URI.sub(lambda m: m[1] + "1", t),
     ),
 ]  # fmt: skip

@@ -31,7 +31,8 @@ class Peer:
 
     def __init__(self, name: str, argv: list[str]) -> None:
         self.name = name
-        self.errors = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a chatty peer never blocks on it
+        # stderr goes to a file, not a pipe: a chatty peer never blocks on it; closed in close()
+        self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self.process = subprocess.Popen(
             argv, cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True
         )

@@ -9,6 +9,7 @@ identical text back; what this package writes, both references read back to the 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -19,7 +20,9 @@ from siwe_peers import Peer, ask_both
 from anacostia_blockchain.errors import SiweError
 from anacostia_blockchain.siwe import SiweMessage
 
-SEED = 4361
+Verdicts = list[tuple[Sample, dict[str, Any], dict[str, Any]]]
+#: Another seed explores further: ANACOSTIA_SIWE_SEED=N pytest tests/siwe/test_siwe_differential.py
+SEED = int(os.environ.get("ANACOSTIA_SIWE_SEED", "4361"))
 VALID, MUTATED = 400, 800
 #: Field names as the peers report them.
 FIELDS = ("scheme", "domain", "address", "statement", "uri", "version", "chain_id", "nonce", "issued_at",
@@ -48,20 +51,20 @@ def comparable(reference: dict[str, Any], message: SiweMessage) -> dict[str, Any
 
 
 @pytest.fixture(scope="module")
-def verdicts(npm_siwe: Peer, pypi_siwe: Peer) -> list[tuple[Sample, dict[str, Any], dict[str, Any]]]:
+def verdicts(npm_siwe: Peer, pypi_siwe: Peer) -> Verdicts:
     samples = corpus(SEED, VALID, MUTATED)
     npm, pypi = ask_both(npm_siwe, pypi_siwe, {"op": "parse", "messages": [s.text for s in samples]})
     return list(zip(samples, npm, pypi, strict=True))
 
 
-def test_the_corpus_covers_acceptance_and_refusal(verdicts: list[tuple[Sample, dict[str, Any], dict[str, Any]]]) -> None:
+def test_the_corpus_covers_acceptance_and_refusal(verdicts: Verdicts) -> None:
     accepted = sum(npm["ok"] and pypi["ok"] for _, npm, pypi in verdicts)
     refused = sum(not npm["ok"] and not pypi["ok"] for _, npm, pypi in verdicts)
     assert accepted > VALID // 2 and refused > MUTATED // 2, (accepted, refused)
 
 
 def test_accepted_here_iff_accepted_by_both_references(
-    verdicts: list[tuple[Sample, dict[str, Any], dict[str, Any]]], npm_siwe: Peer, pypi_siwe: Peer
+    verdicts: Verdicts, npm_siwe: Peer, pypi_siwe: Peer
 ) -> None:
     wrong: list[str] = []
     disagreements: list[tuple[Sample, list[Disagreement]]] = []
@@ -70,7 +73,8 @@ def test_accepted_here_iff_accepted_by_both_references(
         if npm["ok"] != pypi["ok"]:
             kinds = explain(sample.text)
             if not kinds:
-                wrong.append(f"unexplained disagreement (npm {npm['ok']}, PyPI {pypi['ok']}) {sample.how}: {sample.text!r}")
+                verdict = f"npm {npm['ok']}, PyPI {pypi['ok']}"
+                wrong.append(f"unexplained disagreement ({verdict}) {sample.how}: {sample.text!r}")
             disagreements.append((sample, kinds))
             expected = our_choice(kinds)
         else:
@@ -85,14 +89,14 @@ def test_accepted_here_iff_accepted_by_both_references(
     assert not wrong, f"{len(wrong)} of {len(verdicts)}:\n" + "\n".join(wrong[:15])
 
 
-def test_every_error_is_one_line_and_typed(verdicts: list[tuple[Sample, dict[str, Any], dict[str, Any]]]) -> None:
+def test_every_error_is_one_line_and_typed(verdicts: Verdicts) -> None:
     errors = [ours(sample.text) for sample, _, _ in verdicts]
     refused = [str(error) for error in errors if isinstance(error, SiweError)]
     assert refused and all(message and "\n" not in message and "\r" not in message for message in refused)
 
 
 def test_what_the_references_parse_reads_the_same_and_writes_back_identically(
-    verdicts: list[tuple[Sample, dict[str, Any], dict[str, Any]]],
+    verdicts: Verdicts,
 ) -> None:
     wrong: list[str] = []
     for sample, *replies in verdicts:
@@ -114,7 +118,7 @@ def test_what_the_references_parse_reads_the_same_and_writes_back_identically(
 
 
 def test_the_formatter_writes_the_eip_template_for_every_valid_sample(
-    verdicts: list[tuple[Sample, dict[str, Any], dict[str, Any]]],
+    verdicts: Verdicts,
 ) -> None:
     written = 0
     for sample, npm, pypi in verdicts:
@@ -127,7 +131,8 @@ def test_the_formatter_writes_the_eip_template_for_every_valid_sample(
 
 @pytest.mark.parametrize("kind", DISAGREEMENTS, ids=[kind.name for kind in DISAGREEMENTS])
 def test_each_documented_disagreement_and_the_side_taken(kind: Disagreement, npm_siwe: Peer, pypi_siwe: Peer) -> None:
-    npm, pypi = ask_both(npm_siwe, pypi_siwe, {"op": "parse", "messages": [kind.example, kind.neutralise(kind.example)]})
+    messages = [kind.example, kind.neutralise(kind.example)]
+    npm, pypi = ask_both(npm_siwe, pypi_siwe, {"op": "parse", "messages": messages})
     assert (npm[0]["ok"], pypi[0]["ok"]) == (kind.npm, kind.pypi)
     assert npm[1]["ok"] and pypi[1]["ok"]  # the example differs from an agreed message by this feature alone
     assert explain(kind.example) == [kind]

@@ -3,6 +3,10 @@ source hash), read at run time without a compiler.
 
 :func:`load_artifact` parses a file once per file version (a recompile during development is picked up). The
 artifacts are produced by :mod:`anacostia_blockchain.chain.dev.compiler` (``make compile``).
+
+One set per EVM build target (:data:`ARTIFACT_EVM_VERSIONS`): ``chain/artifacts/*.json`` for the default target
+(Cancun) and ``chain/artifacts/<version>/*.json`` for each other (Shanghai, for chains without Cancun opcodes).
+ABIs are the same in every set; only the bytecode differs.
 """
 
 from __future__ import annotations
@@ -17,6 +21,19 @@ from ...errors import CompilerError
 
 #: Where the shipped artifacts live (package data).
 ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "artifacts"
+#: The EVM versions an artifact set is shipped for, newest first; the first is the default set.
+ARTIFACT_EVM_VERSIONS: tuple[str, ...] = ("cancun", "shanghai")
+DEFAULT_EVM_VERSION = ARTIFACT_EVM_VERSIONS[0]
+
+
+def artifacts_dir(evm_version: str | None = None) -> Path:
+    """The directory of the artifact set built for ``evm_version`` (default: the Cancun set)."""
+    if evm_version is None or evm_version == DEFAULT_EVM_VERSION:
+        return ARTIFACTS_DIR
+    if evm_version not in ARTIFACT_EVM_VERSIONS:
+        shipped = ", ".join(ARTIFACT_EVM_VERSIONS)
+        raise CompilerError(f"no artifact set for EVM version {evm_version!r} (shipped: {shipped})")
+    return ARTIFACTS_DIR / evm_version
 
 
 @dataclass(frozen=True)
@@ -61,28 +78,29 @@ class ContractArtifact:
         )
 
 
-_loaded: dict[str, tuple[int, ContractArtifact]] = {}
+_loaded: dict[Path, tuple[int, ContractArtifact]] = {}
 
 
-def load_artifact(name: str) -> ContractArtifact:
-    """Load a shipped artifact by contract name (parsed once per file version: a recompile is picked up)."""
-    path = ARTIFACTS_DIR / f"{name}.json"
+def load_artifact(name: str, evm_version: str | None = None) -> ContractArtifact:
+    """Load a shipped artifact by contract name from the set built for ``evm_version`` (default: Cancun); parsed
+    once per file version, so a recompile is picked up."""
+    path = artifacts_dir(evm_version) / f"{name}.json"
     try:
         version = path.stat().st_mtime_ns
     except FileNotFoundError:
-        known = ", ".join(list_artifacts()) or "none"
+        known = ", ".join(list_artifacts(evm_version)) or "none"
         raise CompilerError(f"no shipped artifact named {name!r} (known: {known}); run `make compile`") from None
-    cached = _loaded.get(name)
+    cached = _loaded.get(path)
     if cached is not None and cached[0] == version:
         return cached[1]
     artifact = ContractArtifact.from_json(json.loads(path.read_text()))
-    _loaded[name] = (version, artifact)
+    _loaded[path] = (version, artifact)
     return artifact
 
 
-def list_artifacts() -> list[str]:
-    """Names of every shipped artifact."""
-    return sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json"))
+def list_artifacts(evm_version: str | None = None) -> list[str]:
+    """Names of every shipped artifact (of the set built for ``evm_version``; default: Cancun)."""
+    return sorted(p.stem for p in artifacts_dir(evm_version).glob("*.json"))
 
 
 def shipped_abis() -> list[tuple[str, list[dict[str, Any]]]]:

@@ -20,13 +20,23 @@ import warnings
 from pathlib import Path
 
 from ...errors import CompilerError
-from ..abi.artifacts import ARTIFACTS_DIR, ContractArtifact, list_artifacts, load_artifact
+from ..abi.artifacts import (
+    ARTIFACT_EVM_VERSIONS,
+    ARTIFACTS_DIR,
+    DEFAULT_EVM_VERSION,
+    ContractArtifact,
+    artifacts_dir,
+    list_artifacts,
+    load_artifact,
+)
 
 __all__ = [
     "ARTIFACTS_DIR",
+    "ARTIFACT_EVM_VERSIONS",
     "CONTRACTS_DIR",
     "PROJECT_ROOT",
     "ContractArtifact",
+    "artifacts_dir",
     "compile_sources",
     "find_solc_binary",
     "list_artifacts",
@@ -58,7 +68,9 @@ NODE_MODULES = PROJECT_ROOT / "node_modules"
 SOLC_JS_ADAPTER = PROJECT_ROOT / "scripts" / "solc-js-adapter.js"
 
 SOLC_VERSION = "0.8.28"
-EVM_VERSION = "cancun"
+#: The default build target, and every target an artifact set is shipped for (``chain/artifacts/`` holds the
+#: default set, ``chain/artifacts/<version>/`` the others): Cancun, and Shanghai for chains without Cancun opcodes.
+EVM_VERSION = DEFAULT_EVM_VERSION
 OPTIMIZER_RUNS = 200
 
 #: The only place import remappings are defined (mirrored in foundry.toml).
@@ -106,8 +118,10 @@ def find_solc_binary() -> Path:
     return SOLC_JS_ADAPTER
 
 
-def compile_sources(paths: list[Path] | None = None, solc_binary: Path | None = None) -> dict[str, ContractArtifact]:
-    """Compile our sources (plus :data:`EXTERNAL_SOURCES`) and return artifacts by contract name."""
+def compile_sources(
+    paths: list[Path] | None = None, solc_binary: Path | None = None, evm_version: str = EVM_VERSION
+) -> dict[str, ContractArtifact]:
+    """Compile our sources (plus :data:`EXTERNAL_SOURCES`) for ``evm_version``; returns artifacts by contract name."""
     try:
         import solcx
         from solcx.exceptions import SolcError
@@ -131,7 +145,7 @@ def compile_sources(paths: list[Path] | None = None, solc_binary: Path | None = 
         "settings": {
             "remappings": [f"{k}={v}" for k, v in REMAPPINGS.items()],
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
-            "evmVersion": EVM_VERSION,
+            "evmVersion": evm_version,
             "viaIR": False,
             "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
         },
@@ -194,6 +208,14 @@ def current_sources_digest() -> str:
 
 
 def stale_artifacts() -> list[str]:
-    """Names of shipped artifacts whose recorded source hash no longer matches the sources on disk."""
+    """Shipped artifacts (every set) whose recorded source hash no longer matches the sources on disk, and
+    contracts missing from a set: ``Name`` for the default set, ``<version>/Name`` for the others."""
     digest = current_sources_digest()
-    return [name for name in list_artifacts() if load_artifact(name).source_hash != digest]
+    default_names = set(list_artifacts())
+    stale = []
+    for version in ARTIFACT_EVM_VERSIONS:
+        prefix = "" if version == DEFAULT_EVM_VERSION else f"{version}/"
+        names = set(list_artifacts(version))
+        stale += [f"{prefix}{name}" for name in sorted(default_names - names)]
+        stale += [f"{prefix}{name}" for name in sorted(names) if load_artifact(name, version).source_hash != digest]
+    return stale

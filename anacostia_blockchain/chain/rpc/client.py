@@ -4,10 +4,15 @@ It verifies the chain id once (so a misconfigured RPC URL fails before anything 
 through :class:`~.jsonrpc.JsonRpcTransport` (one round trip per call or per batch), typed reads of accounts and
 blocks, and a lazily built ``web3.Web3`` for everything else. It knows nothing about contracts or artifacts: a
 contract handle is built on a client (:meth:`~anacostia_blockchain.chain.abi.Contract.at`).
+
+What it learns about the node on first use and keeps: which software it is (:attr:`ChainClient.node_kind`) and
+which EVM version it runs (:attr:`ChainClient.evm_version`). Whether it automines is asked each time
+(:meth:`ChainClient.automines`), since tests switch it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,8 +20,17 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ChainConnectionError, ChainError, ChainIdMismatchError, NoContractCodeError
 from ..encoding import block_tag, checksum, hex_to_bytes, quantity
 from ..recursion_guard import restore_recursion_limit
+from .evm import probe_evm_version
 from .jsonrpc import JsonRpcTransport, batch_result
+from .node_kind import NodeKind, node_kind_of
 from .receipt import Receipt
+
+#: How each kind of node says whether it automines (others have no such method).
+_AUTOMINE_QUERIES: dict[NodeKind, tuple[str, ...]] = {
+    NodeKind.ANVIL: ("anvil_getAutomine",),
+    NodeKind.HARDHAT: ("hardhat_getAutomine",),
+    NodeKind.OTHER: ("anvil_getAutomine", "hardhat_getAutomine"),
+}
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -110,14 +124,39 @@ class ChainClient:
         raw = self.rpc("eth_getTransactionReceipt", [tx_hash])
         return Receipt.from_rpc(raw) if raw else None
 
+    @functools.cached_property
+    def client_version(self) -> str:
+        """``web3_clientVersion`` (``""`` when the node does not answer it)."""
+        try:
+            return str(self.rpc("web3_clientVersion"))
+        except ChainConnectionError:
+            raise
+        except ChainError:
+            return ""
+
+    @functools.cached_property
+    def node_kind(self) -> NodeKind:
+        """Which software serves this chain (anvil, Hardhat Network, Ganache, geth, other)."""
+        return node_kind_of(self.client_version)
+
+    @functools.cached_property
+    def evm_version(self) -> str:
+        """The newest EVM version the chain executes, probed once (``"cancun"``, ``"shanghai"`` or ``"paris"``)."""
+        return probe_evm_version(self.rpc)
+
     def automines(self) -> bool:
-        """True when the node says it mines every transaction at once (anvil / hardhat automine)."""
-        for method in ("anvil_getAutomine", "hardhat_getAutomine"):
+        """True when the node says it mines every transaction at once (anvil / Hardhat automine).
+
+        Interval mining answers False; so does a node with no way to say (Ganache, geth, public RPCs), which
+        callers treat as "blocks come when they come" (longer timeouts, more confirmations).
+        """
+        for method in _AUTOMINE_QUERIES.get(self.node_kind, ()):
             try:
-                if self.rpc(method) is True:
-                    return True
+                return self.rpc(method) is True
+            except ChainConnectionError:
+                raise
             except ChainError:
-                continue  # not that kind of node
+                continue  # not offered by this node
         return False
 
     # --- contracts ----------------------------------------------------------------------------------------------------

@@ -1,122 +1,31 @@
-"""A minimal JSON-RPC transport and the one place where transport and node errors become typed errors.
+"""A minimal JSON-RPC transport: one HTTP round trip per call or per batch, node errors returned typed.
 
 Why not web3's provider on the hot path: web3 adds middleware, formatters and retry sleeps per call. The sender
 needs exactly one HTTP round trip per call or per *batch* of calls, and it needs the raw error object (code,
 message, data) to decide between "retry", "resync the nonce", "bump the fee" and "decode the revert". The HTTP
 layer is :mod:`.http_poster` (stdlib ``http.client``, one kept-alive connection per thread).
 
+Batch replies are matched to their calls by id, never by position: a node may answer (and run) the items of a
+batch in any order (Hardhat Network runs them concurrently).
+
 Errors:
 - the node cannot be reached, answers garbage or HTTP 5xx -> :class:`ChainConnectionError`;
-- a JSON-RPC error object -> :func:`translate_rpc_error` -> a typed :class:`ChainError` subclass (revert data is
-  decoded by :mod:`..abi.revert`), built with the original ``RpcErrorReply`` as ``rpc_error`` for callers that
-  branch on it (the sender does).
+- a JSON-RPC error object -> :func:`~.rpc_errors.translate_rpc_error` -> a typed :class:`ChainError` subclass,
+  built with the original :class:`~.rpc_errors.RpcErrorReply` as ``rpc_error`` for callers that branch on it.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from ...errors import (
-    ChainConnectionError,
-    ChainError,
-    ContractRevertError,
-    InsufficientFundsError,
-    NonceError,
-    TransactionError,
-)
-from ..abi.revert import decode_revert
-from ..encoding import hex_to_bytes
+from ...errors import ChainConnectionError, ChainError
 from .http_poster import HttpJsonPoster
+from .rpc_errors import RpcErrorReply, translate_rpc_error
 
-
-@dataclass(frozen=True)
-class RpcErrorReply:
-    """A JSON-RPC ``error`` object as the node sent it."""
-
-    method: str
-    code: int
-    message: str
-    data: Any = None
-
-    @property
-    def lowered(self) -> str:
-        return self.message.lower()
-
-    @property
-    def is_nonce_too_low(self) -> bool:
-        return "nonce too low" in self.lowered or "nonce has already been used" in self.lowered
-
-    @property
-    def is_already_known(self) -> bool:
-        text = self.lowered
-        return "already known" in text or "already imported" in text or "known transaction" in text
-
-    @property
-    def is_underpriced(self) -> bool:
-        text = self.lowered
-        return "underpriced" in text or "less than block base fee" in text or "fee cap less than" in text
-
-    @property
-    def is_insufficient_funds(self) -> bool:
-        return "insufficient funds" in self.lowered
-
-    @property
-    def revert_data(self) -> bytes | None:
-        """Revert bytes when this error is an EVM revert (code 3, or a message saying so with hex data)."""
-        raw = self.data
-        if isinstance(raw, dict):
-            raw = raw.get("data")
-        if isinstance(raw, str) and raw.startswith("0x"):
-            try:
-                return hex_to_bytes(raw)
-            except ValueError:
-                return None
-        if self.code == 3 or "revert" in self.lowered:
-            return b""
-        return None
-
-    def as_revert(self, *, receipt: Any = None, tx_hash: str | None = None) -> ContractRevertError | None:
-        """The decoded revert this reply reports (``None`` when it is not a revert), built with the given facts of
-        the mined transaction it belongs to, if any."""
-        data = self.revert_data
-        if data is None:
-            return None
-        reason = _reason_from_message(self.message)
-        return decode_revert(data, fallback_reason=reason, rpc_error=self, receipt=receipt, tx_hash=tx_hash)
-
-
-_HAVE_WANT = re.compile(r"have (\d+) want (\d+)")
-
-
-def translate_rpc_error(error: RpcErrorReply) -> ChainError:
-    """Map a node's error reply onto the exception tree (the returned error carries it as ``rpc_error``)."""
-    revert = error.as_revert()
-    if revert is not None:
-        return revert
-    if error.is_insufficient_funds:
-        match = _HAVE_WANT.search(error.message)
-        detail = f": needs {int(match.group(2))} wei, account has {int(match.group(1))} wei" if match else ""
-        return InsufficientFundsError(
-            f"insufficient funds for gas * price + value{detail} ({error.message})", rpc_error=error
-        )
-    if error.is_nonce_too_low:
-        return NonceError(f"{error.method}: {error.message}", rpc_error=error)
-    if error.is_underpriced or error.is_already_known:
-        return TransactionError(f"{error.method}: {error.message}", rpc_error=error)
-    return ChainError(f"{error.method} failed ({error.code}): {error.message}", rpc_error=error)
-
-
-def _reason_from_message(message: str) -> str | None:
-    prefix = "execution reverted"
-    if message.lower().startswith(prefix):
-        rest = message[len(prefix) :].lstrip(": ").strip()
-        return rest or None
-    return None
+__all__ = ["JsonRpcTransport", "RpcErrorReply", "batch_result", "translate_rpc_error"]
 
 
 class JsonRpcTransport:

@@ -20,7 +20,7 @@ import time
 from sqlalchemy import Engine, delete, insert, select
 
 from ...crypto import DataKey, WrappedKey, public_key_for_private_key, rewrap_key, unwrap_key, wrap_key_for_public_key
-from ...errors import ConfigurationError, CryptoError, NotFoundError, ValidationError
+from ...errors import ConfigurationError, CryptoError, NotFoundError, SessionError, ValidationError
 from ...sql import translate_errors
 from ..index import schema as s
 
@@ -70,7 +70,13 @@ class KeyStore:
         return str(row[1])
 
     def wrap_for(self, token_id: int, public_key: bytes) -> WrappedKey:
-        """The model's data key sealed for ``public_key``; :class:`NotFoundError` when no key is stored."""
+        """The model's data key sealed for ``public_key``; :class:`NotFoundError` when no key is stored,
+        :class:`SessionError` for a contract account's session (it has no public key)."""
+        if not public_key:
+            raise SessionError(
+                "this session is a contract account's (EIP-1271): it has no public key to wrap a data key for; "
+                "sign in with an externally owned account that holds a license"
+            )
         row = self._sealed(token_id)
         if row is None:
             raise NotFoundError(f"no data key stored for model {token_id}")

@@ -1,7 +1,8 @@
 """Short-lived session tokens for signed-in wallets: stateless, HMAC-signed.
 
 A token is ``base64url(payload) "." base64url(HMAC-SHA256(secret, payload))`` where the payload holds the address,
-the recovered public key (needed to wrap data keys for the caller) and the expiry. Stateless tokens survive a restart
+the recovered public key (needed to wrap data keys for the caller; empty for a contract account) and the expiry.
+Stateless tokens survive a restart
 when ``ANACOSTIA_SESSION_SECRET`` is set and need no shared store between workers; the price is that a token cannot be
 revoked before it expires, which is why the default lifetime is 15 minutes.
 """
@@ -23,11 +24,17 @@ from .nonces import Clock
 
 @dataclass(frozen=True)
 class Session:
-    """A signed-in wallet: its address, the public key recovered from its SIWE signature, and the expiry."""
+    """A signed-in wallet: its address, the public key recovered from its SIWE signature (``b""`` for a contract
+    account, which has none), and the expiry."""
 
     address: str
     public_key: bytes
     expires_at: float
+
+    @property
+    def contract_account(self) -> bool:
+        """Signed in by EIP-1271 (a contract account): no public key to wrap data keys for."""
+        return not self.public_key
 
     def __repr__(self) -> str:
         return f"Session(address={self.address!r}, expires_at={self.expires_at})"

@@ -3,7 +3,8 @@
 Read endpoints for the pages (``/dashboard/api/...``, not part of the OpenAPI schema: the public API is ``/models``,
 ``/runs`` and ``/status``, which the pages also use):
 
-- ``GET pipelines``: every served pipeline (name, ``pipelineId``, DAG, newest runs as summaries, node statuses);
+- ``GET pipelines`` (also ``GET pipeline``): every served pipeline (name, ``pipelineId``, DAG, newest runs as
+  summaries, node statuses);
 - ``GET pipelines/{name}/history``: every run's last value of every metric (the across-runs charts);
 - ``GET pipelines/{name}/metrics?key=K&runs=1,2``: the step series of metric ``K`` in up to 12 runs, downsampled to
   ``points`` per run (``series.downsample``) with each run's original ``count``;
@@ -72,6 +73,7 @@ def verdict_store(request: Request, state: ServiceState) -> VerdictStore:
 
 
 @router.get("/pipelines")
+@router.get("/pipeline")  # the single-pipeline path of earlier clients: the same answer
 async def pipelines(state: StateDep) -> dict[str, Any]:
     return {"pipelines": await run_in_threadpool(pipeline_snapshots, state)}
 
@@ -142,7 +144,8 @@ def verify_indexed_run(state: ServiceState, key: str) -> Verdict:
         return Verdict.now(key, TAMPERED, "index", check.detail)
     if check.manifest_verified:
         return Verdict.now(key, VERIFIED, "index", "root matches; the manifest recomputes to it")
-    return Verdict.now(key, VERIFIED, "index", f"root matches; manifest not checked ({check.detail or 'no content store'})")
+    why = check.detail or "no content store"
+    return Verdict.now(key, VERIFIED, "index", f"root matches; manifest not checked ({why})")
 
 
 @router.post("/anchors/{key}/verify")

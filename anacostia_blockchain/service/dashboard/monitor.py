@@ -112,8 +112,10 @@ class PipelineMonitor(BackgroundLoop):
             "metrics": {key: [s[key]["last"] if key in s else None for s in summaries] for key in keys},
         }
 
-    def poll_once(self) -> int:
-        """Publish runs whose row, node results or metrics changed since the last poll; returns how many."""
+    def poll_once(self, *, publish: bool = True) -> int:
+        """Publish runs whose row, node results or metrics changed since the last poll; returns how many.
+        ``publish=False`` only records what the runs look like now (the loop's first poll: a client's stream starts
+        with a snapshot, so runs as they were before the monitor started are not news)."""
         published = 0
         for run in self.store.runs.get_runs()[-RECENT_RUNS:]:
             run_id = int(run["id"])
@@ -128,17 +130,18 @@ class PipelineMonitor(BackgroundLoop):
             with self._lock:
                 changed = self._seen.get(run_id) != signature
                 self._seen[run_id] = signature
-            if changed:
+            if changed and publish:
                 self.live.publish({"type": "run", "pipeline": self.name, "run": summary})
                 published += 1
         return published
 
     def _loop(self) -> None:
-        wait = self.interval
+        first, wait = True, 0.0
         while not self._stop.wait(wait):
             started = time.monotonic()
             try:
-                self.poll_once()
+                self.poll_once(publish=not first)
+                first = False
             except AnacostiaError as exc:
                 log.debug("pipeline monitor poll of %s failed: %s", self.name, exc)
             wait = max(self.interval, POLL_COST_FACTOR * (time.monotonic() - started))

@@ -56,7 +56,9 @@ def step_series(rows: Iterable[Mapping[str, Any]], key: str) -> tuple[list[float
     return [p[0] for p in points], [p[2] for p in points]
 
 
-def downsample(xs: Sequence[float], ys: Sequence[float], max_points: int = CHART_POINTS) -> tuple[list[float], list[float]]:
+def downsample(
+    xs: Sequence[float], ys: Sequence[float], max_points: int = CHART_POINTS
+) -> tuple[list[float], list[float]]:
     """At most ``max(max_points, 4)`` of the points ``(xs, ys)`` (xs ascending), keeping each bucket's min and max."""
     count = len(xs)
     if count <= max_points or count < 3:

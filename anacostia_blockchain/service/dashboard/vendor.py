@@ -43,7 +43,7 @@ def package_info(node_modules: Path) -> dict[str, Any]:
         meta = json.loads((root / "package.json").read_text())
         files = {name: sha256_file(root / source) for name, source in FILES.items()}
     except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"npm package {PACKAGE!r} is not installed under {node_modules}: run `npm ci`") from exc
+        raise ConfigurationError(f"npm package {PACKAGE!r} is not in {node_modules}: run `npm ci`") from exc
     return {"name": PACKAGE, "version": meta["version"], "license": meta["license"], "files": files}
 
 

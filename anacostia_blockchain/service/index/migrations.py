@@ -5,9 +5,12 @@ the columns and indexes added since (the pre-rendered listing of ``listing_json.
 ``metric_values.py``). :func:`create_or_upgrade` adds what is missing — idempotently, in one transaction, safe to call
 from every component that opens the database (app, indexer, metadata fetcher) and from several processes:
 
-1. tables (``create_all``), then every column of :data:`ADDED_COLUMNS` that is missing (``ALTER TABLE … ADD COLUMN``);
-2. every declared index with ``CREATE INDEX IF NOT EXISTS``, and the superseded ones dropped;
-3. metrics extracted again from the stored documents whose ``metrics_version`` is older than
+1. a database that holds something else — an Anacostia metadata store, or any table under one of the index's names
+   without the index's columns (the metadata store's ``runs``) — is refused with a :class:`ConfigurationError`
+   naming the conflict, before anything is created;
+2. tables (``create_all``), then every column of :data:`ADDED_COLUMNS` that is missing (``ALTER TABLE … ADD COLUMN``);
+3. every declared index with ``CREATE INDEX IF NOT EXISTS``, and the superseded ones dropped;
+4. metrics extracted again from the stored documents whose ``metrics_version`` is older than
    :data:`METRICS_VERSION` (earlier versions indexed JSON numbers only, so metadata with decimal-string metrics had
    none), then fragments rendered for rows that have none (rows written by an older version), from the rows themselves.
 """
@@ -22,7 +25,10 @@ from sqlalchemy import Engine, delete, insert, inspect, or_, select, text, updat
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex
 
+from ...errors import ConfigurationError
+from ...metadata.schema import metadata as metadata_store_schema
 from ...sql import translate_errors
+from ..config import display_url
 from . import schema as s
 from .listing_json import metadata_name_json, model_fragment
 from .metric_values import document_metrics, metric_decimal, metrics_json, sort_key
@@ -47,12 +53,41 @@ SUPERSEDED_INDEXES = (
 #: The version of metric extraction (``metric_values.document_metrics``) whose results ``nft_metrics`` holds.
 METRICS_VERSION = 1
 _BACKFILL_BATCH = 500
+#: The tables of an Anacostia metadata store (``metadata/schema.py``).
+METADATA_STORE_TABLES = frozenset(metadata_store_schema.tables)
 
 
 def create_or_upgrade(engine: Engine) -> None:
-    """Create or upgrade the index schema of ``engine`` (see the module docstring)."""
+    """Create or upgrade the index schema of ``engine`` (see the module docstring); :class:`ConfigurationError`,
+    before anything is created, when the database holds tables of something else (a metadata store)."""
     with translate_errors("cannot open the index database", detail=False):
+        with engine.connect() as conn:
+            _refuse_foreign_tables(conn)
         _create_or_upgrade(engine)
+
+
+def _refuse_foreign_tables(conn: Connection) -> None:
+    """The index shares no database with an Anacostia metadata store (whose ``runs`` table has the index's name and
+    other columns), nor with any table named like one of the index's that lacks the index's columns."""
+    inspector = inspect(conn)
+    existing = set(inspector.get_table_names())
+    added = {(table, column) for table, column in ADDED_COLUMNS}
+    conflicts = []
+    for table in s.metadata.sorted_tables:
+        if table.name in existing:
+            have = {column["name"] for column in inspector.get_columns(table.name)}
+            missing = sorted(c.name for c in table.columns if c.name not in have and (table.name, c.name) not in added)
+            if missing:
+                conflicts.append(f"its table {table.name!r} is not the index's (no {', '.join(missing)})")
+    store_tables = sorted(existing & METADATA_STORE_TABLES)
+    if store_tables and {"anacostia_schema", "node_runs"} & existing:
+        conflicts.insert(0, f"it holds an Anacostia metadata store (tables {', '.join(store_tables)})")
+    if conflicts:
+        where = display_url(conn.engine.url.render_as_string(hide_password=True))
+        raise ConfigurationError(
+            f"the marketplace index cannot use the database {where}: {'; '.join(conflicts)}. "
+            "Give the index a database of its own (anacostia-chain serve --db URL / ANACOSTIA_DATABASE_URL)"
+        )
 
 
 def _create_or_upgrade(engine: Engine) -> None:

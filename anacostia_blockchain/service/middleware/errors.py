@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Send
 
 from ...errors import (
@@ -49,6 +50,8 @@ from ...errors import (
 from ...sql import DatabaseError, store_error
 
 log = logging.getLogger(__name__)
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 #: HTTP status per error class; the most specific class in an exception's MRO wins.
 STATUS_BY_ERROR: dict[type[AnacostiaError], int] = {
@@ -136,21 +139,34 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "ValidationError", problems or "invalid request")
 
 
-async def _http(_request: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at the request's path (Starlette names those of the first route only)."""
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's and FastAPI's own HTTP errors (unknown route, wrong method, a body that cannot be decoded) as
-    errors of the tree, keeping their headers (``Allow`` on a 405)."""
+    errors of the tree, keeping their headers (``Allow`` on a 405, listing every method served at the path)."""
     assert isinstance(exc, StarletteHTTPException)
     error: AnacostiaError
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         error = NotFoundError(str(exc.detail))
     elif exc.status_code == 405:
-        error = MethodNotAllowedError(str(exc.detail))
+        error = MethodNotAllowedError(f"{request.method} is not served at {request.url.path}")
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     elif exc.status_code == 400:  # FastAPI's "There was an error parsing the body" (e.g. not UTF-8)
         error = ValidationError(f"request body: {exc.detail}")
     else:
         error = ServiceError(str(exc.detail))
     status = status_for(error) if exc.status_code in (400, 404, 405) else exc.status_code
-    return error_response(status, type(error).__name__, str(error), headers=exc.headers)
+    return error_response(status, type(error).__name__, str(error), headers=headers)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,15 +1,15 @@
 // OpenZeppelin's @openzeppelin/merkle-tree as a reference peer: one JSON request on stdin, one JSON reply on stdout.
 //
 // Request:
-//   {"simple":   [{"leaves": [hex32...], "proofs": [[hex32...]...]}],        // proofs: ours, one per leaf (optional)
+//   {"simple":   [{"leaves": [hex32...], "indices": [i...], "proofs": [[hex32...]...]}],
+//    // indices: the leaves to prove (default: all); proofs: ours, one per index (optional)
 //    "standard": [{"encoding": ["bytes32", "string", ...], "values": [[...]...]}]}
 // Integer values of "int*"/"uint*" types are decimal strings (converted to BigInt here).
 // Reply:
 //   {"version": "...",
-//    "simple":   [{"root", "tree" (the library's node array), "proofs" (its proof of each leaf, by index),
+//    "simple":   [{"root", "tree" (the library's node array), "proofs" (its proof of each indexed leaf),
 //                  "acceptsOurs" (tree.verify), "staticAcceptsOurs" (SimpleMerkleTree.verify with the root)}],
 //    "standard": [{"root", "tree", "leafHashes" (by value index), "proofs" (by value index)}]}
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import oz from "@openzeppelin/merkle-tree";
 
@@ -17,16 +17,17 @@ const { SimpleMerkleTree, StandardMerkleTree } = oz;
 const require = createRequire(import.meta.url);
 const version = require("@openzeppelin/merkle-tree/package.json").version;
 
-function simple({ leaves, proofs }) {
+function simple({ leaves, indices, proofs }) {
   const tree = SimpleMerkleTree.of(leaves);
+  const chosen = indices ?? leaves.map((_, i) => i);
   const reply = {
     root: tree.root,
     tree: tree.dump().tree,
-    proofs: leaves.map((_, i) => tree.getProof(i)),
+    proofs: chosen.map((i) => tree.getProof(i)),
   };
   if (proofs) {
-    reply.acceptsOurs = leaves.map((leaf, i) => tree.verify(leaf, proofs[i]));
-    reply.staticAcceptsOurs = leaves.map((leaf, i) => SimpleMerkleTree.verify(tree.root, leaf, proofs[i]));
+    reply.acceptsOurs = chosen.map((i, k) => tree.verify(leaves[i], proofs[k]));
+    reply.staticAcceptsOurs = chosen.map((i, k) => SimpleMerkleTree.verify(tree.root, leaves[i], proofs[k]));
   }
   return reply;
 }
@@ -45,8 +46,14 @@ function standard({ encoding, values }) {
   };
 }
 
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 try {
-  const request = JSON.parse(readFileSync(0, "utf8"));
+  const request = JSON.parse(await readStdin());
   const reply = {
     version,
     simple: (request.simple ?? []).map(simple),

@@ -113,7 +113,7 @@ def test_a_wrong_method_is_405_with_allow(tmp_path: Path) -> None:
 
 
 # --- /docs offline ------------------------------------------------------------------------------------------------
-ASSET = re.compile(r"""(?:src|href)=["']([^"']+)["']|url:\s*'([^']+)'""")
+ASSET = re.compile(r"""(?:src|href|spec-url)=["']([^"']+)["']|url:\s*'([^']+)'""")
 
 
 @pytest.fixture
@@ -151,12 +151,11 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 def test_swagger_ui_renders_the_api_from_local_assets_only(docs_app: FastAPI, browser: Browser) -> None:
     with BackgroundServer(docs_app) as server:
         browser.send("Network.enable")
-            browser.navigate(f"{server.url}/docs")
-            title = browser.wait_for(lambda: browser.evaluate(
-                "document.querySelector('.swagger-ui .info .title')?.textContent"))
-            operations_shown = browser.wait_for(lambda: browser.evaluate(
-                "document.querySelectorAll('.opblock').length"))
-            requested = [e["params"]["request"]["url"] for e in browser.events
-                         if e.get("method") == "Network.requestWillBeSent"]
+        browser.navigate(f"{server.url}/docs")
+        title = browser.wait_for(lambda: browser.evaluate(
+            "document.querySelector('.swagger-ui .info .title')?.textContent"))
+        operations_shown = browser.wait_for(lambda: browser.evaluate("document.querySelectorAll('.opblock').length"))
+        requested = [e["params"]["request"]["url"] for e in browser.events
+                     if e.get("method") == "Network.requestWillBeSent"]
     assert "Anacostia model marketplace" in title and operations_shown >= 12
     assert requested and all(url.startswith(server.url) for url in requested), requested

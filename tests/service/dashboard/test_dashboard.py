@@ -39,7 +39,8 @@ def test_snapshot_names_every_pipeline_and_the_monitor_publishes_summaries(tmp_p
         assert monitor.poll_once() == 1 and monitor.poll_once() == 0  # only changes are published
         event = published[0]
         assert event["pipeline"] == "training" and event["run"]["status"] == "success"
-        assert {n["node_name"]: n["status"] for n in event["run"]["nodes"]} == {"train": "success", "evaluate": "success"}
+        nodes = {n["node_name"]: n["status"] for n in event["run"]["nodes"]}
+        assert nodes == {"train": "success", "evaluate": "success"}
         loss = event["run"]["metrics"]["loss"]  # a summary, never the points themselves
         assert loss["count"] == 5 and loss["last"] == pytest.approx(1 / 6) and loss["max"] == 0.5
         later = http.get("/dashboard/api/pipelines").json()["pipelines"]
@@ -93,12 +94,14 @@ def test_overview_in_headless_chromium_shows_both_pipelines_live(
             "'section[data-pipeline=\"training\"] figure[data-metric=\"accuracy\"] .chart').id).chart;"
             " return [c.data[0], c.data[1]]; })()")
         assert accuracy[0] == [1, 2] and accuracy[1] == pytest.approx([0.81, 0.82])
-        assert browser.evaluate("[...document.querySelectorAll('figure[data-metric=\"accuracy\"] .u-axis')].length") >= 2
+        assert browser.evaluate("[...document.querySelectorAll('figure[data-metric=\"accuracy\"] "
+                                ".u-axis')].length") >= 2
 
         scoring.run_batches(1)  # no reload from here on
         runs = "section[data-pipeline=\"scoring\"] tr[data-run]"
         browser.wait_for(lambda: browser.evaluate(
-            f"(() => {{ const r = document.querySelector('{runs}'); return r && r.querySelector('.status').textContent; }})()"
+            f"(() => {{ const r = document.querySelector('{runs}');"
+            " return r && r.querySelector('.status').textContent; })()"
         ) == "success", timeout=30)
         statuses = browser.evaluate(
             "Object.fromEntries([...document.querySelectorAll('section[data-pipeline=\"scoring\"] g.node')]"
@@ -138,7 +141,8 @@ def test_overview_shows_anchors_with_kept_verdicts_and_models(
         assert browser.evaluate("[...document.querySelectorAll('#anchors [data-verdict]')].map(v => v.dataset.verdict)"
                                 ) == ["none", "none"]
         browser.evaluate("document.querySelectorAll('#anchors button.verify').forEach(b => b.click())")
-        verdicts = "[...document.querySelectorAll('#anchors td.verification [data-verdict]')].map(v => v.dataset.verdict)"
+        verdicts = ("[...document.querySelectorAll('#anchors td.verification [data-verdict]')]"
+                    ".map(v => v.dataset.verdict)")
         settled = browser.wait_for(lambda: (v := browser.evaluate(verdicts)) and len(v) == 2 and "none" not in v and v)
         assert sorted(settled) == ["tampered", "verified"]  # the second run's anchored root is not its manifest's
         browser.navigate(f"http://127.0.0.1:{server.port}/dashboard")  # the verdicts are kept by the server

@@ -17,10 +17,11 @@ def test_vendored_uplot_is_the_pinned_npm_package() -> None:
     pinned = json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["uplot"]
     kept = json.loads((VENDOR_DIR / MANIFEST).read_text())
     installed = package_info(PROJECT_ROOT / "node_modules")
-    assert kept == installed, "node_modules has another uPlot: run `python -m anacostia_blockchain.service.dashboard.vendor`"
+    assert kept == installed, "another uPlot in node_modules: python -m anacostia_blockchain.service.dashboard.vendor"
     assert kept["version"] == pinned and kept["license"] == "MIT"
     assert "MIT License" in (VENDOR_DIR / "LICENSE-uPlot.txt").read_text()
-    assert (VENDOR_DIR / "uPlot.iife.min.js").read_bytes().startswith(f"/*! https://github.com/leeoniya/uPlot (v{pinned})".encode())
+    assert (VENDOR_DIR / "uPlot.iife.min.js").read_bytes().startswith(f"/*! https://github.com/leeoniya/uPlot "
+                                                                      f"(v{pinned})".encode())
 
 
 def test_vendor_copies_the_files_and_writes_the_manifest(tmp_path: Path) -> None:

@@ -23,17 +23,22 @@ function renderDag(target, graph, statuses) {
   if (!graph) return;
   const nodes = graph.nodes;
   const depth = dagDepths(nodes);
-  const rows = {};
+  // Wide screens: columns by depth, left to right. Narrow ones (phones): rows by depth, top to bottom.
+  const vertical = (target.parentElement ? target.parentElement.clientWidth : 1000) < 560;
+  const W = vertical ? 140 : 170, H = 44, GX = vertical ? 16 : 50, GY = vertical ? 34 : 18;
+  const slots = {};
   const pos = {};
-  const W = 170, H = 44, GX = 50, GY = 18;
   for (const node of nodes) {
     const d = depth[node.name];
-    rows[d] = (rows[d] || 0) + 1;
-    pos[node.name] = { x: 10 + d * (W + GX), y: 10 + (rows[d] - 1) * (H + GY) };
+    slots[d] = (slots[d] || 0) + 1;
+    const [layer, slot] = [d, slots[d] - 1];
+    pos[node.name] = vertical ? { x: 10 + slot * (W + GX), y: 10 + layer * (H + GY) }
+                              : { x: 10 + layer * (W + GX), y: 10 + slot * (H + GY) };
   }
-  const maxRows = Math.max(1, ...Object.values(rows));
-  const maxDepth = Math.max(0, ...Object.values(depth));
-  const width = 20 + (maxDepth + 1) * (W + GX) - GX, height = 20 + maxRows * (H + GY) - GY;
+  const maxSlots = Math.max(1, ...Object.values(slots));
+  const layers = Math.max(0, ...Object.values(depth)) + 1;
+  const [across, down] = vertical ? [maxSlots, layers] : [layers, maxSlots];
+  const width = 20 + across * (W + GX) - GX, height = 20 + down * (H + GY) - GY;
   target.setAttribute("viewBox", `0 0 ${width} ${height}`);
   target.style.maxWidth = `${width}px`;
   const markerId = `arrow-${Math.random().toString(36).slice(2)}`;
@@ -47,9 +52,15 @@ function renderDag(target, graph, statuses) {
     for (const pred of node.predecessors) {
       const a = pos[pred], b = pos[node.name];
       if (!a || !b) continue;
-      const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
-      target.append(svg("path", { class: "edge", "marker-end": `url(#${markerId})`,
-                                  d: `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}` }));
+      let d;
+      if (vertical) {
+        const x1 = a.x + W / 2, y1 = a.y + H, x2 = b.x + W / 2, y2 = b.y, my = (y1 + y2) / 2;
+        d = `M ${x1} ${y1} C ${x1} ${my}, ${x2} ${my}, ${x2} ${y2}`;
+      } else {
+        const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
+        d = `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`;
+      }
+      target.append(svg("path", { class: "edge", "marker-end": `url(#${markerId})`, d }));
     }
   }
   for (const node of nodes) {
@@ -60,7 +71,8 @@ function renderDag(target, graph, statuses) {
     tip.textContent = `${node.name} (${node.class}): ${status}`;
     g.append(tip, svg("rect", { width: W, height: H, fill: STATUS_COLORS[status] || STATUS_COLORS.idle }));
     const title = svg("text", { x: 10, y: 18 });
-    title.textContent = node.name.length > 22 ? node.name.slice(0, 21) + "…" : node.name;
+    const fits = vertical ? 18 : 22;
+    title.textContent = node.name.length > fits ? node.name.slice(0, fits - 1) + "…" : node.name;
     const sub = svg("text", { x: 10, y: 34, class: "sub" });
     sub.textContent = `${KIND_LABEL[node.kind] || node.kind} · ${status}`;
     g.append(title, sub);

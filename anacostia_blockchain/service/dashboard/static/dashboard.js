@@ -22,7 +22,7 @@ function pipelineSection(p, index) {
     el("div", { class: "section-head" },
       el("h2", {}, p.name),
       p.pipeline_id ? mono(`pipelineId ${short(p.pipeline_id)}`, p.pipeline_id) : el("span", { class: "muted" }, "not anchored"),
-      el("span", { class: "badge", "data-state": "idle" }, (p.graph && p.graph.state) || "unknown")),
+      el("span", { class: "badge", "data-state": (p.graph && p.graph.state) || "unknown" }, (p.graph && p.graph.state) || "unknown")),
     p.error ? el("p", { class: "error" }, p.error) : null,
     svg("svg", { class: "dag", role: "img", "aria-label": `${p.name} DAG` }),
     el("h3", {}, "Metrics across runs"),
@@ -48,7 +48,7 @@ function nodeDots(nodes) {
 }
 
 function metricList(metrics) {
-  const entries = Object.entries(metrics || {}).slice(0, 4);
+  const entries = Object.entries(metrics || {}).slice(-4);  // the last logged: usually the evaluation
   return el("span", { class: "metric-list" }, entries.map(([key, m]) =>
     el("span", { class: "metric", "data-metric": key }, el("span", { class: "muted" }, key), " ", fmtNum(m.last))));
 }

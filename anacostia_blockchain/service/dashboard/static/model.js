@@ -50,13 +50,16 @@ async function renderMetrics(m) {
   if (versions.length < 2 || !entries.length) { grid.replaceChildren(); return; }
   const others = await Promise.all(versions.map((v) => v.token_id === m.token_id ? m : optional(`/models/${v.token_id}`)));
   grid.replaceChildren();
-  entries.slice(0, 6).forEach(([key], i) => {
+  const byKey = entries.map(([key]) => {
     const xs = [], ys = [];
     versions.forEach((v, j) => {
       const value = others[j] && others[j].metrics ? others[j].metrics[key] : undefined;
       if (value != null && v.version != null) { xs.push(v.version); ys.push(value); }
     });
-    if (xs.length < 2) return;
+    return [key, xs, ys];
+  });
+  // Only what changed from version to version is worth a chart.
+  byKey.filter(([, xs, ys]) => xs.length > 1 && ys.some((y) => y !== ys[0])).slice(0, 6).forEach(([key, xs, ys], i) => {
     const { figure, holder } = chartCard(`versions-${i}`, `${key} by version`, `${xs.length} versions`);
     figure.dataset.metric = key;
     grid.append(figure);

@@ -85,17 +85,17 @@ async function summaryOf(runId) {
   return page.others.get(runId);
 }
 
+// How much another run's value differs from this run's: "(+0.02)" means 0.02 more than this run.
 function delta(value, base) {
   if (value == null || base == null) return null;
   const diff = value - base;
-  if (diff === 0) return el("span", { class: "muted small" }, " (=)");
-  return el("span", { class: `small ${diff > 0 ? "delta-up" : "delta-down"}` }, ` (${diff > 0 ? "+" : ""}${fmtNum(diff)})`);
+  return el("span", { class: "muted small delta" }, diff === 0 ? " (=)" : ` (${diff > 0 ? "+" : ""}${fmtNum(diff)})`);
 }
 
 async function renderMetricTable() {
   const metrics = page.detail.metrics;
   const compared = await Promise.all(page.compare.map(summaryOf));
-  const labels = ["Metric", `#${page.runId} last`, "Min", "Max", "Points", ...page.compare.map((id) => `#${id}`)];
+  const labels = ["Metric", `#${page.runId} last`, "Min", "Max", "Points", ...page.compare.map((id) => `#${id} (vs #${page.runId})`)];
   const keys = [...new Set([...Object.keys(metrics), ...compared.flatMap((m) => Object.keys(m))])].sort();
   const rows = keys.map((key) => {
     const m = metrics[key];
@@ -103,8 +103,8 @@ async function renderMetricTable() {
       el("td", { class: "mono" }, key),
       el("td", { class: "value" }, m ? fmtNum(m.last) : "–"),
       m ? fmtNum(m.min) : "–", m ? fmtNum(m.max) : "–", m ? fmtNum(m.count) : "0",
-      ...compared.map((other) => el("td", { class: "compared" },
-        other[key] ? fmtNum(other[key].last) : "–", other[key] && m ? delta(m.last, other[key].last) : null)),
+      ...compared.map((other) => el("td", { class: "compared" }, el("span", {},
+        other[key] ? fmtNum(other[key].last) : "–", other[key] && m ? delta(other[key].last, m.last) : null))),
     ]);
   });
   document.getElementById("metric-table").replaceChildren(rows.length ? table("metrics", labels, rows)
@@ -252,7 +252,11 @@ document.addEventListener("DOMContentLoaded", () => {
   loadRun().then(renderComparePicker);
   connectLive({
     run: (event) => {
-      if (event.pipeline !== page.pipeline || event.run.id !== page.runId) return;
+      if (event.pipeline !== page.pipeline || event.run.id !== page.runId || !page.detail) return;
+      const shown = page.detail, now = event.run;
+      const counts = (metrics) => JSON.stringify(Object.entries(metrics).map(([k, m]) => [k, m.count]));
+      if (shown.status === now.status && shown.ended_at === now.ended_at && counts(shown.metrics) === counts(now.metrics)
+          && JSON.stringify(shown.nodes.map((n) => n.status)) === JSON.stringify(now.nodes.map((n) => n.status))) return;
       clearTimeout(page.reloadTimer);
       page.reloadTimer = setTimeout(loadRun, 300);
     },
