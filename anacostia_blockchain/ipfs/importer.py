@@ -203,7 +203,8 @@ def build_directory(
     return ImportResult(cid, 0, len(block) + sum(r.cumulative_size for _, r in ordered), name)
 
 
-def _symlink(target: str, sink: BlockSink | None, opts: ImportOptions, name: str) -> ImportResult:
+def symlink_node(target: str, sink: BlockSink | None, opts: ImportOptions, name: str = "") -> ImportResult:
+    """A UnixFS symlink node pointing at ``target`` (stored as given, never resolved)."""
     block = encode_node(PBNode([], encode_unixfs(UnixFSData(SYMLINK, data=target.encode("utf-8")))))
     cid = CID(opts.cid_version, DAG_PB, multihash_encode(SHA2_256, hashlib.sha256(block).digest()))
     if sink is not None:
@@ -215,7 +216,7 @@ def _walk(path: Path, display: str, sink: BlockSink | None, opts: ImportOptions,
           out: list[ImportResult], dirs: list[ImportResult]) -> ImportResult:
     mode = path.lstat().st_mode
     if stat.S_ISLNK(mode):
-        result = _symlink(os.readlink(path), sink, opts, display)
+        result = symlink_node(os.readlink(path), sink, opts, display)
         out.append(result)
         return result
     if stat.S_ISREG(mode):
