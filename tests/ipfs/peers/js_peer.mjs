@@ -1,0 +1,99 @@
+// The JS ecosystem's own IPFS software, driven by the Python peer tests: one JSON request in argv[2], one JSON
+// answer on stdout. Run with `node --import ./polyfill.mjs js_peer.mjs '{...}'` (Node 20).
+//
+//   {"op":"helia-add","entries":[{"path":"d/a.txt","file":"/abs"},{"path":"d/empty"}],"options":{...},"car":"/x.car"}
+//       Helia + @helia/unixfs import (ipfs-unixfs-importer options as given) -> {"entries":{"d/a.txt":"bafk..."}}
+//       and, with "car", the root's DAG exported by @helia/car into that file.
+//   {"op":"helia-read","car":"/x.car","paths":["<root>/sub/file"],"ls":"<root>/sub"}
+//       @helia/car imports the CAR into a fresh Helia; @helia/unixfs cats each path and lists "ls"
+//       -> {"files":{"<path>":{"size":N,"sha256":"hex"}},"ls":["name",...]}
+//   {"op":"ipld-car","car":"/x.car"} -> @ipld/car reads a CARv1 or CARv2, re-hashing every block
+//       -> {"version":2,"roots":["..."],"blocks":N}
+import { createHash } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { createHelia } from 'helia'
+import { unixfs } from '@helia/unixfs'
+import { car } from '@helia/car'
+import { CarReader } from '@ipld/car'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
+import { balanced } from 'ipfs-unixfs-importer/layout'
+
+function importerOptions (o) {
+  return {
+    cidVersion: o.cidVersion,
+    rawLeaves: o.rawLeaves,
+    leafType: 'file',
+    reduceSingleLeafToSelf: true,
+    chunker: fixedSize({ chunkSize: o.chunkSize }),
+    layout: balanced({ maxChildrenPerNode: o.maxLinks }),
+    shardSplitThresholdBytes: o.shardSplitThresholdBytes,
+    shardSplitStrategy: o.shardSplitStrategy,
+    shardFanoutBits: o.shardFanoutBits,
+    wrapWithDirectory: false
+  }
+}
+
+async function heliaAdd (req) {
+  const helia = await createHelia({ start: false })
+  const fs = unixfs(helia)
+  const source = req.entries.map((e) => (e.file == null
+    ? { path: e.path }
+    : { path: e.path, content: createReadStream(e.file) }))
+  const entries = {}
+  let root = null
+  for await (const entry of fs.addAll(source, importerOptions(req.options))) {
+    entries[entry.path] = entry.cid.toString()
+    root = entry.cid
+  }
+  if (req.car != null) {
+    const chunks = []
+    for await (const chunk of car(helia).export(root)) chunks.push(chunk)
+    await writeFile(req.car, Buffer.concat(chunks))
+  }
+  await helia.stop()
+  return { entries, root: root.toString() }
+}
+
+async function heliaRead (req) {
+  const helia = await createHelia({ start: false })
+  const reader = await CarReader.fromBytes(await readFile(req.car))
+  await car(helia).import(reader)
+  const fs = unixfs(helia)
+  const files = {}
+  for (const path of req.paths ?? []) {
+    const [root, ...rest] = path.split('/')
+    const hash = createHash('sha256')
+    let size = 0
+    for await (const chunk of fs.cat(CID.parse(root), { path: rest.join('/'), offline: true })) {
+      hash.update(chunk)
+      size += chunk.length
+    }
+    files[path] = { size, sha256: hash.digest('hex') }
+  }
+  const ls = []
+  if (req.ls != null) {
+    const [root, ...rest] = req.ls.split('/')
+    for await (const entry of fs.ls(CID.parse(root), { path: rest.join('/'), offline: true })) ls.push(entry.name)
+  }
+  await helia.stop()
+  return { files, ls }
+}
+
+async function ipldCar (req) {
+  const reader = await CarReader.fromBytes(await readFile(req.car))
+  let blocks = 0
+  for await (const { cid, bytes } of reader.blocks()) {
+    const digest = await sha256.digest(bytes)
+    if (!CID.create(cid.version, cid.code, digest).equals(cid)) throw new Error(`block ${cid} does not hash to its CID`)
+    blocks += 1
+  }
+  return { version: reader.version, roots: (await reader.getRoots()).map((c) => c.toString()), blocks }
+}
+
+const req = JSON.parse(process.argv[2])
+const ops = { 'helia-add': heliaAdd, 'helia-read': heliaRead, 'ipld-car': ipldCar }
+process.stdout.write(JSON.stringify(await ops[req.op](req)) + '\n')
+process.exit(0)
