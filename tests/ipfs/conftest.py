@@ -92,8 +92,8 @@ def node_peer(request: dict[str, object], *, timeout: float = 120) -> dict[str, 
     node = shutil.which("node")
     if node is None or not (REPO / "node_modules" / "helia").is_dir():
         pytest.skip("node and node_modules/helia are needed (run `make setup`)")
-    done = subprocess.run([node, "--import", str(PEERS / "polyfill.mjs"), str(PEERS / "js_peer.mjs"),
-                           json.dumps(request)], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run([node, "--import", str(PEERS / "polyfill.mjs"), str(PEERS / "js_peer.mjs")],
+                          input=json.dumps(request), cwd=REPO, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise AssertionError(f"js peer failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.splitlines()[-1])

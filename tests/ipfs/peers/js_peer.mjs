@@ -1,11 +1,11 @@
-// The JS ecosystem's own IPFS software, driven by the Python peer tests: one JSON request in argv[2], one JSON
-// answer on stdout. Run with `node --import ./polyfill.mjs js_peer.mjs '{...}'` (Node 20).
+// The JS ecosystem's own IPFS software, driven by the Python peer tests: one JSON request on stdin, one JSON
+// answer on stdout. Run with `node --import ./polyfill.mjs js_peer.mjs < request.json` (Node 20).
 //
 //   {"op":"helia-add","entries":[{"path":"d/a.txt","file":"/abs"},{"path":"d/empty"}],"options":{...},"car":"/x.car"}
 //       Helia + @helia/unixfs import (ipfs-unixfs-importer options as given) -> {"entries":{"d/a.txt":"bafk..."}}
 //       and, with "car", the root's DAG exported by @helia/car into that file.
 //   {"op":"helia-read","car":"/x.car","paths":["<root>/sub/file"],"ls":"<root>/sub"}
-//       @helia/car imports the CAR into a fresh Helia; @helia/unixfs cats each path and lists "ls"
+//       @helia/car imports the CAR into a fresh Helia; @helia/unixfs cats each path, its exporter lists "ls"
 //       -> {"files":{"<path>":{"size":N,"sha256":"hex"}},"ls":["name",...]}
 //   {"op":"ipld-car","car":"/x.car"} -> @ipld/car reads a CARv1 or CARv2, re-hashing every block
 //       -> {"version":2,"roots":["..."],"blocks":N}
@@ -16,6 +16,7 @@ import { createHelia } from 'helia'
 import { unixfs } from '@helia/unixfs'
 import { car } from '@helia/car'
 import { CarReader } from '@ipld/car'
+import { exporter } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
@@ -67,7 +68,7 @@ async function heliaRead (req) {
     const [root, ...rest] = path.split('/')
     const hash = createHash('sha256')
     let size = 0
-    for await (const chunk of fs.cat(CID.parse(root), { path: rest.join('/'), offline: true })) {
+    for await (const chunk of fs.cat(CID.parse(root), { ...(rest.length > 0 ? { path: rest.join('/') } : {}), offline: true })) {
       hash.update(chunk)
       size += chunk.length
     }
@@ -75,8 +76,9 @@ async function heliaRead (req) {
   }
   const ls = []
   if (req.ls != null) {
-    const [root, ...rest] = req.ls.split('/')
-    for await (const entry of fs.ls(CID.parse(root), { path: rest.join('/'), offline: true })) ls.push(entry.name)
+    // the exporter Helia's unixfs uses, given the path as a string
+    const dir = await exporter(req.ls, helia.blockstore, { offline: true })
+    for await (const entry of dir.entries()) ls.push(entry.name)
   }
   await helia.stop()
   return { files, ls }
@@ -93,7 +95,9 @@ async function ipldCar (req) {
   return { version: reader.version, roots: (await reader.getRoots()).map((c) => c.toString()), blocks }
 }
 
-const req = JSON.parse(process.argv[2])
+const chunks = []
+for await (const chunk of process.stdin) chunks.push(chunk)
+const req = JSON.parse(Buffer.concat(chunks).toString('utf8'))
 const ops = { 'helia-add': heliaAdd, 'helia-read': heliaRead, 'ipld-car': ipldCar }
-process.stdout.write(JSON.stringify(await ops[req.op](req)) + '\n')
-process.exit(0)
+// exit only once stdout is flushed (a pipe takes 64 KiB at a time); helia may leave timers behind
+process.stdout.write(JSON.stringify(await ops[req.op](req)) + '\n', () => process.exit(0))
