@@ -78,7 +78,7 @@ class KuboClient(TransportClient):
         self.backoff = backoff
         self._transport = transport or HttpTransport(timeout=timeout)
         self.default_options = default_options or ImportOptions()
-        self._daemon_version: tuple[int, int] | None = None
+        self._daemon: dict[str, object] | None = None
 
     def __repr__(self) -> str:
         # _safe: no user info or query in the URL shown (httpx sends user info as Basic credentials)
@@ -183,11 +183,19 @@ class KuboClient(TransportClient):
             require_support(params, self.daemon_version(), _safe(self.base_url))
         return params
 
+    def _daemon_info(self) -> dict[str, object]:
+        if self._daemon is None:
+            self._daemon = self.version()
+        return self._daemon
+
     def daemon_version(self) -> tuple[int, int]:
         """``(major, minor)`` of the daemon's ``version`` (asked once per client)."""
-        if self._daemon_version is None:
-            self._daemon_version = parse_version(str(self.version().get("Version", "")))
-        return self._daemon_version
+        return parse_version(str(self._daemon_info().get("Version", "")))
+
+    def _is_js_ipfs(self) -> bool:
+        """js-ipfs answers ``version`` with an ``ipfs-core`` field; it refuses directory parts and drops
+        symlinks, so only file parts go to it (its directories are then settled like any differing root)."""
+        return "ipfs-core" in self._daemon_info()
 
     def _options(self, options: ImportOptions | None, flags: dict[str, object]) -> ImportOptions:
         if options is None and not any(v is not None for v in flags.values()):
@@ -242,6 +250,8 @@ class KuboClient(TransportClient):
         handles: list[BinaryIO] = []
         sizes: dict[str, int] = {}
 
+        files_only = plan.has_directories and self._is_js_ipfs()
+
         def parts() -> Iterator[tuple[str, str, BinaryIO | bytes | None]]:
             for top in plan.tops:
                 for entry in top:
@@ -250,13 +260,16 @@ class KuboClient(TransportClient):
                         handles.append(handle)
                         sizes[entry.rel] = os.fstat(handle.fileno()).st_size
                         yield entry.rel, "file", handle
-                    else:
+                    elif not files_only:
                         yield entry.rel, entry.kind, entry.target.encode("utf-8") if entry.kind == "symlink" else None
 
         settle = plan.has_directories
         try:
-            events = list(self.add_events(parts(), pin=pin and not settle, only_hash=only_hash, wrap=wrap,
-                                          options=opts))
+            if files_only and not any(e.kind == "file" for top in plan.tops for e in top):
+                events = []  # nothing for the daemon to import: the settled directory blocks are all there is
+            else:
+                events = list(self.add_events(parts(), pin=pin and not settle, only_hash=only_hash, wrap=wrap,
+                                              options=opts))
         finally:
             for handle in handles:
                 handle.close()

@@ -98,8 +98,8 @@ HELIA_PROFILES = {
 
 @pytest.fixture(scope="module")
 def helia_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # 1,400 entries of 150-byte names: above 256 KiB by either estimate, in both profiles
-    return _folder(tmp_path_factory.mktemp("helia") / "set", 1400, 150)
+    # 960 entries of 250-byte names: above 256 KiB by either estimate, in both profiles
+    return _folder(tmp_path_factory.mktemp("helia") / "set", 960, 250)
 
 
 @pytest.fixture(scope="module")
@@ -107,39 +107,45 @@ def small_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _folder(tmp_path_factory.mktemp("small") / "set", 200, 12)
 
 
-@pytest.mark.parametrize("profile", list(HELIA_PROFILES))
-def test_helia_imports_to_our_cids(helia_folder: Path, small_folder: Path, tmp_path: Path, profile: str) -> None:
-    flags, options = HELIA_PROFILES[profile]
-    if profile == "small-shards":
-        helia_folder = small_folder
-    entries = []
-    for path in sorted(helia_folder.rglob("*")):
-        rel = str(path.relative_to(helia_folder.parent))
-        entries.append({"path": rel} if path.is_dir() else {"path": rel, "file": str(path)})
-    theirs = node_peer({"op": "helia-add", "entries": entries, "options": options})["entries"]
-    ours = {r.name: str(r.cid) for r in import_path(helia_folder, recursive=True, **flags)}
-    assert theirs["set"] == ours["set"]
-    files = sum(1 for p in helia_folder.rglob("*") if p.is_file())
-    assert theirs.keys() <= ours.keys() and len(theirs) >= files  # every file (a sharded dir's subdirs unreported)
-    assert {k: ours[k] for k in theirs} == theirs
-    store = EmbeddedBlockstore(tmp_path / "s", fsync=False)
-    store.add_path(helia_folder, recursive=True, **flags)
-    assert _is_shard(store, ours["set"])
+def _entries(folder: Path) -> list[dict[str, str]]:
+    out = []
+    for path in sorted(folder.rglob("*")):
+        rel = str(path.relative_to(folder.parent))
+        out.append({"path": rel} if path.is_dir() else {"path": rel, "file": str(path)})
+    return out
 
 
-def test_helia_reads_our_cars(helia_folder: Path, tmp_path: Path) -> None:
-    version = 2  # our CARv1 is read by ipfs-car above and @ipld/car below
+def test_helia_imports_to_our_cids(helia_folder: Path, small_folder: Path, tmp_path: Path) -> None:
+    folders = {name: small_folder if name == "small-shards" else helia_folder for name in HELIA_PROFILES}
+    imports = [{"entries": _entries(folders[name]), "options": options}
+               for name, (_, options) in HELIA_PROFILES.items()]
+    answers = node_peer({"op": "helia-add", "imports": imports})["imports"]
+    for (name, (flags, _)), theirs in zip(HELIA_PROFILES.items(), answers, strict=True):
+        folder = folders[name]
+        ours = {r.name: str(r.cid) for r in import_path(folder, recursive=True, **flags)}
+        assert theirs["set"] == ours["set"], name
+        files = sum(1 for p in folder.rglob("*") if p.is_file())
+        assert theirs.keys() <= ours.keys() and len(theirs) >= files  # every file (sharded dirs' subdirs unreported)
+        assert {k: ours[k] for k in theirs} == theirs, name
+        store = EmbeddedBlockstore(tmp_path / name, fsync=False)
+        store.add_path(folder, recursive=True, **flags)
+        assert _is_shard(store, ours["set"]), name
+
+
+def test_helia_reads_our_cars(small_folder: Path, tmp_path: Path) -> None:
+    # CARv2 here; our CARv1 is read by ipfs-car above and @ipld/car below
     store = EmbeddedBlockstore(tmp_path / "store", fsync=False)
-    root = store.add_path(helia_folder, recursive=True, profile="unixfs-v1-2025")
+    root = store.add_path(small_folder, recursive=True, profile="unixfs-v1-2025", hamt_threshold=1000)
+    assert _is_shard(store, str(root.cid))
     car = tmp_path / "ours.car"
-    store.export_car(root.cid, car, version=version)
+    store.export_car(root.cid, car, version=2)
     big = f"{root.cid}/sub/big.bin"
-    entry = f"{root.cid}/{7:0150d}.txt"
+    entry = f"{root.cid}/{7:012d}.txt"
     answer = node_peer({"op": "helia-read", "car": str(car), "paths": [big, entry], "ls": str(root.cid)})
-    data = (helia_folder / "sub" / "big.bin").read_bytes()
+    data = (small_folder / "sub" / "big.bin").read_bytes()
     assert answer["files"][big] == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     assert answer["files"][entry]["sha256"] == hashlib.sha256(b"entry 7\n").hexdigest()
-    assert sorted(answer["ls"]) == sorted(p.name for p in helia_folder.iterdir())
+    assert sorted(answer["ls"]) == sorted(p.name for p in small_folder.iterdir())
 
 
 def test_ipld_car_reads_our_v1_and_v2(tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 // The JS ecosystem's own IPFS software, driven by the Python peer tests: one JSON request on stdin, one JSON
 // answer on stdout. Run with `node --import ./polyfill.mjs js_peer.mjs < request.json` (Node 20).
 //
-//   {"op":"helia-add","entries":[{"path":"d/a.txt","file":"/abs"},{"path":"d/empty"}],"options":{...},"car":"/x.car"}
-//       Helia + @helia/unixfs import (ipfs-unixfs-importer options as given) -> {"entries":{"d/a.txt":"bafk..."}}
-//       and, with "car", the root's DAG exported by @helia/car into that file.
+//   {"op":"helia-add","imports":[{"entries":[{"path":"d/a.txt","file":"/abs"},{"path":"d/e"}],"options":{...}}]}
+//       Helia + @helia/unixfs imports (ipfs-unixfs-importer options as given), one after the other
+//       -> {"imports":[{"d/a.txt":"bafk...","d":"bafy..."}]}
 //   {"op":"helia-read","car":"/x.car","paths":["<root>/sub/file"],"ls":"<root>/sub"}
 //       @helia/car imports the CAR into a fresh Helia; @helia/unixfs cats each path, its exporter lists "ls"
 //       -> {"files":{"<path>":{"size":N,"sha256":"hex"}},"ls":["name",...]}
@@ -12,15 +12,18 @@
 import { createHash } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { createReadStream } from 'node:fs'
-import { createHelia } from 'helia'
-import { unixfs } from '@helia/unixfs'
-import { car } from '@helia/car'
 import { CarReader } from '@ipld/car'
-import { exporter } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
+
+// Helia is loaded only by the requests that use it (it takes seconds to load on a busy machine)
+async function helia () {
+  const [{ createHelia }, { unixfs }, { car }, { exporter }] = await Promise.all([
+    import('helia'), import('@helia/unixfs'), import('@helia/car'), import('ipfs-unixfs-exporter')])
+  return { node: await createHelia({ start: false }), unixfs, car, exporter }
+}
 
 function importerOptions (o) {
   return {
@@ -38,31 +41,28 @@ function importerOptions (o) {
 }
 
 async function heliaAdd (req) {
-  const helia = await createHelia({ start: false })
-  const fs = unixfs(helia)
-  const source = req.entries.map((e) => (e.file == null
-    ? { path: e.path }
-    : { path: e.path, content: createReadStream(e.file) }))
-  const entries = {}
-  let root = null
-  for await (const entry of fs.addAll(source, importerOptions(req.options))) {
-    entries[entry.path] = entry.cid.toString()
-    root = entry.cid
+  const { node, unixfs } = await helia()
+  const fs = unixfs(node)
+  const imports = []
+  for (const request of req.imports) {
+    const source = request.entries.map((e) => (e.file == null
+      ? { path: e.path }
+      : { path: e.path, content: createReadStream(e.file) }))
+    const entries = {}
+    for await (const entry of fs.addAll(source, importerOptions(request.options))) {
+      entries[entry.path] = entry.cid.toString()
+    }
+    imports.push(entries)
   }
-  if (req.car != null) {
-    const chunks = []
-    for await (const chunk of car(helia).export(root)) chunks.push(chunk)
-    await writeFile(req.car, Buffer.concat(chunks))
-  }
-  await helia.stop()
-  return { entries, root: root.toString() }
+  await node.stop()
+  return { imports }
 }
 
 async function heliaRead (req) {
-  const helia = await createHelia({ start: false })
+  const { node, unixfs, car, exporter } = await helia()
   const reader = await CarReader.fromBytes(await readFile(req.car))
-  await car(helia).import(reader)
-  const fs = unixfs(helia)
+  await car(node).import(reader)
+  const fs = unixfs(node)
   const files = {}
   for (const path of req.paths ?? []) {
     const [root, ...rest] = path.split('/')
@@ -77,10 +77,10 @@ async function heliaRead (req) {
   const ls = []
   if (req.ls != null) {
     // the exporter Helia's unixfs uses, given the path as a string
-    const dir = await exporter(req.ls, helia.blockstore, { offline: true })
+    const dir = await exporter(req.ls, node.blockstore, { offline: true })
     for await (const entry of dir.entries()) ls.push(entry.name)
   }
-  await helia.stop()
+  await node.stop()
   return { files, ls }
 }
 
