@@ -20,7 +20,7 @@ import pytest
 from conftest import node_peer, npm_bin
 
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, import_path
-from anacostia_blockchain.ipfs.car import parse_car_index, read_car, read_car_index, verify_car_index
+from anacostia_blockchain.ipfs.car import car_get_block, parse_car_index, read_car, read_car_index, verify_car_index
 from anacostia_blockchain.ipfs.dagpb import HAMT_SHARD, decode_node, decode_unixfs
 
 MIB = 1024 * 1024
@@ -179,3 +179,13 @@ def test_cardex_builds_the_index_our_carv2_carries(tmp_path: Path) -> None:
     lines = _run(npm_bin("cardex"), "inspect", tmp_path / "ours.idx").split("\n")  # "<cid> @ <offset>" lines
     inspected = {int(line.rpartition(" @ ")[2]) for line in lines if " @ " in line}
     assert inspected == {offset for _, offset in (read_car_index(v2) or parse_car_index(b"")).items()}
+    # cardex's IndexSorted (0x0400: bare digests) in place of ours: read, checked and used for random access
+    sorted_index = tmp_path / "sorted.idx"
+    _run(npm_bin("cardex"), "build", v1, "--format", "IndexSorted", "--output", sorted_index)
+    swapped = tmp_path / "swapped.car"
+    swapped.write_bytes(v2.read_bytes()[:index_offset] + sorted_index.read_bytes())
+    assert read_car_index(swapped).codec == 0x0400  # type: ignore[union-attr]
+    ours_blocks = dict(read_car(v1))
+    assert verify_car_index(swapped) == len(ours_blocks)
+    some = next(iter(ours_blocks))
+    assert car_get_block(swapped, some) == ours_blocks[some]
