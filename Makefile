@@ -16,7 +16,7 @@ test: setup
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --dist loadgroup
 
-setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium
+setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/jsipfs
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -28,6 +28,14 @@ $(STAMPS)/venv: pyproject.toml
 $(STAMPS)/npm: package.json package-lock.json
 	@mkdir -p $(STAMPS)
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# js-ipfs 0.66 (the RPC-wire peer of tests/ipfs/test_ipfs_peers_jsipfs.py) in its own node_modules: the root tree's
+# newer multiformats packages would break its libp2p.
+JSIPFS := tests/ipfs/peers/jsipfs
+$(STAMPS)/jsipfs: $(JSIPFS)/package.json $(JSIPFS)/package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --prefix $(JSIPFS) --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Headless Chromium for the dashboard's browser test (tests/service/dashboard/test_dashboard.py); quick when already installed.

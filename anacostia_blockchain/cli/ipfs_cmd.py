@@ -77,7 +77,15 @@ def _cat(args: argparse.Namespace) -> int:
 
 
 def _car_export(args: argparse.Namespace) -> int:
-    _store(args).export_car(args.cid, args.file)
+    store = _store(args)
+    if args.car_version == 2:
+        if not isinstance(store, EmbeddedBlockstore):
+            print("error: --car-version 2 is written from the embedded store only (Kubo exports CARv1)",
+                  file=sys.stderr)
+            return 2
+        store.export_car(args.cid, args.file, version=2)
+    else:
+        store.export_car(args.cid, args.file)
     return 0
 
 
@@ -118,11 +126,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cat.add_argument("path", metavar="CID", help="CID or CID/path/inside")
     cat.set_defaults(func=_cat)
 
-    car = commands.add_parser("car", parents=[common], help="CARv1 export / import")
+    car = commands.add_parser("car", parents=[common], help="CAR export / import (CARv1 and CARv2)")
     car_commands = car.add_subparsers(dest="car_command", metavar="ACTION")
     export = car_commands.add_parser("export", parents=[common], help="write the DAG under CID to FILE")
     export.add_argument("cid", metavar="CID")
     export.add_argument("file", metavar="FILE")
+    export.add_argument("--car-version", type=int, choices=(1, 2), default=1,
+                        help="2 writes a CARv2 with a MultihashIndexSorted index (default 1)")
     export.set_defaults(func=_car_export)
     imp = car_commands.add_parser("import", parents=[common], help="store and pin every root of a CAR")
     imp.add_argument("file", metavar="FILE")

@@ -41,12 +41,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import ContentNotFoundError, CorruptBlockError, StorageError
-from .car import CarWriter, read_car, write_car_file
+from .car import read_car, write_car, write_car_file
 from .cid import CID
 from .importer import ImportResult, display_name, import_bytes, import_paths, import_stream
 from .multiformats import IDENTITY
 from .profiles import ImportOptions, resolve_options
-from .unixfs_reader import iter_file_content, resolve_path, walk_dag
+from .unixfs_reader import get_to_path, iter_directory, iter_file_content, resolve_path, walk_dag
 
 
 def _fsync_dir(path: Path) -> None:
@@ -325,6 +325,14 @@ class EmbeddedBlockstore:
     def cat(self, cid_or_path: CID | str) -> bytes:
         return b"".join(self.cat_stream(cid_or_path))
 
+    def ls(self, cid_or_path: CID | str) -> list[tuple[str, CID, int]]:
+        """The entries ``(name, cid, tsize)`` of a directory, basic or HAMT-sharded."""
+        return list(iter_directory(self.get_block, self.resolve(cid_or_path)))
+
+    def get(self, cid_or_path: CID | str, destination: str | os.PathLike[str]) -> Path:
+        """``ipfs get``: write a file, symlink or directory tree (sharded directories too) to ``destination``."""
+        return get_to_path(self.get_block, cid_or_path, destination)
+
     # --- pins -----------------------------------------------------------------------------------------------------
     def pins(self) -> set[CID]:
         with self._pin_lock:
@@ -406,15 +414,13 @@ class EmbeddedBlockstore:
             return removed
 
     # --- CAR ------------------------------------------------------------------------------------------------------
-    def export_car(self, cid: CID | str, destination: str | os.PathLike[str] | BinaryIO) -> int:
-        """Write the DAG under ``cid`` as a CARv1 (depth-first, de-duplicated); returns the bytes written."""
+    def export_car(self, cid: CID | str, destination: str | os.PathLike[str] | BinaryIO, *, version: int = 1) -> int:
+        """Write the DAG under ``cid`` as a CAR (depth-first, de-duplicated); ``version=2`` writes a CARv2 with a
+        ``MultihashIndexSorted`` index (to a path or a seekable file). Returns the bytes written."""
         root = self.resolve(cid)
         if isinstance(destination, str | os.PathLike):
-            return write_car_file(destination, lambda handle: self.export_car(root, handle))
-        writer = CarWriter(destination, [root])
-        for block_cid, data in walk_dag(self.get_block, root):
-            writer.put(block_cid, data)
-        return writer.bytes_written
+            return write_car_file(destination, lambda handle: self.export_car(root, handle, version=version))
+        return write_car(destination, [root], walk_dag(self.get_block, root), version=version)
 
     def iter_car(self, cid: CID | str) -> Iterator[tuple[CID, bytes]]:
         return walk_dag(self.get_block, self.resolve(cid))

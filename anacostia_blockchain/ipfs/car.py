@@ -1,7 +1,15 @@
-"""CARv1: the content-addressed archive Kubo's ``dag export`` writes and Storacha stores as a shard.
+"""CAR v1 and v2: the content-addressed archives Kubo's ``dag export`` writes and Storacha stores as shards.
 
-Format: ``varint(len(header)) + header`` where the header is dag-cbor ``{"roots": [CID...], "version": 1}``, then
-sections ``varint(len(cid) + len(block)) + cid + block``. The header codec here is a deliberately tiny dag-cbor
+CARv1: ``varint(len(header)) + header`` where the header is dag-cbor ``{"roots": [CID...], "version": 1}``, then
+sections ``varint(len(cid) + len(block)) + cid + block``. CARv2 wraps a CARv1 *data payload*: an 11-byte pragma
+(a CARv1 header ``{"version": 2}``), a 40-byte header (16 bytes of characteristics — bit 7 of the first byte is
+*fully indexed* —, then little-endian u64 data offset, data size and index offset, 0 for none), optional padding,
+the payload, and an optional index of where each block's section starts in the payload. :class:`CarReader` reads
+both versions the same way (sequentially, every block verified; the index is not needed for that and is not
+trusted for it); :func:`read_car_index` parses the index (``IndexSorted`` 0x0400 and ``MultihashIndexSorted``
+0x0401), :func:`verify_car_index` checks it against the payload and :func:`car_get_block` reads one block through
+it. :class:`CarV2Writer` writes a CARv2 with a ``MultihashIndexSorted`` index (identity CIDs left out, as go-car
+does) into a seekable file. The header codec here is a deliberately tiny dag-cbor
 subset (maps, arrays, text, unsigned ints, tag 42 CIDs) — exactly what a CAR header is; anything else is a
 :class:`CarFormatError`. Writing is streaming; :class:`CarReader` streams too and re-hashes every block against its
 CID, raising :class:`CorruptBlockError` for the first one that does not match (its index, CID and byte offset are
@@ -14,18 +22,25 @@ import contextlib
 import hashlib
 import io
 import os
+import struct
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import CarFormatError, CorruptBlockError, InvalidCIDError
+from ..errors import CarFormatError, ConfigurationError, ContentNotFoundError, CorruptBlockError, InvalidCIDError
 from .cid import CID
-from .multiformats import CAR, SHA2_256, decode_varint, encode_varint, multihash_encode
+from .multiformats import CAR, IDENTITY, SHA2_256, decode_varint, encode_varint, multihash_encode
 
 #: A section longer than this is refused as corrupt (Kubo's blocks are at most 2 MiB; leave ample room).
 MAX_SECTION = 32 * 1024 * 1024
 MAX_HEADER = 1024 * 1024
+#: A CARv2 starts with this: a CARv1 header ``{"version": 2}`` with no roots.
+CARV2_PRAGMA = bytes.fromhex("0aa16776657273696f6e02")
+CARV2_HEADER_SIZE = 40
+INDEX_SORTED = 0x0400
+MULTIHASH_INDEX_SORTED = 0x0401
 
 
 # --- the header's dag-cbor subset ------------------------------------------------------------------------------------
@@ -114,15 +129,24 @@ class _CborDecoder:
         raise CarFormatError(f"unsupported CBOR item (major type {major}) in CAR header")
 
 
-def decode_header(data: bytes) -> list[CID]:
+def _header_map(data: bytes) -> dict[str, object]:
     decoder = _CborDecoder(data)
     header = decoder.item()
     if decoder.pos != len(data):
         raise CarFormatError("trailing bytes in CAR header")
     if not isinstance(header, dict):
         raise CarFormatError("CAR header is not a map")
+    return header
+
+
+def decode_header(data: bytes) -> list[CID]:
+    """The roots of a CARv1 header (a CARv2 pragma is a :class:`CarFormatError` here: see :class:`CarReader`)."""
+    return _roots(_header_map(data))
+
+
+def _roots(header: dict[str, object]) -> list[CID]:
     if header.get("version") != 1:
-        raise CarFormatError(f"unsupported CAR version {header.get('version')!r} (only CARv1)")
+        raise CarFormatError(f"unsupported CAR version {header.get('version')!r} (CAR versions 1 and 2 are read)")
     roots = header.get("roots")
     if not isinstance(roots, list) or not all(isinstance(r, CID) for r in roots):
         raise CarFormatError("CAR header roots must be a list of CIDs")
@@ -152,16 +176,87 @@ class CarWriter:
         self.blocks += 1
 
 
+class CarV2Writer:
+    """Write a CARv2 into a *seekable* binary file: pragma, header, the CARv1 payload, a ``MultihashIndexSorted``.
+
+    ``put`` streams each section straight into the payload and remembers where it starts; :meth:`finish` appends
+    the index and fills in the header (it has to seek back for that). Identity CIDs are not indexed, so the
+    *fully indexed* characteristic stays clear.
+    """
+
+    def __init__(self, out: BinaryIO, roots: Iterable[CID | str]) -> None:
+        try:
+            self._start = out.tell()
+            seekable = out.seekable()
+        except (AttributeError, OSError):
+            seekable = False
+        if not seekable:
+            raise ConfigurationError("a CARv2 needs a seekable destination (a file), not a stream")
+        self._out = out
+        out.write(CARV2_PRAGMA + bytes(CARV2_HEADER_SIZE))
+        self._payload = CarWriter(out, roots)
+        self._records: list[tuple[int, bytes, int]] = []
+        self.bytes_written = 0
+
+    @property
+    def roots(self) -> list[CID]:
+        return self._payload.roots
+
+    @property
+    def blocks(self) -> int:
+        return self._payload.blocks
+
+    def put(self, cid: CID, data: bytes | memoryview) -> None:
+        if cid.hash_code != IDENTITY:
+            self._records.append((cid.hash_code, cid.digest, self._payload.bytes_written))
+        self._payload.put(cid, data)
+
+    def finish(self) -> int:
+        """Write the index and the header; returns the bytes of the whole CARv2."""
+        data_offset = len(CARV2_PRAGMA) + CARV2_HEADER_SIZE
+        data_size = self._payload.bytes_written
+        index = encode_multihash_index(self._records)
+        self._out.write(index)
+        end = self._out.tell()
+        header = CarV2Header(bytes(16), data_offset, data_size, data_offset + data_size)
+        self._out.seek(self._start + len(CARV2_PRAGMA))
+        self._out.write(header.encode())
+        self._out.seek(end)
+        self.bytes_written = data_offset + data_size + len(index)
+        return self.bytes_written
+
+
+def encode_multihash_index(records: Iterable[tuple[int, bytes, int]]) -> bytes:
+    """A ``MultihashIndexSorted`` (0x0401) of ``(multihash code, digest, payload offset)`` records: per code (in
+    ascending order) per digest width (ascending) the ``digest + u64 offset`` entries sorted by digest."""
+    groups: dict[int, dict[int, list[tuple[bytes, int]]]] = {}
+    for code, digest, offset in records:
+        groups.setdefault(code, {}).setdefault(len(digest), []).append((digest, offset))
+    out = bytearray(encode_varint(MULTIHASH_INDEX_SORTED))
+    out += struct.pack("<i", len(groups))
+    for code in sorted(groups):
+        widths = groups[code]
+        out += struct.pack("<Qi", code, len(widths))
+        for width in sorted(widths):
+            entries = sorted(widths[width])
+            out += struct.pack("<Iq", width + 8, len(entries) * (width + 8))
+            for digest, offset in entries:
+                out += digest + struct.pack("<Q", offset)
+    return bytes(out)
+
+
 def write_car(out: BinaryIO | str | os.PathLike[str], roots: Iterable[CID | str],
-              blocks: Iterable[tuple[CID, bytes]]) -> int:
-    """Write a whole CAR; returns the bytes written."""
+              blocks: Iterable[tuple[CID, bytes]], *, version: int = 1) -> int:
+    """Write a whole CAR (``version`` 1, or 2 with an index into a path or seekable file); returns its bytes."""
+    if version not in (1, 2):
+        raise ConfigurationError(f"CAR version must be 1 or 2, got {version!r}")
     if isinstance(out, str | os.PathLike):
         with Path(out).open("wb") as handle:
-            return write_car(handle, roots, blocks)
-    writer = CarWriter(out, roots)
+            return write_car(handle, roots, blocks, version=version)
+    writer: CarWriter | CarV2Writer = CarV2Writer(out, roots) if version == 2 else CarWriter(out, roots)
     for cid, data in blocks:
         writer.put(cid, data)
-    return writer.bytes_written
+    return writer.finish() if isinstance(writer, CarV2Writer) else writer.bytes_written
 
 
 def write_car_file(destination: str | os.PathLike[str], produce: Callable[[BinaryIO], int]) -> int:
@@ -183,22 +278,76 @@ def write_car_file(destination: str | os.PathLike[str], produce: Callable[[Binar
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CarV2Header:
+    """The fixed CARv2 header: where the CARv1 payload and the index are (offsets from the file's start)."""
+
+    characteristics: bytes
+    data_offset: int
+    data_size: int
+    index_offset: int
+
+    @property
+    def fully_indexed(self) -> bool:
+        """The index lists every block, identity CIDs included (bit 7 of the first characteristics byte)."""
+        return bool(self.characteristics[0] & 0x80)
+
+    def encode(self) -> bytes:
+        return self.characteristics + struct.pack("<QQQ", self.data_offset, self.data_size, self.index_offset)
+
+    @classmethod
+    def decode(cls, raw: bytes) -> CarV2Header:
+        data_offset, data_size, index_offset = struct.unpack("<QQQ", raw[16:40])
+        header = cls(raw[:16], data_offset, data_size, index_offset)
+        start = len(CARV2_PRAGMA) + CARV2_HEADER_SIZE
+        if data_offset < start:
+            raise CarFormatError(f"CARv2 data offset {data_offset} lies inside the CARv2 header")
+        if index_offset and index_offset < data_offset + data_size:
+            raise CarFormatError(f"CARv2 index offset {index_offset} lies inside the data payload")
+        return header
+
+
 class CarReader:
-    """Iterate the ``(cid, data)`` sections of a CARv1, verifying each block as it is read."""
+    """Iterate the ``(cid, data)`` sections of a CARv1 or of a CARv2's payload, verifying each block as it is read.
+
+    ``version`` is 1 or 2; for a CARv2, ``v2_header`` says where the payload and the index are, and
+    ``payload_offset(offset)`` turns a file offset into one within the payload (what the index records).
+    """
 
     def __init__(self, source: BinaryIO, *, verify: bool = True, owns_source: bool = False) -> None:
         self._in = source
         self._verify = verify
         self._owns = owns_source
         self.offset = 0
+        self.version = 1
+        self.v2_header: CarV2Header | None = None
+        self._end: int | None = None
         try:
-            length = self._read_varint(allow_eof=False)
-            if length is None or length == 0 or length > MAX_HEADER:
-                raise CarFormatError(f"CAR header length {length} is invalid")
-            self.roots = decode_header(self._read_exact(length, "header"))
+            header = self._read_header()
+            if header.get("version") == 2 and set(header) == {"version"}:
+                self._read_v2_header()
+                header = self._read_header()
+            self.roots = _roots(header)
         except BaseException:
             self.close()
             raise
+
+    def _read_header(self) -> dict[str, object]:
+        length = self._read_varint(allow_eof=False)
+        if length is None or length == 0 or length > MAX_HEADER:
+            raise CarFormatError(f"CAR header length {length} is invalid")
+        return _header_map(self._read_exact(length, "header"))
+
+    def _read_v2_header(self) -> None:
+        self.version = 2
+        self.v2_header = header = CarV2Header.decode(self._read_exact(CARV2_HEADER_SIZE, "CARv2 header"))
+        padding = header.data_offset - self.offset
+        while padding:
+            padding -= len(self._read_exact(min(padding, 1 << 16), "CARv2 padding"))
+        self._end = header.data_offset + header.data_size
+
+    def payload_offset(self, offset: int) -> int:
+        return offset - (self.v2_header.data_offset if self.v2_header else 0)
 
     def close(self) -> None:
         if self._owns:
@@ -246,7 +395,11 @@ class CarReader:
         index = 0
         while True:
             start = self.offset
-            length = self._read_varint(allow_eof=True)
+            if self._end is not None and start >= self._end:
+                if start > self._end:
+                    raise CarFormatError(f"CARv2 section {index - 1} runs past the payload's end at byte {self._end}")
+                return
+            length = self._read_varint(allow_eof=self._end is None)
             if length is None:
                 return
             if length == 0 or length > MAX_SECTION:
@@ -275,6 +428,172 @@ def read_car(source: BinaryIO | bytes | str | os.PathLike[str], *, verify: bool 
     if isinstance(source, str | os.PathLike):
         return CarReader(Path(source).open("rb"), verify=verify, owns_source=True)
     return CarReader(source, verify=verify)
+
+
+# --- the CARv2 index ------------------------------------------------------------------------------------------------
+class CarIndex:
+    """A parsed CARv2 index: where each block's section starts within the payload.
+
+    ``codec`` is ``INDEX_SORTED`` (keys are bare digests: the index does not say which hash function) or
+    ``MULTIHASH_INDEX_SORTED`` (keys are ``(code, digest)``). :meth:`offsets` answers for a CID.
+    """
+
+    def __init__(self, codec: int, entries: dict[tuple[int | None, bytes], list[int]]) -> None:
+        self.codec = codec
+        self._entries = entries
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._entries.values())
+
+    def items(self) -> Iterator[tuple[tuple[int | None, bytes], int]]:
+        for key, offsets in self._entries.items():
+            for offset in offsets:
+                yield key, offset
+
+    def offsets(self, cid: CID) -> list[int]:
+        key = (None if self.codec == INDEX_SORTED else cid.hash_code, cid.digest)
+        return list(self._entries.get(key, ()))
+
+
+class _IndexParser:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def take(self, fmt: str) -> tuple[int, ...]:
+        size = struct.calcsize(fmt)
+        if self.pos + size > len(self.data):
+            raise CarFormatError("truncated CARv2 index")
+        values = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += size
+        return values
+
+    def widths(self, code: int | None, entries: dict[tuple[int | None, bytes], list[int]]) -> None:
+        (count,) = self.take("<i")
+        if count < 0:
+            raise CarFormatError("negative bucket count in CARv2 index")
+        for _ in range(count):
+            width, length = self.take("<Iq")
+            if width <= 8 or length < 0 or length % width:
+                raise CarFormatError(f"CARv2 index bucket of width {width} holds {length} bytes")
+            end = self.pos + length
+            if end > len(self.data):
+                raise CarFormatError("truncated CARv2 index")
+            previous = b""
+            for start in range(self.pos, end, width):
+                digest = self.data[start : start + width - 8]
+                if digest < previous:
+                    raise CarFormatError("CARv2 index bucket is not sorted by digest")
+                previous = digest
+                (offset,) = struct.unpack_from("<Q", self.data, start + width - 8)
+                entries.setdefault((code, digest), []).append(offset)
+            self.pos = end
+
+
+def parse_car_index(data: bytes) -> CarIndex:
+    """Parse a CARv2 index (its multicodec varint first); other index codecs are a :class:`CarFormatError`."""
+    try:
+        codec, pos = decode_varint(data)
+    except InvalidCIDError as exc:
+        raise CarFormatError(f"CARv2 index without a codec: {exc}") from exc
+    parser = _IndexParser(data)
+    parser.pos = pos
+    entries: dict[tuple[int | None, bytes], list[int]] = {}
+    if codec == INDEX_SORTED:
+        parser.widths(None, entries)
+    elif codec == MULTIHASH_INDEX_SORTED:
+        (codes,) = parser.take("<i")
+        for _ in range(max(codes, 0)):
+            (code,) = parser.take("<Q")
+            parser.widths(code, entries)
+    else:
+        raise CarFormatError(f"unsupported CARv2 index codec 0x{codec:x} (0x400 and 0x401 are read)")
+    if parser.pos != len(data):
+        raise CarFormatError("trailing bytes after the CARv2 index")
+    return CarIndex(codec, entries)
+
+
+def _open_v2(path: str | os.PathLike[str], handle: BinaryIO) -> CarV2Header:
+    if handle.read(len(CARV2_PRAGMA)) != CARV2_PRAGMA:
+        raise CarFormatError(f"{path} is not a CARv2 (no CARv2 pragma)")
+    raw = handle.read(CARV2_HEADER_SIZE)
+    if len(raw) != CARV2_HEADER_SIZE:
+        raise CarFormatError(f"{path}: truncated CARv2 header")
+    return CarV2Header.decode(raw)
+
+
+def read_car_index(path: str | os.PathLike[str]) -> CarIndex | None:
+    """The index of the CARv2 at ``path``, or ``None`` when it has none (index offset 0)."""
+    with Path(path).open("rb") as handle:
+        header = _open_v2(path, handle)
+        if not header.index_offset:
+            return None
+        handle.seek(header.index_offset)
+        return parse_car_index(handle.read())
+
+
+def _section_at(handle: BinaryIO, header: CarV2Header, offset: int) -> tuple[CID, bytes]:
+    if offset >= header.data_size:
+        raise CarFormatError(f"CARv2 index points at payload byte {offset}, past the payload's {header.data_size}")
+    handle.seek(header.data_offset + offset)
+    head = handle.read(10)
+    try:
+        length, used = decode_varint(head)
+    except InvalidCIDError as exc:
+        raise CarFormatError(f"CARv2 index points at payload byte {offset}, where no section starts") from exc
+    if length == 0 or length > MAX_SECTION or offset + used + length > header.data_size:
+        raise CarFormatError(f"CARv2 index points at payload byte {offset}, where no section starts")
+    handle.seek(header.data_offset + offset + used)
+    section = handle.read(length)
+    try:
+        cid, end = CID.decode_prefix(section)
+    except InvalidCIDError as exc:
+        raise CarFormatError(f"CARv2 index points at payload byte {offset}, where no section starts") from exc
+    return cid, section[end:]
+
+
+def car_get_block(path: str | os.PathLike[str], cid: CID | str) -> bytes:
+    """One block of an indexed CARv2 read through its index (random access), verified against ``cid``."""
+    cid = CID.parse(cid)
+    index = read_car_index(path)
+    if index is None:
+        raise CarFormatError(f"{path} has no index; read it sequentially with read_car")
+    with Path(path).open("rb") as handle:
+        header = _open_v2(path, handle)
+        for offset in index.offsets(cid):
+            found, data = _section_at(handle, header, offset)
+            if found.multihash == cid.multihash or (index.codec == INDEX_SORTED and found.digest == cid.digest):
+                cid.verify(data)
+                return data
+            raise CorruptBlockError(f"the index of {path} maps {cid} to the section of {found}")
+    raise ContentNotFoundError(f"{cid} is not in the index of {path}")
+
+
+def verify_car_index(path: str | os.PathLike[str]) -> int:
+    """Check a CARv2's index against its payload: every entry points at the start of the section of a block with
+    that digest, and every block of the payload is indexed (identity CIDs only when *fully indexed*). Returns the
+    number of entries; a mismatch is a :class:`CarFormatError`. The payload itself is verified block by block."""
+    index = read_car_index(path)
+    if index is None:
+        raise CarFormatError(f"{path} has no index")
+    seen: set[tuple[int | None, bytes, int]] = set()
+    with read_car(path) as reader:
+        assert reader.v2_header is not None
+        header = reader.v2_header
+        start = reader.offset
+        for cid, _ in reader:
+            offset = reader.payload_offset(start)
+            start = reader.offset
+            if cid.hash_code == IDENTITY and not header.fully_indexed:
+                continue
+            key = None if index.codec == INDEX_SORTED else cid.hash_code
+            if offset not in index.offsets(cid):
+                raise CarFormatError(f"the index of {path} does not list {cid} at payload byte {offset}")
+            seen.add((key, cid.digest, offset))
+    for (key, digest), offset in index.items():
+        if (key, digest, offset) not in seen:
+            raise CarFormatError(f"the index of {path} lists a block at payload byte {offset} the payload lacks")
+    return len(index)
 
 
 def car_cid(car: bytes | BinaryIO | str | os.PathLike[str]) -> CID:

@@ -29,8 +29,9 @@ from ..errors import ConfigurationError, StorageError
 from .chunker import iter_bytes_chunks, iter_chunks
 from .cid import CID
 from .dagpb import DIRECTORY, FILE, SYMLINK, PBLink, PBNode, UnixFSData, encode_node, encode_unixfs, file_leaf_envelope
+from .hamt import build_shard, should_shard
 from .multiformats import DAG_PB, RAW, SHA2_256, multihash_encode
-from .profiles import HAMT_THRESHOLD_BYTES, ImportOptions, resolve_options
+from .profiles import ImportOptions, resolve_options
 
 
 @runtime_checkable
@@ -184,19 +185,17 @@ def build_directory(
     entries: Mapping[str, ImportResult], sink: BlockSink | None = None, *, options: ImportOptions | None = None,
     name: str = "", **flags: object,
 ) -> ImportResult:
-    """A basic (non-sharded) UnixFS directory whose links are ``entries`` sorted by name bytes."""
+    """The UnixFS directory of ``entries``: one basic node (links sorted by name bytes) or, past Kubo's sharding
+    threshold (see :mod:`.profiles`), a HAMT shard tree (see :mod:`.hamt`)."""
     opts = resolve_options(options, **flags)
     for entry_name in entries:
         if not entry_name or "/" in entry_name or entry_name in (".", ".."):
             raise ConfigurationError(f"invalid directory entry name {entry_name!r}")
-    ordered = sorted(entries.items(), key=lambda item: item[0].encode("utf-8"))
-    estimate = sum(len(n.encode("utf-8")) + len(bytes(r.cid)) for n, r in ordered)
-    if estimate > HAMT_THRESHOLD_BYTES:
-        raise StorageError(
-            f"directory {name or '(root)'} has {len(ordered)} entries, above Kubo's HAMT-sharding threshold; "
-            "sharded directories are not supported"
-        )
-    links = [PBLink(r.cid, n, r.cumulative_size) for n, r in ordered]
+    ordered = sorted(((n.encode("utf-8"), r) for n, r in entries.items()), key=lambda item: item[0])
+    if should_shard(ordered, opts):
+        cid, cumulative = build_shard(ordered, sink, opts)
+        return ImportResult(cid, 0, cumulative, name)
+    links = [PBLink(r.cid, n.decode("utf-8"), r.cumulative_size) for n, r in ordered]
     block = encode_node(PBNode(links, encode_unixfs(UnixFSData(DIRECTORY))))
     cid = CID(opts.cid_version, DAG_PB, multihash_encode(SHA2_256, hashlib.sha256(block).digest()))
     if sink is not None:
@@ -204,7 +203,8 @@ def build_directory(
     return ImportResult(cid, 0, len(block) + sum(r.cumulative_size for _, r in ordered), name)
 
 
-def _symlink(target: str, sink: BlockSink | None, opts: ImportOptions, name: str) -> ImportResult:
+def symlink_node(target: str, sink: BlockSink | None, opts: ImportOptions, name: str = "") -> ImportResult:
+    """A UnixFS symlink node pointing at ``target`` (stored as given, never resolved)."""
     block = encode_node(PBNode([], encode_unixfs(UnixFSData(SYMLINK, data=target.encode("utf-8")))))
     cid = CID(opts.cid_version, DAG_PB, multihash_encode(SHA2_256, hashlib.sha256(block).digest()))
     if sink is not None:
@@ -216,7 +216,7 @@ def _walk(path: Path, display: str, sink: BlockSink | None, opts: ImportOptions,
           out: list[ImportResult], dirs: list[ImportResult]) -> ImportResult:
     mode = path.lstat().st_mode
     if stat.S_ISLNK(mode):
-        result = _symlink(os.readlink(path), sink, opts, display)
+        result = symlink_node(os.readlink(path), sink, opts, display)
         out.append(result)
         return result
     if stat.S_ISREG(mode):

@@ -6,8 +6,9 @@ Design choices a user should know:
   re-hash every block against its CID before a byte of it is returned (blocks Kubo de-duplicated out of the
   stream are re-fetched with a verified ``block/get``); ``export_car`` re-parses and re-hashes the CAR Kubo
   streams (and checks its root). A lying or corrupted daemon raises :class:`CorruptBlockError`.
-- ``add`` streams a ``multipart/form-data`` body (files are read in 1 MiB pieces, directories become
-  ``application/x-directory`` parts with URL-escaped names) and reads Kubo's NDJSON events.
+- ``add`` streams a ``multipart/form-data`` body as Kubo's own client does (files read in 1 MiB pieces,
+  directories ``application/x-directory``, symlinks ``application/symlink``; URL-escaped names), sends every
+  CID-shaping option explicitly and settles directory roots to the local importer's (see :mod:`.kubo_add`).
 - Errors: Kubo's ``{"Message","Code","Type"}`` body (HTTP 4xx/5xx), an error object inside an NDJSON stream, and
   the ``X-Stream-Error`` trailer of a streamed response all raise :class:`KuboError` with ``.code``/``.type``.
   Transport failures and 502/503/504 (retried ``retries`` times with back-off, for idempotent calls only — for
@@ -19,17 +20,17 @@ Design choices a user should know:
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import time
-import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
 
 from ..errors import ContentNotFoundError, CorruptBlockError, KuboError, RemoteUnavailableError, StorageError
-from .car import CarWriter, write_car_file
+from .car import CarWriter, write_car, write_car_file
 from .cid import CID
 from .http_transport import (
     HttpResponse,
@@ -41,11 +42,11 @@ from .http_transport import (
     request_with_retries,
 )
 from .importer import ImportResult
+from .kubo_add import DirectoryPlan, add_params, multipart, needs_version_check, parse_version, require_support, walk
 from .kubo_export import ExportedBlocks, open_exported_car
 from .profiles import ImportOptions, resolve_options
-from .unixfs_reader import iter_file_content, resolve_path
+from .unixfs_reader import get_to_path, iter_directory, iter_file_content, resolve_path
 
-UPLOAD_PIECE = 1024 * 1024
 _RETRY_STATUS = {502, 503, 504}
 
 
@@ -77,6 +78,7 @@ class KuboClient(TransportClient):
         self.backoff = backoff
         self._transport = transport or HttpTransport(timeout=timeout)
         self.default_options = default_options or ImportOptions()
+        self._daemon: dict[str, object] | None = None
 
     def __repr__(self) -> str:
         # _safe: no user info or query in the URL shown (httpx sends user info as Basic credentials)
@@ -176,19 +178,24 @@ class KuboClient(TransportClient):
     # --- add ------------------------------------------------------------------------------------------------------
     def _add_params(self, options: ImportOptions, *, pin: bool, only_hash: bool, wrap: bool,
                     hidden: bool = False) -> list[tuple[str, str]]:
-        params = [
-            ("cid-version", str(options.cid_version)),
-            ("raw-leaves", str(options.raw_leaves).lower()),
-            ("chunker", f"size-{options.chunk_size}"),
-            ("pin", str(pin).lower()),
-            ("only-hash", str(only_hash).lower()),
-            ("wrap-with-directory", str(wrap).lower()),
-            ("hidden", str(hidden).lower()),
-            ("progress", "false"),
-        ]
-        if options.max_links != 174:  # Kubo >= 0.38 (IPIP-499); older daemons only know 174
-            params.append(("max-file-links", str(options.max_links)))
+        params = add_params(options, pin=pin, only_hash=only_hash, wrap=wrap, hidden=hidden)
+        if needs_version_check(params):
+            require_support(params, self.daemon_version(), _safe(self.base_url))
         return params
+
+    def _daemon_info(self) -> dict[str, object]:
+        if self._daemon is None:
+            self._daemon = self.version()
+        return self._daemon
+
+    def daemon_version(self) -> tuple[int, int]:
+        """``(major, minor)`` of the daemon's ``version`` (asked once per client)."""
+        return parse_version(str(self._daemon_info().get("Version", "")))
+
+    def _is_js_ipfs(self) -> bool:
+        """js-ipfs answers ``version`` with an ``ipfs-core`` field; it refuses directory parts and drops
+        symlinks, so only file parts go to it (its directories are then settled like any differing root)."""
+        return "ipfs-core" in self._daemon_info()
 
     def _options(self, options: ImportOptions | None, flags: dict[str, object]) -> ImportOptions:
         if options is None and not any(v is not None for v in flags.values()):
@@ -198,11 +205,12 @@ class KuboClient(TransportClient):
     def add_events(self, parts: Iterable[tuple[str, str, BinaryIO | bytes | None]], *, pin: bool = True,
                    only_hash: bool = False, wrap: bool = False, options: ImportOptions | None = None,
                    **flags: object) -> Iterator[dict[str, object]]:
-        """Raw ``add``: ``parts`` are ``(name, kind, content)`` with kind ``"file"`` or ``"dir"``; yields events."""
+        """Raw ``add``: ``parts`` are ``(name, kind, content)`` with kind ``"file"``, ``"dir"`` or ``"symlink"``
+        (content: the link target); yields the daemon's events as they come."""
         boundary = uuid.uuid4().hex
         opts = self._options(options, flags)
         response = self._call("add", self._add_params(opts, pin=pin, only_hash=only_hash, wrap=wrap),
-                              body=_multipart(parts, boundary),
+                              body=multipart(parts, boundary),
                               content_type=f"multipart/form-data; boundary={boundary}", idempotent=False)
         reported = 0
         for event in self._ndjson("add", response):
@@ -228,35 +236,61 @@ class KuboClient(TransportClient):
     def add_paths(self, paths: list[str | os.PathLike[str]], *, pin: bool = True, recursive: bool = False,
                   wrap: bool = False, hidden: bool = False, only_hash: bool = False,
                   options: ImportOptions | None = None, **flags: object) -> list[ImportResult]:
-        """``ipfs add [-r] [-w] PATH...`` in one request; every entry Kubo reports, root last."""
+        """``ipfs add [-r] [-w] PATH...`` in one request; every entry as the local importer prints them, root last.
+
+        Directory roots are the local importer's whatever the daemon's config (see :mod:`.kubo_add`)."""
         roots = [Path(p) for p in paths]
         for root in roots:
-            if not root.exists():
+            if not root.exists() and not root.is_symlink():
                 raise StorageError(f"no such file or directory: {root}")
-            if root.is_dir() and not recursive:
+            if root.is_dir() and not root.is_symlink() and not recursive:
                 raise StorageError(f"{root} is a directory, use recursive add")
+        opts = self._options(options, flags)
+        plan = DirectoryPlan([list(walk(root, hidden)) for root in roots], opts, wrap)
         handles: list[BinaryIO] = []
         sizes: dict[str, int] = {}
 
-        def parts() -> Iterator[tuple[str, str, BinaryIO | bytes | None]]:
-            for root in roots:
-                for rel, full in _walk(root, hidden):
-                    if full.is_dir():
-                        yield rel, "dir", None
-                    else:
-                        handle = full.open("rb")
-                        handles.append(handle)
-                        sizes[rel] = full.stat().st_size
-                        yield rel, "file", handle
+        files_only = plan.has_directories and self._is_js_ipfs()
 
+        def parts() -> Iterator[tuple[str, str, BinaryIO | bytes | None]]:
+            for top in plan.tops:
+                for entry in top:
+                    if entry.kind == "file":
+                        handle = entry.path.open("rb")
+                        handles.append(handle)
+                        sizes[entry.rel] = os.fstat(handle.fileno()).st_size
+                        yield entry.rel, "file", handle
+                    elif not files_only:
+                        yield entry.rel, entry.kind, entry.target.encode("utf-8") if entry.kind == "symlink" else None
+
+        settle = plan.has_directories
         try:
-            events = list(self.add_events(parts(), pin=pin, only_hash=only_hash, wrap=wrap, options=options,
-                                          **flags))
+            if files_only and not any(e.kind == "file" for top in plan.tops for e in top):
+                events = []  # nothing for the daemon to import: the settled directory blocks are all there is
+            else:
+                events = list(self.add_events(parts(), pin=pin and not settle, only_hash=only_hash, wrap=wrap,
+                                              options=opts))
         finally:
             for handle in handles:
                 handle.close()
-        return [_result(event, sizes.get(str(event.get("Name", "")), 0), str(event.get("Name", "")))
-                for event in events if "Hash" in event]
+        reported = {str(e.get("Name", "")): _result(e, 0, str(e.get("Name", ""))) for e in events if "Hash" in e}
+        results, root_cids = plan.settle(reported, sizes)
+        if settle and not only_hash:
+            self._store_roots(plan, reported, root_cids, pin)
+        return results
+
+    def _store_roots(self, plan: DirectoryPlan, reported: dict[str, ImportResult], root_cids: list[CID],
+                     pin: bool) -> None:
+        """Make the daemon hold (and pin) the importer's roots: upload our directory blocks if its own differ."""
+        theirs = [reported.get(name) for name in plan.root_names]
+        if [r.cid if r is not None else None for r in theirs] == root_cids:
+            if pin:
+                for cid in root_cids:
+                    self.pin(cid)
+            return
+        car = io.BytesIO()
+        write_car(car, root_cids, plan.collected.blocks.items())
+        self.dag_import(car.getvalue(), pin=pin)
 
     def add_path_all(self, path: str | os.PathLike[str], *, pin: bool = True, recursive: bool = False,
                      wrap: bool = False, hidden: bool = False, only_hash: bool = False,
@@ -305,6 +339,14 @@ class KuboClient(TransportClient):
     def cat(self, cid_or_path: CID | str) -> bytes:
         return b"".join(self.cat_stream(cid_or_path))
 
+    def ls(self, cid_or_path: CID | str) -> list[tuple[str, CID, int]]:
+        """The entries ``(name, cid, tsize)`` of a directory, basic or HAMT-sharded (every block verified)."""
+        return list(iter_directory(self.get_block, self.resolve(cid_or_path)))
+
+    def get(self, cid_or_path: CID | str, destination: str | os.PathLike[str]) -> Path:
+        """``ipfs get``: write a file, symlink or directory tree (sharded directories too) to ``destination``."""
+        return get_to_path(self.get_block, cid_or_path, destination)
+
     # --- pins -----------------------------------------------------------------------------------------------------
     def pin(self, cid: CID | str) -> CID:
         cid = CID.parse(cid)
@@ -333,7 +375,7 @@ class KuboClient(TransportClient):
                 return self.dag_import(handle, pin=pin)
         boundary = uuid.uuid4().hex
         response = self._call("dag/import", [("pin-roots", str(pin).lower())],
-                              body=_multipart([("upload.car", "file", car)], boundary),
+                              body=multipart([("upload.car", "file", car)], boundary),
                               content_type=f"multipart/form-data; boundary={boundary}", idempotent=False)
         roots = []
         for event in self._ndjson("dag/import", response):
@@ -383,31 +425,3 @@ def _decode_object(command: str, raw: bytes, what: str) -> dict[str, object]:
     if not isinstance(value, dict):
         raise KuboError(f"Kubo RPC {command}: the daemon sent a JSON {type(value).__name__} where an object belongs")
     return value
-
-
-def _walk(root: Path, hidden: bool) -> Iterator[tuple[str, Path]]:
-    """Directory parts before their content, names relative to ``root``'s parent (as Kubo's CLI sends them)."""
-    base = root.resolve().name if root.name in ("", ".", "..") else root.name
-    stack = [(base, root)]
-    while stack:
-        rel, full = stack.pop()
-        yield rel, full
-        if full.is_dir():
-            children = sorted(c for c in os.listdir(full) if hidden or not c.startswith("."))
-            stack.extend((f"{rel}/{c}", full / c) for c in reversed(children))
-
-
-def _multipart(parts: Iterable[tuple[str, str, BinaryIO | bytes | None]], boundary: str) -> Iterator[bytes]:
-    for name, kind, content in parts:
-        filename = urllib.parse.quote(name, safe="")
-        content_type = "application/x-directory" if kind == "dir" else "application/octet-stream"
-        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
-               f"Content-Type: {content_type}\r\n\r\n").encode()
-        if isinstance(content, bytes | bytearray | memoryview):
-            view = memoryview(content)
-            for start in range(0, len(view), UPLOAD_PIECE):
-                yield bytes(view[start : start + UPLOAD_PIECE])
-        elif content is not None:
-            yield from iter(lambda handle=content: handle.read(UPLOAD_PIECE), b"")
-        yield b"\r\n"
-    yield f"--{boundary}--\r\n".encode()

@@ -6,7 +6,10 @@
 - Streamed responses (``add`` NDJSON, ``cat``, ``dag/export``, ``dag/import``) are chunked with
   ``Trailer: X-Stream-Error``; a failure mid-stream ends the body and sets that trailer.
 - Storage is an embedded blockstore: uploads are re-hashed (imported with the requested options; CAR blocks
-  verified), and every served block is re-read and re-hashed. Its CIDs come from this package's importer, which
+  verified), and every served block is re-read and re-hashed. ``config`` plays Kubo's ``Import.*`` config: it
+  supplies every option a request leaves out, and — as in Kubo — the HAMT threshold and its estimation, which
+  ``add`` has no option for. ``application/symlink`` parts become UnixFS symlinks; ``add_requests`` records the
+  query of every ``add``. Its CIDs come from this package's importer, which
   ``test_ipfs_reference_crosscheck.py`` independently checks against the npm reference implementation.
 - Faults for tests: ``tamper`` (serve other bytes for a CID), ``fail_stream`` (cut a command's stream after N bytes
   with an X-Stream-Error), ``unavailable`` (answer the next N calls of a command with 503).
@@ -24,6 +27,7 @@ from pathlib import Path
 from anacostia_blockchain.errors import AnacostiaError, ContentNotFoundError
 from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, ImportOptions, build_directory, import_bytes
 from anacostia_blockchain.ipfs.car import CarWriter
+from anacostia_blockchain.ipfs.importer import symlink_node
 from anacostia_blockchain.ipfs.profiles import parse_chunker
 
 from .http_server import EmulatorHandler, EmulatorServer, disposition_param, parse_multipart
@@ -58,9 +62,13 @@ def _arg(params: dict[str, list[str]], name: str = "ipfs-path") -> str:
 class KuboEmulator:
     VERSION = "0.38.1"
 
-    def __init__(self, repo: Path, *, authorization: str | None = None, ssl_context: ssl.SSLContext | None = None
-                 ) -> None:
+    def __init__(self, repo: Path, *, authorization: str | None = None, ssl_context: ssl.SSLContext | None = None,
+                 config: ImportOptions | None = None, version: str | None = None) -> None:
         self.store = EmbeddedBlockstore(repo, fsync=False)
+        self.config = config or ImportOptions()
+        self.add_requests: list[dict[str, list[str]]] = []
+        if version is not None:
+            self.VERSION = version
         self.authorization = authorization
         self.calls: list[str] = []
         self.tamper: dict[bytes, bytes] = {}
@@ -103,16 +111,31 @@ class KuboEmulator:
                           "AgentVersion": f"kubo/{self.VERSION}/", "Protocols": []})
 
     def _options(self, params: dict[str, list[str]]) -> ImportOptions:
-        version = int((params.get("cid-version") or ["0"])[-1])
-        raw = _bool(params, "raw-leaves", version == 1)
+        config = self.config
+
+        def value(name: str, default: object) -> str:
+            return (params.get(name) or [str(default)])[-1]
+
+        if value("hash", "sha2-256") != "sha2-256" or _bool(params, "trickle", False) or _bool(params, "inline", False):
+            raise KuboRpcError("the emulator imports sha2-256, balanced, non-inlined DAGs only", code=1, status=400)
         try:
-            chunk = parse_chunker((params.get("chunker") or ["size-262144"])[-1])
-            links = int((params.get("max-file-links") or ["174"])[-1])
-            return ImportOptions(cid_version=version, raw_leaves=raw, chunk_size=chunk, max_links=links)
+            version = int(value("cid-version", config.cid_version))
+            raw = _bool(params, "raw-leaves", version == 1 if "cid-version" in params else config.raw_leaves)
+            return ImportOptions(
+                cid_version=version, raw_leaves=raw,
+                chunk_size=parse_chunker(value("chunker", f"size-{config.chunk_size}")),
+                max_links=int(value("max-file-links", config.max_links)),
+                max_directory_links=int(value("max-directory-links", config.max_directory_links)),
+                hamt_fanout=int(value("max-hamt-fanout", config.hamt_fanout)),
+                empty_dirs=_bool(params, "empty-dirs", config.empty_dirs),
+                hamt_threshold=config.hamt_threshold, hamt_estimation=config.hamt_estimation,
+                shard_at_threshold=config.shard_at_threshold,
+            )
         except (AnacostiaError, ValueError) as exc:
             raise KuboRpcError(str(exc), code=1, status=400) from exc
 
     def cmd_add(self, h: _KuboHandler, params: dict[str, list[str]]) -> None:
+        self.add_requests.append(params)
         options = self._options(params)
         pin = _bool(params, "pin", True)
         only_hash = _bool(params, "only-hash", False)
@@ -133,7 +156,10 @@ class KuboEmulator:
                 for piece in name.split("/"):
                     node = node.setdefault(piece, {})
                 continue
-            result = import_bytes(content, sink, options=options, name=name)
+            if headers.get("content-type", "").startswith("application/symlink"):
+                result = symlink_node(content.decode("utf-8"), sink, options, name)
+            else:
+                result = import_bytes(content, sink, options=options, name=name)
             node = tree
             *dirs, leaf = name.split("/")
             for piece in dirs:
@@ -145,6 +171,8 @@ class KuboEmulator:
             entries = {}
             for key, value in node.items():
                 path = f"{prefix}/{key}" if prefix else key
+                if isinstance(value, dict) and not value and not options.empty_dirs:
+                    continue
                 entries[key] = build(path, value) if isinstance(value, dict) else value
             directory = build_directory(entries, sink, options=options, name=prefix)
             events.append({"Name": prefix, "Hash": str(directory.cid), "Size": str(directory.cumulative_size)})
