@@ -16,7 +16,7 @@ test: setup
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --dist loadgroup
 
-setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/jsipfs
+setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/jsipfs $(STAMPS)/siwe-peer
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -31,11 +31,21 @@ $(STAMPS)/npm: package.json package-lock.json
 	@touch $@
 
 # js-ipfs 0.66 (the RPC-wire peer of tests/ipfs/test_ipfs_peers_jsipfs.py) in its own node_modules: the root tree's
-# newer multiformats packages would break its libp2p.
+# newer multiformats packages would break its libp2p. `npm install --no-save` and not `npm ci`: an optional dependency
+# deep in its tree names a git tarball, which `npm ci` refuses to validate against the lock file.
 JSIPFS := tests/ipfs/peers/jsipfs
 $(STAMPS)/jsipfs: $(JSIPFS)/package.json $(JSIPFS)/package-lock.json
 	@mkdir -p $(STAMPS)
-	npm ci --prefix $(JSIPFS) --no-audit --no-fund --loglevel=error
+	npm install --prefix $(JSIPFS) --no-save --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# PyPI siwe (a reference of tests/siwe/test_siwe_differential.py) in its own virtualenv: it pins eth-account<0.14
+# and imports only with abnf<2.9, the project uses eth-account 0.14.
+SIWE_PEER := tests/siwe/peers/requirements.txt
+$(STAMPS)/siwe-peer: $(SIWE_PEER)
+	@mkdir -p $(STAMPS)
+	test -x $(STAMPS)/siwe-venv/bin/python || python3 -m venv $(STAMPS)/siwe-venv
+	$(STAMPS)/siwe-venv/bin/python -m pip install -q -r $(SIWE_PEER)
 	@touch $@
 
 # Headless Chromium for the dashboard's browser test (tests/service/dashboard/test_dashboard.py); quick when already installed.

@@ -22,6 +22,10 @@ load from other processes on the machine hits both sides alike (all runs are lis
   per write, one thread (the reference point from the issue).
 
 ``ratio_vs_ceiling`` is txsender / ceiling (target >= 0.70).
+
+``--compare-tree PATH`` also runs the same sections of another checkout (e.g. the tree before a change) in a
+subprocess, right before this tree's, and adds its JSON as ``compare_tree`` — before/after measured in one run on
+the same machine load. For ``anchoring`` the two latency lines are put side by side under ``anchoring_latency``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import threading
 import time
@@ -195,6 +200,24 @@ def bench_txsender(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+#: Options passed on to the other tree's benchmark by ``--compare-tree`` (its script takes the same ones).
+FORWARDED = ("writes", "threads", "batch", "naive_writes", "repeats", "anchor_runs", "anchor_interval")
+
+
+def run_other_tree(tree: str, sections: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """The JSON of ``tree``'s own ``benchmarks/chain.py`` for ``sections`` (same options, its own package)."""
+    command = [sys.executable, os.path.join(tree, "benchmarks", "chain.py")]
+    for name in sections:
+        command += ["--section", name]
+    for option in FORWARDED:
+        command += ["--" + option.replace("_", "-"), str(getattr(args, option))]
+    env = {**os.environ, "PYTHONPATH": os.path.abspath(tree)}
+    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the benchmark of {tree} failed:\n{done.stderr[-2000:]}")
+    return {"tree": os.path.abspath(tree), **json.loads(done.stdout)}
+
+
 #: Every section, by name. Add a section by writing ``bench_<name>(args) -> dict`` and registering it here.
 SECTIONS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "txsender": bench_txsender,
@@ -212,14 +235,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="ceiling/txsender pairs, best of each (default 3)")
     parser.add_argument("--anchor-runs", type=int, default=100, help="runs for the anchoring latency measurement")
     parser.add_argument("--anchor-interval", type=float, default=0.05, help="seconds between run ends (latency)")
+    parser.add_argument("--compare-tree", metavar="PATH",
+                        help="also run these sections of the checkout at PATH (before this tree's) and compare")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
     }
-    for name in args.section or list(SECTIONS):
+    sections = args.section or list(SECTIONS)
+    if args.compare_tree:
+        results["compare_tree"] = run_other_tree(args.compare_tree, sections, args)
+    for name in sections:
         results[name] = SECTIONS[name](args)
+    if args.compare_tree and "anchoring" in sections:
+        results["anchoring_latency"] = {
+            "compare_tree": results["compare_tree"]["anchoring"]["latency"]["run_end_to_anchor_mined_s"],
+            "this_tree": results["anchoring"]["latency"]["run_end_to_anchor_mined_s"],
+        }
     json.dump(results, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

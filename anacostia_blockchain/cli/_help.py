@@ -20,7 +20,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "deploy": (
         "export ANACOSTIA_PRIVATE_KEY=0x…   # e.g. a dev key from `anacostia-chain devnet --show-keys`",
         "anacostia-chain deploy --rpc-url http://127.0.0.1:8545",
-        "anacostia-chain deploy --keystore deployer.json --password-env DEPLOYER_PASSWORD --contracts RunRegistry",
+        "anacostia-chain deploy --rpc-url https://rpc.example.org --keystore deployer.json \\",
+        "    --password-env DEPLOYER_PASSWORD --contracts RunRegistry,ModelNFT",
     ),
     "run": (
         "anacostia-chain run my_pipeline.py --for 60",

@@ -59,7 +59,10 @@ class Progress:
         self.completed = 0.0
         self._rich: RichProgress | None = None
         if enabled():
-            self._rich = RichProgress(*_columns(unit), console=Console(file=sys.stderr), transient=True)
+            # What others write to stderr (log lines) is shown above the bar; stdout is taken over only when it is
+            # the terminal too (data piped to a file or another program is never touched).
+            self._rich = RichProgress(*_columns(unit), console=Console(file=sys.stderr), transient=True,
+                                      redirect_stdout=enabled(sys.stdout), redirect_stderr=True)
         self._task = None if self._rich is None else self._rich.add_task(description, total=total)
 
     @property
@@ -85,7 +88,7 @@ class Progress:
         if total is not None:
             self.total = total
         if self._rich is not None and self._task is not None:
-            self._rich.update(self._task, description=description, total=self.total)
+            self._rich.update(self._task, description=description, total=self.total, refresh=True)
 
     def say(self, line: str, out: TextIO | None = None) -> None:
         """Print one line of the command's output: above the bar when ``out`` is a terminal too, else to ``out``."""
@@ -96,13 +99,29 @@ class Progress:
             print(line, file=out, flush=True)
 
 
-class CountingReader(io.RawIOBase):
-    """A readable binary file that reports every byte read from ``raw`` to ``advance``."""
+class _Passthrough(io.RawIOBase):
+    """Seeking, telling and flushing go to the wrapped file (a CARv2 is written header last, read by offset)."""
 
     def __init__(self, raw: BinaryIO, advance: Advance) -> None:
         super().__init__()
         self._raw = raw
         self._advance = advance
+
+    def seekable(self) -> bool:
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+
+class CountingReader(_Passthrough):
+    """A readable binary file that reports every byte read from ``raw`` to ``advance``."""
 
     def readable(self) -> bool:
         return True
@@ -119,13 +138,8 @@ class CountingReader(io.RawIOBase):
         return len(data)
 
 
-class CountingWriter(io.RawIOBase):
+class CountingWriter(_Passthrough):
     """A writable binary file that reports every byte written to ``raw`` to ``advance``."""
-
-    def __init__(self, raw: BinaryIO, advance: Advance) -> None:
-        super().__init__()
-        self._raw = raw
-        self._advance = advance
 
     def writable(self) -> bool:
         return True
@@ -135,6 +149,3 @@ class CountingWriter(io.RawIOBase):
         count = len(data) if written is None else written
         self._advance(count)
         return count
-
-    def flush(self) -> None:
-        self._raw.flush()

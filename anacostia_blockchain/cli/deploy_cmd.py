@@ -26,6 +26,7 @@ from ..chain.tx.signer import DEFAULT_KEY_ENV, LocalSigner
 from ..errors import ConfigurationError, DeploymentError
 from ._errors import EXIT_INTERRUPTED
 from ._progress import Progress
+from ._types import RPC_URL_ENV, rpc_url
 
 DESCRIPTION = f"""Deploy the shipped contracts of the deploy plan (or --contracts A,B) and write the deployment
 manifest DIR/<chainId>.json. Idempotent: contracts already deployed with the same code are reused.
@@ -36,7 +37,10 @@ variable named by --password-env; never from the command line. On a local devnet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rpc-url", required=True, help="JSON-RPC endpoint, e.g. http://127.0.0.1:8545")
+    parser.add_argument(
+        "--rpc-url", type=rpc_url, default=os.environ.get(RPC_URL_ENV), required=not os.environ.get(RPC_URL_ENV),
+        help=f"JSON-RPC endpoint, e.g. http://127.0.0.1:8545 (default ${RPC_URL_ENV})",
+    )
     parser.add_argument("--keystore", default=None, help="encrypted JSON keystore of the deployer")
     parser.add_argument(
         "--password-env", default="ANACOSTIA_KEYSTORE_PASSWORD", help="env var holding the keystore password"
@@ -78,18 +82,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"deploying from {signer.address} to chain {client.chain_id} ({client.transport.url})", flush=True)
     results: list[DeploymentResult] = []
     with TxSender(client, signer) as sender, Progress("deploying", total=len(plan), unit="items") as progress:
-        for entry in plan:
-            progress.update(f"deploying {entry.name}")
-            try:
+        try:
+            for entry in plan:
+                progress.update(f"deploying {entry.name}")
                 results += deploy_all(sender, manifest, plan=[entry], redeploy_changed=args.redeploy_changed)
-            except KeyboardInterrupt:
-                landed = f"{len(results)} of {len(plan)} contracts"
-                print(f"error: interrupted after {landed} ({manifest.path} records them: run the same command again "
-                      "to resume)", file=sys.stderr, flush=True)
-                return EXIT_INTERRUPTED
-            if not json_output:
-                progress.say(str(results[-1]))
-            progress.advance()
+                if not json_output:
+                    progress.say(str(results[-1]))
+                progress.advance()
+        except KeyboardInterrupt:
+            landed = f"{len(results)} of {len(plan)} contracts"
+            print(f"error: interrupted after {landed} ({manifest.path} records them: run the same command again "
+                  "to resume)", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
     if json_output:
         contracts = {r.name: {"status": r.status, "address": r.address} for r in results}
         document = {

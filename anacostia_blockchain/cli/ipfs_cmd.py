@@ -3,18 +3,27 @@
 Output mirrors Kubo's: ``added <cid> <name>`` per entry (root last; the ``-w`` wrapper has an empty name),
 ``-q`` prints only CIDs, ``-Q`` only the root CID. The store is ``--repo`` or ``$ANACOSTIA_IPFS_PATH`` (default
 ``~/.anacostia/ipfs``); ``--api URL`` talks to a Kubo daemon instead.
+
+In a terminal, progress goes to stderr: bytes read for ``add`` from stdin and for ``car import``, bytes written for
+``car export``, a spinner with the elapsed time while ``add`` imports files. A missing file, a directory where a file
+is expected or a folder that does not exist is a one-line error before anything is stored or written.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
+from ..errors import ConfigurationError
 from ..ipfs import ContentStore, EmbeddedBlockstore, ImportResult, KuboClient, build_directory
+from ..ipfs.car import write_car_file
 from ..ipfs.importer import import_paths, import_stream
 from ..ipfs.profiles import PROFILES, ImportOptions
 from ..ipfs.store import default_repo_path
+from ._progress import CountingReader, CountingWriter, Progress
 
 
 def _store(args: argparse.Namespace) -> ContentStore:
@@ -33,6 +42,17 @@ def _print_results(results: list[ImportResult], args: argparse.Namespace) -> Non
 
 
 def _add(args: argparse.Namespace) -> int:
+    what = f"adding {', '.join(args.paths)}" if args.paths else "adding stdin"
+    with Progress(what, unit="steps" if args.paths else "bytes") as progress:
+        stdin: BinaryIO = sys.stdin.buffer
+        if not args.paths and progress.active:
+            stdin = io.BufferedReader(CountingReader(sys.stdin.buffer, progress.advance))
+        results = _import(args, stdin)
+    _print_results(results, args)
+    return 0
+
+
+def _import(args: argparse.Namespace, stdin: BinaryIO) -> list[ImportResult]:
     options = ImportOptions.resolve(profile=args.profile, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
                                     chunker=args.chunker)
     pin = args.pin == "true"
@@ -42,16 +62,15 @@ def _add(args: argparse.Namespace) -> int:
                 results = client.add_paths(args.paths, pin=pin, recursive=args.recursive, wrap=args.wrap,
                                            hidden=args.hidden, only_hash=args.only_hash, options=options)
             else:
-                result = client.add_stream(sys.stdin.buffer, pin=pin, only_hash=args.only_hash, options=options)
+                result = client.add_stream(stdin, pin=pin, only_hash=args.only_hash, options=options)
                 results = [result.named(str(result.cid))]
-        _print_results(results, args)
-        return 0
+        return results
     store = None if args.only_hash else _store(args)
     if not args.paths:  # stdin, named by its CID as Kubo does
         if isinstance(store, EmbeddedBlockstore):
-            result = store.add_stream(sys.stdin.buffer, pin=pin, options=options)
+            result = store.add_stream(stdin, pin=pin, options=options)
         else:
-            result = import_stream(sys.stdin.buffer, options=options)
+            result = import_stream(stdin, options=options)
         results = [result.named(str(result.cid))]
         if args.wrap:
             wrapper = build_directory({str(result.cid): result}, store, options=options)
@@ -64,8 +83,7 @@ def _add(args: argparse.Namespace) -> int:
     else:
         results = import_paths(args.paths, recursive=args.recursive, wrap=args.wrap, hidden=args.hidden,
                                options=options)
-    _print_results(results, args)
-    return 0
+    return results
 
 
 def _cat(args: argparse.Namespace) -> int:
@@ -77,24 +95,54 @@ def _cat(args: argparse.Namespace) -> int:
 
 
 def _car_export(args: argparse.Namespace) -> int:
+    target = _writable_file(args.file)
     store = _store(args)
-    if args.car_version == 2:
-        if not isinstance(store, EmbeddedBlockstore):
-            print("error: --car-version 2 is written from the embedded store only (Kubo exports CARv1)",
-                  file=sys.stderr)
-            return 2
-        store.export_car(args.cid, args.file, version=2)
-    else:
-        store.export_car(args.cid, args.file)
+    if args.car_version == 2 and not isinstance(store, EmbeddedBlockstore):
+        print("error: --car-version 2 is written from the embedded store only (Kubo exports CARv1)", file=sys.stderr)
+        return 2
+    with Progress(f"exporting {args.cid}", unit="bytes") as progress:
+
+        def produce(handle: BinaryIO) -> int:
+            if progress.active:
+                handle = io.BufferedWriter(CountingWriter(handle, progress.advance))
+            if isinstance(store, EmbeddedBlockstore):
+                written = store.export_car(args.cid, handle, version=args.car_version)
+            else:
+                written = store.export_car(args.cid, handle)
+            handle.flush()
+            return written
+
+        write_car_file(target, produce)
     return 0
 
 
 def _car_import(args: argparse.Namespace) -> int:
+    source = _readable_file(args.file)
     store = _store(args)
-    roots = store.dag_import(args.file) if isinstance(store, KuboClient) else store.import_car(args.file)
+    with source.open("rb") as raw, Progress(f"importing {source.name}", total=source.stat().st_size) as progress:
+        car: BinaryIO = io.BufferedReader(CountingReader(raw, progress.advance)) if progress.active else raw
+        roots = store.dag_import(car) if isinstance(store, KuboClient) else store.import_car(car)
     for root in roots:
         print(f"Pinned root\t{root}\tsuccess")
     return 0
+
+
+def _readable_file(name: str) -> Path:
+    path = Path(name).expanduser()
+    if not path.exists():
+        raise ConfigurationError(f"no such file: {name}")
+    if path.is_dir():
+        raise ConfigurationError(f"{name} is a directory, not a CAR file")
+    return path
+
+
+def _writable_file(name: str) -> Path:
+    path = Path(name).expanduser()
+    if path.is_dir():
+        raise ConfigurationError(f"{name} is a directory: give the path of the CAR file to write")
+    if not path.parent.is_dir():
+        raise ConfigurationError(f"cannot write {name}: no such folder {path.parent}")
+    return path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -67,7 +67,7 @@ def _config(args: argparse.Namespace) -> Any:
         overrides["run_indexer"] = False
     if args.siwe_domain:
         overrides["siwe_domain"] = args.siwe_domain
-    config = ServiceConfig.from_env(**overrides)
+    config = ServiceConfig.from_env(None, **overrides)
     if config.deployments is None and DEFAULT_DEPLOYMENTS.exists():
         config = replace(config, deployments=DEFAULT_DEPLOYMENTS)
     if "siwe_domain" not in overrides and not os.environ.get("ANACOSTIA_SIWE_DOMAIN"):

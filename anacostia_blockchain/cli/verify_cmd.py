@@ -17,9 +17,11 @@ Exit codes (so scripts and CI can gate on it):
 1     any other error (database/chain unreachable, unknown run or item key, configuration)
 ====  ===========================================================================================
 
-Configuration: ``--db`` (or ``ANACOSTIA_DB``), ``--pipeline`` (or ``ANACOSTIA_PIPELINE``; the name whose keccak256
-is the pipelineId) and, unless ``--offline``, ``--rpc-url`` (or ``ANACOSTIA_RPC_URL``) and either ``--registry
-ADDRESS`` or ``--deployments DIR`` (the deployment manifests written by ``anacostia-chain deploy``).
+Configuration: ``--db`` (or ``ANACOSTIA_DB``; default ``./metadata.db`` when there is one, and a SQLite file that
+does not exist is an error, never created), ``--pipeline`` (or ``ANACOSTIA_PIPELINE``; the name whose keccak256 is the
+pipelineId; default: the one pipeline whose runs the database anchors) and, unless ``--offline``, ``--rpc-url`` (or
+``ANACOSTIA_RPC_URL``) and either ``--registry ADDRESS`` or ``--deployments DIR`` (default ``./deployments``, the
+deployment manifests written by ``anacostia-chain deploy``). Whatever is still missing is named in one message.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ from ..chain import ChainClient, DeploymentManifest, RunRegistryClient
 from ..errors import AnchorConflictError, ConfigurationError, RunNotAnchoredError, TamperedManifestError
 from ..metadata import RunStore
 from ..outbox import Outbox
+from ._project import (
+    DEFAULT_DB_FILE,
+    DEFAULT_DEPLOYMENTS,
+    anchored_pipelines,
+    default_db,
+    default_deployments,
+    open_existing,
+)
+from ._types import RPC_URL_ENV, rpc_url
 
 EXIT_VERIFIED = 0
 EXIT_TAMPERED = 3
@@ -49,35 +60,62 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--offline", action="store_true", help="check against the root recorded when the run ended; no chain"
     )
-    parser.add_argument("--db", default=os.environ.get("ANACOSTIA_DB"), help="metadata database URL ($ANACOSTIA_DB)")
     parser.add_argument(
-        "--pipeline", default=os.environ.get("ANACOSTIA_PIPELINE"), help="pipeline name ($ANACOSTIA_PIPELINE)"
+        "--db", default=os.environ.get("ANACOSTIA_DB"),
+        help="metadata database URL ($ANACOSTIA_DB; default sqlite:///metadata.db if ./metadata.db exists)",
     )
     parser.add_argument(
-        "--rpc-url", default=os.environ.get("ANACOSTIA_RPC_URL"), help="JSON-RPC endpoint ($ANACOSTIA_RPC_URL)"
+        "--pipeline", default=os.environ.get("ANACOSTIA_PIPELINE"),
+        help="pipeline name ($ANACOSTIA_PIPELINE; default: the one pipeline whose runs the database anchors)",
+    )
+    parser.add_argument(
+        "--rpc-url", type=rpc_url, default=os.environ.get(RPC_URL_ENV), help=f"JSON-RPC endpoint (${RPC_URL_ENV})"
     )
     parser.add_argument("--chain-id", type=int, default=None, help="refuse a node serving another chain")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--registry", default=None, help="RunRegistry address")
-    where.add_argument("--deployments", default=None, help="directory of deployment manifests (<chainId>.json)")
+    where.add_argument(
+        "--deployments", default=None,
+        help="directory of deployment manifests (<chainId>.json; default ./deployments if it exists)",
+    )
     parser.set_defaults(func=run)
 
 
 def build_verifier(args: argparse.Namespace) -> RunVerifier:
-    needed: list[tuple[str, str | None]] = [("--db", args.db), ("--pipeline", args.pipeline)]
-    if not args.offline:
-        needed.append(("--rpc-url", args.rpc_url))
-    missing = [flag for flag, value in needed if not value]
-    if missing:
-        raise ConfigurationError(f"verify needs {', '.join(missing)} (or the matching ANACOSTIA_* variables)")
+    runs = _complete_from_project(args)
     registry = None if args.offline else _registry(args)
-    runs = RunStore(args.db, name="verify")  # read only: the schema is never created or changed here
     return RunVerifier(args.pipeline, runs.export_run, ManifestArchive(runs.engine), registry, Outbox(runs.engine))
 
 
+def _complete_from_project(args: argparse.Namespace) -> RunStore:
+    """Fill what is not given from the project folder (:mod:`._project`) and open the database; everything still
+    missing is named in one error."""
+    args.db = args.db or default_db()
+    if not (args.offline or args.registry or args.deployments):
+        args.deployments = default_deployments()
+    runs = open_existing(args.db, "verify") if args.db else None
+    missing, notes = ([], []) if args.db else (["--db"], [f"no ./{DEFAULT_DB_FILE} here"])
+    if not args.pipeline:
+        found = anchored_pipelines(runs) if runs is not None else []
+        if len(found) == 1:
+            args.pipeline = found[0]
+        else:
+            missing.append("--pipeline")
+            if runs is not None:
+                notes.append(f"the database anchors runs of {', '.join(map(repr, found))}" if found
+                             else "the database holds no anchored run")
+    if not args.offline and not args.rpc_url:
+        missing.append("--rpc-url")
+    if not (args.offline or args.registry or args.deployments):
+        missing.append("--registry ADDRESS or --deployments DIR")
+        notes.append(f"no ./{DEFAULT_DEPLOYMENTS} here")
+    if missing or runs is None:
+        notes.append("or the matching ANACOSTIA_* variables")
+        raise ConfigurationError(f"verify needs {', '.join(missing)} ({'; '.join(notes)})")
+    return runs
+
+
 def _registry(args: argparse.Namespace) -> RunRegistryClient:
-    if not (args.registry or args.deployments):
-        raise ConfigurationError("verify needs --registry ADDRESS or --deployments DIR (or --offline)")
     client = ChainClient(args.rpc_url, expected_chain_id=args.chain_id)
     address = args.registry or DeploymentManifest.load(args.deployments, client.chain_id).address("RunRegistry")
     return RunRegistryClient(client, address)

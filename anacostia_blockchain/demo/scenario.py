@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..actions.promote import promotion_summary
 from ..errors import AnacostiaError, PipelineError
 from ..resources.anchored_runs import run_location
 from .buyer_flow import MarketplaceDemo, run_buyer_flow
@@ -76,7 +77,7 @@ class DemoScenario:
         training.pipeline.launch()
         publishing.pipeline.launch()
         self.progress("pipelines launched: digits-training (watched folder) -> digits-publishing (anchored runs)")
-        self.market = market = MarketplaceDemo(world, pipeline=training.pipeline).start()
+        self.market = market = MarketplaceDemo(world, pipeline=[training.pipeline, publishing.pipeline]).start()
         self.progress(f"marketplace API and dashboard at {market.url} (OpenAPI at {market.url}/docs)")
 
         batches = training_batches(options.batches)
@@ -145,7 +146,7 @@ class DemoScenario:
             self.progress(
                 f"  publishing run {published_run}: model NFT #{tags['model_nft_token_id']}, "
                 f"Story ipId {tags.get('story_ip_id', '-')}, price {tags.get('price_action', '-')}, "
-                f"stage {tags.get('promotion_stage', 'not promoted')}"
+                f"{promotion_summary(tags)}"
             )
         else:
             self.progress(f"  publishing run {published_run}: nothing new to publish")

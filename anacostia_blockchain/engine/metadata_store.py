@@ -4,7 +4,13 @@ The node owns no storage. It holds ``runs``, a :class:`~anacostia_blockchain.eng
 SQL one is :class:`~anacostia_blockchain.metadata.RunStore`), opens it in ``prepare()``, closes it in
 ``teardown()``, runs the :class:`~anacostia_blockchain.engine.coordinator.RunCoordinator` loop on its thread, and
 offers the user's logging API (``log_metrics``, ``log_params``, ``set_tags``, ``log_batch``), which attributes each
-record to the run and node executing on the calling thread. Queries go to ``store.runs``.
+record to the run and node executing on the calling thread. Queries go to ``store.runs`` (the SQL node also answers
+Anacostia's ``get_metrics`` / ``get_params`` / ``get_tags``).
+
+The MLflow tracking names are accepted next to the Anacostia ones, for code written against ``mlflow``:
+``log_metric(key, value, step=None)``, ``log_param(key, value)``, ``set_tag(key, value)``, and the dict forms
+``log_metrics({"loss": 0.1}, step=3)``, ``log_params({...})``, ``set_tags({...})``. Both spellings write the same
+rows.
 
 Subclass hooks for extensions (the blockchain store uses them):
 
@@ -21,6 +27,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..errors import MetadataValueError
 from .context import ExecutionContext, attributed_context, current_execution
 from .node import BaseNode
 from .run_records import MetricRow, RunRecords
@@ -53,18 +60,34 @@ class BaseMetadataStoreNode(BaseNode):
         """The context to attribute a record to; :class:`NoActiveRunError` outside a run."""
         return attributed_context(self.runs.active_run_id, self.name)
 
-    # --- the user's logging API ----------------------------------------------------------------------------------
-    def log_metrics(self, step: int | None = None, **metrics: float) -> None:
-        """Log numeric metrics for the executing run and node, e.g. ``log_metrics(loss=0.1, step=3)``."""
-        self.runs.log_metrics(self.require_run(), metrics, step)
+    # --- the user's logging API (Anacostia keyword form, MLflow dict form) -----------------------------------------
+    def log_metrics(self, metrics: Mapping[str, float] | None = None, /, step: int | None = None,
+                    **named: float) -> None:
+        """Log numeric metrics for the executing run and node: ``log_metrics(loss=0.1, step=3)`` or, as MLflow
+        does, ``log_metrics({"loss": 0.1}, step=3)``."""
+        self.runs.log_metrics(self.require_run(), _merged("metric", metrics, named), step)
 
-    def log_params(self, **params: Any) -> None:
-        """Log JSON-encodable params for the executing run (a repeated key replaces the value)."""
-        self.runs.log_params(self.require_run(), params)
+    def log_metric(self, key: str, value: float, step: int | None = None) -> None:
+        """MLflow's ``log_metric(key, value, step=None)``: one metric."""
+        self.runs.log_metrics(self.require_run(), {key: value}, step)
 
-    def set_tags(self, **tags: Any) -> None:
-        """Set JSON-encodable tags on the executing run (a repeated key replaces the value)."""
-        self.runs.set_tags(self.require_run(), tags)
+    def log_params(self, params: Mapping[str, Any] | None = None, /, **named: Any) -> None:
+        """Log JSON-encodable params for the executing run (a repeated key replaces the value): ``log_params(lr=0.1)``
+        or ``log_params({"lr": 0.1})``."""
+        self.runs.log_params(self.require_run(), _merged("param", params, named))
+
+    def log_param(self, key: str, value: Any) -> None:
+        """MLflow's ``log_param(key, value)``: one param."""
+        self.runs.log_params(self.require_run(), {key: value})
+
+    def set_tags(self, tags: Mapping[str, Any] | None = None, /, **named: Any) -> None:
+        """Set JSON-encodable tags on the executing run (a repeated key replaces the value): ``set_tags(stage="dev")``
+        or ``set_tags({"stage": "dev"})``."""
+        self.runs.set_tags(self.require_run(), _merged("tag", tags, named))
+
+    def set_tag(self, key: str, value: Any) -> None:
+        """MLflow's ``set_tag(key, value)``: one tag."""
+        self.runs.set_tags(self.require_run(), {key: value})
 
     def log_batch(
         self,
@@ -128,3 +151,22 @@ class BaseMetadataStoreNode(BaseNode):
         if not resources or not all(resource.trigger_condition() for resource in resources):
             return None
         return ",".join(resource.name for resource in resources)
+
+
+def _merged(what: str, given: Mapping[str, Any] | None, named: dict[str, Any]) -> dict[str, Any]:
+    """The records of a ``log_*`` call: the dict (MLflow form; also as the keyword MLflow names it, e.g.
+    ``metrics=``) plus the keyword arguments (Anacostia form). A key given both ways is an error."""
+    plural = f"{what}s"
+    if given is None and isinstance(named.get(plural), Mapping):
+        given = named.pop(plural)
+    if given is None:
+        return named
+    if not isinstance(given, Mapping):
+        raise MetadataValueError(
+            f"log {plural}: the positional argument must be a dict of {plural}, got {type(given).__name__}; "
+            f"pass single values as keywords, e.g. key=value"
+        )
+    twice = sorted(set(given) & set(named))
+    if twice:
+        raise MetadataValueError(f"log {plural}: {', '.join(map(repr, twice))} given both in the dict and as keywords")
+    return {**given, **named}

@@ -20,7 +20,7 @@ import contextlib
 import socket
 import ssl
 import time
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, Self
 
@@ -59,7 +59,7 @@ class HttpResponse:
 
 
 class Transport(Protocol):
-    def request(self, method: str, url: str, *, params: list[tuple[str, str]] | None = None,
+    def request(self, method: str, url: str, *, params: Sequence[tuple[str, str]] | None = None,
                 headers: dict[str, str] | None = None, body: Body = None,
                 timeout: float | None = None) -> HttpResponse: ...
 
@@ -165,12 +165,13 @@ class HttpTransport:
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
         )
 
-    def request(self, method: str, url: str, *, params: list[tuple[str, str]] | None = None,
+    def request(self, method: str, url: str, *, params: Sequence[tuple[str, str]] | None = None,
                 headers: dict[str, str] | None = None, body: Body = None,
                 timeout: float | None = None) -> HttpResponse:
         try:
             request = self._client.build_request(
-                method, url, params=params, headers=headers, content=body,
+                method, url, params=httpx.QueryParams(list(params)) if params is not None else None, headers=headers,
+                content=body,
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
             response = self._client.send(request, stream=True)

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from ..errors import ContentNotFoundError, CorruptBlockError, KuboError, RemoteUnavailableError, StorageError
 from .car import CarWriter, write_car, write_car_file
@@ -164,7 +164,9 @@ class KuboClient(TransportClient):
     def _event(self, command: str, line: bytes) -> dict[str, object]:
         event = _decode_object(command, line, "NDJSON line")
         if event.get("Type") == "error" and "Message" in event:
-            raise KuboError(f"Kubo RPC {command}: {self._redact(str(event['Message']))}", code=event.get("Code"),
+            code = event.get("Code")
+            raise KuboError(f"Kubo RPC {command}: {self._redact(str(event['Message']))}",
+                            code=code if isinstance(code, int) else None,
                             type="error")
         return event
 
@@ -204,7 +206,7 @@ class KuboClient(TransportClient):
 
     def add_events(self, parts: Iterable[tuple[str, str, BinaryIO | bytes | None]], *, pin: bool = True,
                    only_hash: bool = False, wrap: bool = False, options: ImportOptions | None = None,
-                   **flags: object) -> Iterator[dict[str, object]]:
+                   **flags: Any) -> Iterator[dict[str, object]]:
         """Raw ``add``: ``parts`` are ``(name, kind, content)`` with kind ``"file"``, ``"dir"`` or ``"symlink"``
         (content: the link target); yields the daemon's events as they come."""
         boundary = uuid.uuid4().hex
@@ -220,13 +222,13 @@ class KuboClient(TransportClient):
             raise KuboError("Kubo RPC add: the daemon answered without naming any added entry", code=0, type="error")
 
     def add_bytes(self, data: bytes | bytearray | memoryview, *, pin: bool = True, only_hash: bool = False,
-                  name: str = "", options: ImportOptions | None = None, **flags: object) -> ImportResult:
+                  name: str = "", options: ImportOptions | None = None, **flags: Any) -> ImportResult:
         events = list(self.add_events([(name or "file", "file", bytes(data))], pin=pin, only_hash=only_hash,
                                       options=options, **flags))
         return _result(events[-1], len(data), name)
 
     def add_stream(self, stream: BinaryIO, *, pin: bool = True, only_hash: bool = False, name: str = "",
-                   options: ImportOptions | None = None, **flags: object) -> ImportResult:
+                   options: ImportOptions | None = None, **flags: Any) -> ImportResult:
         """Upload everything readable from ``stream`` as one file (streamed, never held in memory)."""
         counter = _CountingReader(stream)
         part = (name or "stdin", "file", cast(BinaryIO, counter))
@@ -235,7 +237,7 @@ class KuboClient(TransportClient):
 
     def add_paths(self, paths: list[str | os.PathLike[str]], *, pin: bool = True, recursive: bool = False,
                   wrap: bool = False, hidden: bool = False, only_hash: bool = False,
-                  options: ImportOptions | None = None, **flags: object) -> list[ImportResult]:
+                  options: ImportOptions | None = None, **flags: Any) -> list[ImportResult]:
         """``ipfs add [-r] [-w] PATH...`` in one request; every entry as the local importer prints them, root last.
 
         Directory roots are the local importer's whatever the daemon's config (see :mod:`.kubo_add`)."""
@@ -294,13 +296,13 @@ class KuboClient(TransportClient):
 
     def add_path_all(self, path: str | os.PathLike[str], *, pin: bool = True, recursive: bool = False,
                      wrap: bool = False, hidden: bool = False, only_hash: bool = False,
-                     options: ImportOptions | None = None, **flags: object) -> list[ImportResult]:
+                     options: ImportOptions | None = None, **flags: Any) -> list[ImportResult]:
         return self.add_paths([path], pin=pin, recursive=recursive, wrap=wrap, hidden=hidden, only_hash=only_hash,
                               options=options, **flags)
 
     def add_path(self, path: str | os.PathLike[str], *, pin: bool = True, recursive: bool | None = None,
                  wrap: bool = False, hidden: bool = False, options: ImportOptions | None = None,
-                 **flags: object) -> ImportResult:
+                 **flags: Any) -> ImportResult:
         if recursive is None:
             recursive = Path(path).is_dir()
         return self.add_path_all(path, pin=pin, recursive=recursive, wrap=wrap, hidden=hidden, options=options,

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import urllib.parse
@@ -136,7 +137,7 @@ def multipart(parts: Iterable[Part], boundary: str) -> Iterator[bytes]:
             for start in range(0, len(view), UPLOAD_PIECE):
                 yield bytes(view[start : start + UPLOAD_PIECE])
         elif content is not None:
-            yield from iter(lambda handle=content: handle.read(UPLOAD_PIECE), b"")
+            yield from iter(functools.partial(content.read, UPLOAD_PIECE), b"")
         yield b"\r\n"
     yield f"--{boundary}--\r\n".encode()
 

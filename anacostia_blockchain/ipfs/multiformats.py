@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable
+from typing import Protocol
 
 from ..errors import InvalidCIDError
 
@@ -30,8 +31,16 @@ SHA3_512 = 0x14
 SHA3_256 = 0x16
 BLAKE2B_256 = 0xB220
 
+class Hasher(Protocol):
+    """What a multihash needs of a hashlib object."""
+
+    def update(self, data: bytes | memoryview, /) -> None: ...
+
+    def digest(self) -> bytes: ...
+
+
 #: hash code -> (name, digest length, function returning a fresh hashlib object or None for identity)
-HASHES: dict[int, tuple[str, int | None, Callable[[], hashlib._Hash] | None]] = {
+HASHES: dict[int, tuple[str, int | None, Callable[[], Hasher] | None]] = {
     IDENTITY: ("identity", None, None),
     SHA2_256: ("sha2-256", 32, hashlib.sha256),
     SHA2_512: ("sha2-512", 64, hashlib.sha512),
@@ -174,7 +183,7 @@ def multihash_decode(mh: bytes | memoryview, offset: int = 0) -> tuple[int, byte
     return code, bytes(mh[pos:end]), end
 
 
-def new_hasher(code: int) -> hashlib._Hash:
+def new_hasher(code: int) -> Hasher:
     """A fresh hashlib object for a multihash code (identity has none: compare bytes directly)."""
     try:
         factory = HASHES[code][2]

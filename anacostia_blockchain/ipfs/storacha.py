@@ -230,7 +230,8 @@ class StorachaClient(TransportClient):
                 break
             if status != "upload":
                 raise StorachaError(f"Storacha store/add returned unknown status {status!r}")
-            wanted = {str(k).lower(): str(v) for k, v in dict(allocation.get("headers") or {}).items()}
+            headers = allocation.get("headers")
+            wanted = {str(k).lower(): str(v) for k, v in (headers.items() if isinstance(headers, dict) else ())}
             if wanted.get("x-amz-checksum-sha256", facts.checksum) != facts.checksum:
                 raise StorachaError("Storacha asked for a checksum that does not match the CAR we hashed")
             headers = {**wanted, "content-length": str(facts.size), "x-amz-checksum-sha256": facts.checksum}

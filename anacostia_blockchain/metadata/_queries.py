@@ -1,8 +1,13 @@
 """Read side of the store: runs, node results, metrics/params/tags, lineage and ``export_run``.
 
 Every result is plain data (dicts, lists, :class:`~anacostia_blockchain.engine.Artifact`), JSON-able through
-``Artifact.to_dict()``, so ``export_run`` can feed a manifest directly. ``run_id=None`` means the run executing now
-(:class:`~anacostia_blockchain.errors.NoActiveRunError` outside one).
+``Artifact.to_dict()``, so ``export_run`` can feed a manifest directly.
+
+``run_id=None`` means "the current run" when there is one: the run of the ``execute()`` on the calling thread, else
+the run in progress. Outside a run (a script after the pipeline ran, a dashboard) the row queries
+(``get_metrics``, ``get_param_rows``, ``get_tag_rows``) return the rows of every run, filtered by whatever else was
+given; ``get_params``/``get_tags`` describe one run and need a ``run_id`` there
+(:class:`~anacostia_blockchain.errors.NoActiveRunError` without one).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..engine import Artifact, attributed_context
-from ..errors import ArtifactNotFoundError, RunNotFoundError
+from ..errors import ArtifactNotFoundError, MetadataValueError, NoActiveRunError, RunNotFoundError
 from ._artifacts import row_to_artifact
 from ._database import Database
 from ._values import decode_value
@@ -27,9 +32,23 @@ class RunQueries:
     _active_run_id: int | None
 
     def _resolve_run_id(self, run_id: int | None) -> int:
+        """``run_id``, else the current run; :class:`NoActiveRunError` outside a run."""
+        scoped = self._scope(run_id)
+        if scoped is None:
+            raise NoActiveRunError(
+                f"{self.name}: no run in progress to query: pass run_id=..., or ask get_metrics(), "
+                "get_param_rows() or get_tag_rows() for the rows of every run"
+            )
+        return scoped
+
+    def _scope(self, run_id: int | None) -> int | None:
+        """``run_id``, else the current run, else ``None`` (every run)."""
         if run_id is not None:
-            return int(run_id)
-        return attributed_context(self._active_run_id, self.name).run_id
+            return _checked_run_id(run_id)
+        try:
+            return attributed_context(self._active_run_id, self.name).run_id
+        except NoActiveRunError:
+            return None
 
     def get_runs(self, status: str | None = None) -> list[dict[str, Any]]:
         """Every run, oldest first (optionally only those with ``status``)."""
@@ -52,26 +71,45 @@ class RunQueries:
         with self._db.read("get node runs") as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
-    def get_metrics(self, run_id: int | None = None, key: str | None = None) -> list[dict[str, Any]]:
-        """Metric rows (``run_id, node_name, key, value, step, timestamp``) in logging order."""
-        query = (select(metrics.c.run_id, metrics.c.node_name, metrics.c.key, metrics.c.value, metrics.c.step,
-                        metrics.c.timestamp)
-                 .where(metrics.c.run_id == self._resolve_run_id(run_id)).order_by(metrics.c.id))
-        if key is not None:
-            query = query.where(metrics.c.key == key)
+    def get_metrics(
+        self, run_id: int | None = None, key: str | None = None, *, node_name: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Metric rows (``run_id, node_name, key, value, step, timestamp``) in logging order: of ``run_id``, else of
+        the current run, else of every run; only ``key`` / ``node_name`` when given."""
+        query = select(metrics.c.run_id, metrics.c.node_name, metrics.c.key, metrics.c.value, metrics.c.step,
+                       metrics.c.timestamp).order_by(metrics.c.id)
+        query = _filtered(query, metrics, self._scope(run_id), node_name, key)
         with self._db.read("get metrics") as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
+    def get_param_rows(self, run_id: int | None = None, *, node_name: str | None = None) -> list[dict[str, Any]]:
+        """Param rows (``run_id, node_name, key, value``) ordered by run and key, with the same scope as
+        :meth:`get_metrics`; ``node_name`` is the node that logged the param."""
+        return self._keyed_query(params, run_id, node_name)
+
+    def get_tag_rows(self, run_id: int | None = None, *, node_name: str | None = None) -> list[dict[str, Any]]:
+        """Tag rows (``run_id, node_name, key, value``), like :meth:`get_param_rows`."""
+        return self._keyed_query(tags, run_id, node_name)
+
     def get_params(self, run_id: int | None = None) -> dict[str, Any]:
+        """``{key: value}`` of one run's params (``run_id``, else the current run)."""
         return self._get_keyed(params, run_id)
 
     def get_tags(self, run_id: int | None = None) -> dict[str, Any]:
+        """``{key: value}`` of one run's tags (``run_id``, else the current run)."""
         return self._get_keyed(tags, run_id)
 
     def _get_keyed(self, table: Any, run_id: int | None) -> dict[str, Any]:
         query = select(table.c.key, table.c.value).where(table.c.run_id == self._resolve_run_id(run_id))
         with self._db.read("get params/tags") as conn:
             return {row.key: decode_value(row.value) for row in conn.execute(query.order_by(table.c.key))}
+
+    def _keyed_query(self, table: Any, run_id: int | None, node_name: str | None) -> list[dict[str, Any]]:
+        query = select(table.c.run_id, table.c.node_name, table.c.key, table.c.value).order_by(
+            table.c.run_id, table.c.key)
+        query = _filtered(query, table, self._scope(run_id), node_name, None)
+        with self._db.read(f"get {table.name}") as conn:
+            return [{**row._mapping, "value": decode_value(row.value)} for row in conn.execute(query)]
 
     def run_artifacts(self, run_id: int) -> dict[str, list[Artifact]]:
         """``{"consumed": [...], "produced": [...]}`` for a run, from the lineage edges."""
@@ -145,3 +183,25 @@ class RunQueries:
             "artifacts": {kind: [a.to_dict() for a in items] for kind, items in run_artifacts.items()},
             "lineage": edges,
         }
+
+
+def _checked_run_id(run_id: object) -> int:
+    if isinstance(run_id, bool) or not isinstance(run_id, int):
+        raise MetadataValueError(f"run_id must be an int (a run's id), got {type(run_id).__name__} {run_id!r}")
+    return run_id
+
+
+def _filtered(query: Any, table: Any, run_id: int | None, node_name: str | None, key: str | None) -> Any:
+    """``query`` restricted to the filters that are set."""
+    if node_name is not None and not isinstance(node_name, str):
+        raise MetadataValueError(
+            f"node_name must be a node's name (a str), got {type(node_name).__name__} {node_name!r}; "
+            "pass a run's id as run_id=..."
+        )
+    if run_id is not None:
+        query = query.where(table.c.run_id == run_id)
+    if node_name is not None:
+        query = query.where(table.c.node_name == node_name)
+    if key is not None:
+        query = query.where(table.c.key == key)
+    return query

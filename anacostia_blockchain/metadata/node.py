@@ -4,6 +4,11 @@ The node is the engine's :class:`~anacostia_blockchain.engine.BaseMetadataStoreN
 logging API); everything it stores and every query lives in ``store.runs``, a :class:`~.run_store.RunStore` on
 ``uri`` (any SQLAlchemy URL: ``sqlite:///path/metadata.db``, ``postgresql://user@host/db``).
 
+Queries with the Anacostia signatures are on the node too: ``get_metrics(node_name=None, run_id=None)``,
+``get_params(...)`` and ``get_tags(...)`` return rows (dicts), every filter optional. Called inside a run (from an
+action's ``execute()``, or while a run is in progress) without ``run_id`` they answer for the current run; outside a
+run (a script after the pipeline ran) they return the matching rows of every run.
+
 ``SqliteMetadataStore`` is the same class under the name of the Anacostia API.
 """
 
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from ..engine import BaseMetadataStoreNode
 from .run_store import RunStore
@@ -42,6 +48,19 @@ class SqlMetadataStore(BaseMetadataStoreNode):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {self.runs.url!r})"
+
+    # --- the Anacostia query API (rows; see the module docstring for the run they answer for) -----------------------
+    def get_metrics(self, node_name: str | None = None, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Metric rows ``{run_id, node_name, key, value, step, timestamp}`` in logging order."""
+        return self.runs.get_metrics(run_id, node_name=node_name)
+
+    def get_params(self, node_name: str | None = None, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Param rows ``{run_id, node_name, key, value}`` (``node_name``: the node that logged it)."""
+        return self.runs.get_param_rows(run_id, node_name=node_name)
+
+    def get_tags(self, node_name: str | None = None, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Tag rows ``{run_id, node_name, key, value}`` (``node_name``: the node that set it)."""
+        return self.runs.get_tag_rows(run_id, node_name=node_name)
 
 
 #: The Anacostia name of :class:`SqlMetadataStore` (the same class).

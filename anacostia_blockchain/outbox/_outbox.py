@@ -100,6 +100,7 @@ class OutboxEntry:
     last_error: str | None
     result: dict[str, Any] | None
     created_at: float
+    #: The last change of status or result (for a confirmed entry: when it was confirmed; finality does not move it).
     updated_at: float
     #: When the entry became final (``None``: not confirmed yet, or confirmed and still watched for a rollback).
     final_at: float | None = None
@@ -335,7 +336,9 @@ class Outbox:
     def mark_final(self, entry_ids: list[int]) -> int:
         """The deliveries of ``entry_ids`` can no longer be undone; returns how many entries became final.
 
-        Entries that are not confirmed-and-watched any more (reopened meanwhile, already final) are left alone.
+        Sets ``final_at`` only: ``updated_at`` stays the time the entry was confirmed (readers measure delivery
+        latency with it). Entries that are not confirmed-and-watched any more (reopened meanwhile, already final)
+        are left alone.
         """
         if not entry_ids:
             return 0
@@ -346,7 +349,7 @@ class Outbox:
                 conn.execute(
                     update(self.table)
                     .where(c.id.in_(entry_ids), c.status == CONFIRMED, c.final_at.is_(None))
-                    .values(final_at=now, updated_at=now)
+                    .values(final_at=now)
                 ).rowcount
             )
 

@@ -76,7 +76,8 @@ class ServiceState:
 async def service_state(request: Request) -> ServiceState:
     """FastAPI dependency: the :class:`ServiceState` of the app serving ``request``. ``async`` because FastAPI runs a
     plain ``def`` dependency in the thread pool — a thread hand-off per request just to read an attribute."""
-    return request.app.state.service  # type: ignore[no-any-return]
+    service: ServiceState = request.app.state.service
+    return service
 
 
 #: The :class:`ServiceState` parameter of a request handler.

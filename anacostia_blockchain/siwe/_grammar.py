@@ -78,14 +78,18 @@ CHAIN_ID_RE = re.compile(r"[0-9]+")
 _SHOWN = 80
 
 
-def show(value: str) -> str:
+def show(value: object) -> str:
     """A value as an error message may show it: quoted, escaped (one line) and cut to a readable length."""
+    if not isinstance(value, str):
+        return f"of type {type(value).__name__}"
     text = repr(value[:_SHOWN])
     return text + (f" ... ({len(value)} characters)" if len(value) > _SHOWN else "")
 
 
-def _first_bad(value: str, allowed: re.Pattern[str]) -> str:
+def _first_bad(value: object, allowed: re.Pattern[str]) -> str:
     """Where ``value`` first leaves the character set of ``allowed`` (for rules that are a plain repetition)."""
+    if not isinstance(value, str):
+        return ""
     for index, char in enumerate(value):
         if not allowed.fullmatch(char):
             return f": character {char!r} at column {index + 1} is not allowed"
@@ -93,26 +97,26 @@ def _first_bad(value: str, allowed: re.Pattern[str]) -> str:
 
 
 def check_scheme(value: str) -> None:
-    if not SCHEME_RE.fullmatch(value):
+    if not isinstance(value, str) or not SCHEME_RE.fullmatch(value):
         raise SiweError(f"scheme {show(value)} is not an RFC 3986 scheme (a letter, then letters, digits, + - .)")
 
 
 def check_domain(value: str) -> None:
-    if not value:
+    if value == "":
         raise SiweError("domain is empty: the first line must start with the requesting domain")
-    if not AUTHORITY_RE.fullmatch(value):
+    if not isinstance(value, str) or not AUTHORITY_RE.fullmatch(value):
         raise SiweError(f"domain {show(value)} is not an RFC 3986 authority ([userinfo@]host[:port])")
 
 
 def check_address(value: str) -> None:
-    if not ADDRESS_RE.fullmatch(value):
+    if not isinstance(value, str) or not ADDRESS_RE.fullmatch(value):
         raise SiweError(f"address {show(value)} is not 0x followed by 40 hex digits")
     if not is_checksum_address(value):
         raise SiweError(f"address {value} is not EIP-55 checksummed")
 
 
 def check_statement(value: str) -> None:
-    if not STATEMENT_RE.fullmatch(value):
+    if not isinstance(value, str) or not STATEMENT_RE.fullmatch(value):
         raise SiweError(
             f"statement {show(value)} is not allowed{_first_bad(value, STATEMENT_RE)} (EIP-4361 allows letters, "
             "digits, spaces and RFC 3986 reserved/unreserved characters: no control characters, no line break)"
@@ -120,27 +124,27 @@ def check_statement(value: str) -> None:
 
 
 def check_uri(value: str, what: str = "URI") -> None:
-    if not URI_RE.fullmatch(value):
+    if not isinstance(value, str) or not URI_RE.fullmatch(value):
         raise SiweError(f"{what} {show(value)} is not an RFC 3986 URI")
 
 
-def check_version(value: str) -> None:
+def check_version(value: object) -> None:
     if value != "1":
         raise SiweError(f"version {show(value)} is not supported (EIP-4361 defines version 1 only)")
 
 
 def check_chain_id_text(value: str) -> None:
-    if not CHAIN_ID_RE.fullmatch(value):
+    if not isinstance(value, str) or not CHAIN_ID_RE.fullmatch(value):
         raise SiweError(f"chain ID {show(value)} is not a decimal number")
 
 
 def check_nonce(value: str) -> None:
-    if not NONCE_RE.fullmatch(value):
+    if not isinstance(value, str) or not NONCE_RE.fullmatch(value):
         raise SiweError(f"nonce {show(value)} is not at least 8 letters and digits")
 
 
 def check_request_id(value: str) -> None:
-    if not REQUEST_ID_RE.fullmatch(value):
+    if not isinstance(value, str) or not REQUEST_ID_RE.fullmatch(value):
         raise SiweError(
             f"request ID {show(value)} is not allowed{_first_bad(value, re.compile(_PCHAR + '|%'))} "
             "(EIP-4361: RFC 3986 pchar only: no spaces, no control characters)"

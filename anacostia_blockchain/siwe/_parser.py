@@ -56,7 +56,7 @@ def _start(line: str) -> str:
 def _origin(lines: _Lines) -> tuple[str | None, str]:
     first = lines.take("the first line")
     if not first.endswith(PREAMBLE_SUFFIX):
-        raise SiweError(f"line 1 must end with {PREAMBLE_SUFFIX.strip()!r}")
+        raise SiweError(f"the first line must end with {PREAMBLE_SUFFIX.strip()!r}")
     origin = first[: -len(PREAMBLE_SUFFIX)]
     if "://" in origin:
         scheme, domain = origin.split("://", 1)

@@ -48,6 +48,7 @@ def own_devnet(tmp_path: Path) -> Iterator[Devnet]:
         devnet.stop()
 
 
+@pytest.mark.anvil_only
 def test_chain_outage_mid_pipeline_every_run_is_anchored_exactly_once(own_devnet: Devnet, tmp_path: Path) -> None:
     admin = own_devnet.accounts[0]
     client = ChainClient(own_devnet.rpc_url, expected_chain_id=own_devnet.chain_id)

@@ -115,6 +115,7 @@ def test_an_anchor_rolled_back_by_a_state_revert_is_anchored_again_exactly_once(
     assert anchored_events(registry_env, run_id) == 1
 
 
+@pytest.mark.anvil_only
 def test_the_background_sender_reanchors_after_an_anvil_reorg(
     open_stores: Callable[..., BlockchainMetadataStore], registry_env: RegistryEnv
 ) -> None:
@@ -143,6 +144,7 @@ def test_the_background_sender_reanchors_after_an_anvil_reorg(
     assert all(anchored_events(registry_env, r) == 1 for r in runs)
 
 
+@pytest.mark.anvil_only
 def test_a_reorg_that_reincludes_the_anchor_transaction_is_relocated_without_a_new_transaction(
     open_stores: Callable[..., BlockchainMetadataStore], registry_env: RegistryEnv
 ) -> None:
@@ -310,6 +312,7 @@ def test_the_verify_cli_reports_confirmations_then_final(
     assert result["verdict"] == "verified" and result["finality"] == "final" and result["confirmations"] == 2
 
 
+@pytest.mark.anvil_only
 @pytest.mark.slow
 def test_anchors_lost_when_the_rpc_node_is_restored_from_older_state_are_anchored_again(tmp_path: Path) -> None:
     """The node is SIGKILLed and restarted from a dump taken before two anchors were mined, while the store's

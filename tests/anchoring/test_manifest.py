@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from anacostia_blockchain.anchoring.manifest import RunManifest, manifest_cid
+from anacostia_blockchain.anchoring.manifest import MANIFEST_VERSION, RunManifest, manifest_cid
 from anacostia_blockchain.chain.contracts import merkle
 from anacostia_blockchain.errors import ManifestItemNotFoundError, MetricValueError, ValidationError
 
@@ -134,3 +134,29 @@ def test_bad_inputs_are_typed_errors() -> None:
     doc["pipelineId"] = "0x" + "00" * 32
     with pytest.raises(ValidationError, match="pipelineId"):
         RunManifest.from_bytes(json.dumps(doc).encode())
+
+
+def test_the_format_is_written_read_back_and_picks_the_tree_layout() -> None:
+    current = RunManifest.from_export("pipe", 4, export())
+    assert current.version == MANIFEST_VERSION == 2 and json.loads(current.to_bytes())["version"] == 2
+    assert current.root == merkle.MerkleTree(list(current.leaves.values())).root
+    format1 = RunManifest.from_export("pipe", 4, export(), version=1)
+    assert format1.items == current.items and format1.leaves == current.leaves
+    assert format1.root == merkle.OddPromotedMerkleTree(list(format1.leaves.values())).root
+    assert len(format1.items) == 13 and format1.root != current.root  # 13 leaves: the two layouts differ
+    for manifest in (current, format1):
+        again = RunManifest.from_bytes(manifest.to_bytes())
+        assert (again.version, again.root, again.to_bytes()) == (manifest.version, manifest.root, manifest.to_bytes())
+        for key in manifest.by_key:
+            leaf, proof = manifest.proof(key)
+            assert merkle.verify_proof(manifest.root, leaf, proof)
+
+
+@pytest.mark.parametrize("version", [0, 3, True, "2", None])
+def test_unknown_formats_are_refused(version: object) -> None:
+    doc = json.loads(RunManifest.from_export("pipe", 4, export()).to_bytes())
+    doc["version"] = version
+    with pytest.raises(ValidationError, match="unsupported manifest version"):
+        RunManifest.from_bytes(json.dumps(doc).encode())
+    with pytest.raises(ValidationError, match="unsupported manifest version"):
+        RunManifest.from_export("pipe", 4, export(), version=version)  # type: ignore[arg-type]

@@ -45,6 +45,7 @@ def drop_file(folder: Path, name: str) -> None:
     tmp.rename(folder / name)
 
 
+@pytest.mark.anvil_only
 def test_pipeline_keeps_running_through_a_chain_outage_and_every_run_lands_once(tmp_path: Path) -> None:
     devnet = Devnet(state_path=tmp_path / "anvil-state.json").start()
     try:

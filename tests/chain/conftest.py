@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from anacostia_blockchain.chain import ChainClient, Contract, Devnet, LocalSigner, TxSender
+from anacostia_blockchain.chain import ChainClient, Contract, LocalSigner, TxSender
 from anacostia_blockchain.chain.abi import ContractArtifact
+from anacostia_blockchain.chain.dev import DevNode
 from anacostia_blockchain.chain.dev.compiler import compile_sources
+from anacostia_blockchain.chain.rpc import NodeKind
+from anacostia_blockchain.chain.tx import evm_target
 
 PROBE_SOURCE = Path(__file__).parent / "solidity" / "ChainProbe.sol"
 
@@ -20,17 +23,19 @@ Responder = Callable[[bytes], tuple[int, bytes]]
 
 
 @pytest.fixture(scope="session")
-def probe_artifact() -> ContractArtifact:
-    return compile_sources([PROBE_SOURCE])["ChainProbe"]
+def probe_artifact(devnet: DevNode) -> ContractArtifact:
+    """ChainProbe built for what the session's node runs (Shanghai on Ganache)."""
+    target = evm_target(ChainClient(devnet.rpc_url))
+    return compile_sources([PROBE_SOURCE], evm_version=target)["ChainProbe"]
 
 
 @pytest.fixture
-def client(fresh_chain: Devnet) -> ChainClient:
+def client(fresh_chain: DevNode) -> ChainClient:
     return ChainClient(fresh_chain.rpc_url, expected_chain_id=fresh_chain.chain_id)
 
 
 @pytest.fixture
-def signer(fresh_chain: Devnet) -> LocalSigner:
+def signer(fresh_chain: DevNode) -> LocalSigner:
     return LocalSigner.from_key(fresh_chain.accounts[0].private_key)
 
 
@@ -46,13 +51,16 @@ def probe(sender: TxSender, probe_artifact: ContractArtifact) -> Contract:
 
 
 @pytest.fixture
-def restore_base_fee(fresh_chain: Devnet) -> Iterator[Devnet]:
-    """For tests that raise the base fee: anvil keeps the next block's base fee across ``evm_revert``."""
+def restore_base_fee(fresh_chain: DevNode) -> Iterator[DevNode]:
+    """For tests that raise the base fee: anvil keeps the next block's base fee across ``evm_revert``. Ganache
+    cannot set it: skipped there."""
+    if fresh_chain.kind is NodeKind.GANACHE:
+        pytest.skip("Ganache has no method to set the next block's base fee")
     history = fresh_chain.rpc("eth_feeHistory", [1, "latest", []])
     try:
         yield fresh_chain
     finally:
-        fresh_chain.rpc("anvil_setNextBlockBaseFeePerGas", [history["baseFeePerGas"][-1]])
+        fresh_chain.control.set_next_base_fee(int(history["baseFeePerGas"][-1], 16))
 
 
 @pytest.fixture

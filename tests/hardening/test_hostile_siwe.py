@@ -2,8 +2,9 @@
 refused attempt costs the rightful owner anything (the nonce survives a forged signature).
 
 Covers wrong domain / URI / chain id, expired, not-yet-valid, stale and future-dated messages, replays, signatures
-by another key, malleable (high-s) and garbled signatures, malformed message text, oversized bodies, and forged,
-tampered or expired session tokens on the key-release endpoint.
+by another key, malleable (high-s) and garbled signatures, malformed message text (control characters in the
+statement, spaces or control characters in the request ID, ...), oversized bodies, and forged, tampered or expired
+session tokens on the key-release endpoint.
 """
 
 from __future__ import annotations
@@ -138,12 +139,20 @@ MALFORMED = {
     "CRLF line ends": lambda t: t.replace("\n", "\r\n"),
     "NUL byte": lambda t: t.replace("Nonce: ", "Nonce: \x00"),
     "short nonce": lambda t: "\n".join("Nonce: abc" if x.startswith("Nonce") else x for x in t.splitlines()),
+    "control character in the statement": lambda t: "\n".join(
+        x.replace(" ", " \x1b[2J", 1) if i == 3 else x for i, x in enumerate(t.split("\n"))
+    ),
+    "DEL in the statement": lambda t: "\n".join(x + "\x7f" if i == 3 else x for i, x in enumerate(t.split("\n"))),
+    "space in the request ID": lambda t: t + "\nRequest ID: abc def",
+    "control character in the request ID": lambda t: t + "\nRequest ID: abc\x00def",
 }
 
 
 @pytest.mark.parametrize("name", list(MALFORMED))
 def test_malformed_messages_are_refused_with_a_siwe_error(http: TestClient, name: str) -> None:
-    text = MALFORMED[name](_message(http))
+    valid = _message(http)
+    assert valid.split("\n")[3], "the service's offer carries a statement"
+    text = MALFORMED[name](valid)
     _refused(_login(http, text), "SiweError")
 
 

@@ -14,14 +14,8 @@ import pytest
 from anacostia_blockchain.cli.main import main
 from anacostia_blockchain.errors import CarFormatError, ConfigurationError, ContentNotFoundError, CorruptBlockError
 from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, ImportOptions, build_directory, import_bytes
-from anacostia_blockchain.ipfs.car import (
-    CARV2_PRAGMA,
-    car_get_block,
-    read_car,
-    read_car_index,
-    verify_car_index,
-    write_car,
-)
+from anacostia_blockchain.ipfs.car import CARV2_PRAGMA, read_car, write_car
+from anacostia_blockchain.ipfs.car_index import car_get_block, read_car_index, verify_car_index
 from anacostia_blockchain.ipfs.dagpb import HAMT_SHARD, PBLink, PBNode, UnixFSData, encode_node, encode_unixfs
 from anacostia_blockchain.ipfs.hamt import MURMUR3_X64_64, should_shard
 

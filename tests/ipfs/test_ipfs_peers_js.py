@@ -20,7 +20,8 @@ import pytest
 from conftest import node_peer, npm_bin
 
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, import_path
-from anacostia_blockchain.ipfs.car import car_get_block, parse_car_index, read_car, read_car_index, verify_car_index
+from anacostia_blockchain.ipfs.car import read_car
+from anacostia_blockchain.ipfs.car_index import car_get_block, parse_car_index, read_car_index, verify_car_index
 from anacostia_blockchain.ipfs.dagpb import HAMT_SHARD, decode_node, decode_unixfs
 
 MIB = 1024 * 1024

@@ -87,6 +87,23 @@ def test_claim_send_confirm_lifecycle(db: tuple[Engine, str]) -> None:
     assert "p:0" not in {e.key for e in outbox.claim("anchor", limit=10)}  # confirmed is final
 
 
+def test_finality_keeps_the_confirmation_time(db: tuple[Engine, str]) -> None:
+    """``updated_at`` of a confirmed entry is when it was confirmed: becoming final later only sets ``final_at``
+    (delivery latency is read from ``updated_at``; a watched entry is finalized up to a recheck interval later)."""
+    clock = Clock()
+    outbox = _outbox(db, clock)
+    entry = outbox.enqueue("anchor", "p:1", {"i": 1})
+    (claimed,) = outbox.claim("anchor")
+    clock.now += 0.25
+    outbox.mark_confirmed(claimed.id, {"block": 7}, final=False)
+    confirmed_at = clock.now
+    clock.now += 0.75
+    assert outbox.mark_final([entry.id]) == 1
+    final = outbox.get("anchor", "p:1")
+    assert final is not None and final.final
+    assert (final.updated_at, final.final_at) == (confirmed_at, confirmed_at + 0.75)
+
+
 def test_failures_back_off_exponentially_and_can_be_parked(db: tuple[Engine, str]) -> None:
     clock = Clock()
     outbox = _outbox(db, clock)

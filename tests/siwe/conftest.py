@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +16,9 @@ from anacostia_blockchain.chain.dev.compiler import compile_sources
 WALLET_SOURCES = sorted((Path(__file__).parent / "solidity").glob("*.sol"))
 
 
-def _start(starter: object) -> Peer:
+def _start(starter: Callable[[], Peer]) -> Peer:
     try:
-        return starter()  # type: ignore[operator, no-any-return]
+        return starter()
     except PeerError as exc:
         pytest.fail(str(exc), pytrace=False)
 

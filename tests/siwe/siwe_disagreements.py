@@ -18,8 +18,7 @@ BASE = (
 )
 
 _TIME_LINE = re.compile(r"^((?:Issued At|Expiration Time|Not Before): )(.*)$", re.M)
-_AUTHORITY = re.compile(r"(^|\nURI: |\n- )([A-Za-z][A-Za-z0-9+.-]*://)?([^/?#\s]*)")
-_DOTTED = re.compile(r"(?<![0-9A-Za-z.])([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)(?![0-9A-Za-z.])")
+_SCHEME_SLASHES = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _BAD_V4_IN_V6 = re.compile(r"(\[[0-9A-Fa-f:]*:)((?:[0-9]*\.){3}[0-9]*)\]")
 _IPVFUTURE_URI = re.compile(r"((?:\nURI: |\n- )[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#\s]*@)?)\[v[^\]]*\]")
 _BIG_PORT_URI = re.compile(r"((?:\nURI: |\n- )[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*:)([0-9]{6,}|6553[6-9]|655[4-9][0-9]|65[6-9][0-9]{2}|6[6-9][0-9]{3}|[7-9][0-9]{4})(?=[/?#\n]|$)")
@@ -46,11 +45,6 @@ def _bad_v4_in_v6(text: str) -> bool:
     return any(not all(map(_octet_ok, match[2].split("."))) for match in _BAD_V4_IN_V6.finditer(text))
 
 
-def _dotted_above_255(text: str) -> bool:
-    hosts = " ".join(match[3] for match in _AUTHORITY.finditer(text))
-    return any(any(int(part) > 255 for part in match.groups()) for match in _DOTTED.finditer(hosts))
-
-
 _WEB_SCHEMES = {"http", "https", "ws", "wss", "ftp"}
 _URI_LINE = re.compile(r"^(URI: |- )(.*)$", re.M)
 
@@ -68,6 +62,36 @@ def _hostless_web_uri(uri: str) -> bool:
 
 def _uris(text: str) -> list[str]:
     return [match[2] for match in _URI_LINE.finditer(text)]
+
+
+def _hosts(text: str) -> list[str]:
+    """The hosts of the domain and of every URI with an authority (userinfo and port removed)."""
+    origin = text.split("\n")[0].split(" ")[0]
+    authorities = [origin[m.end() :] if (m := _SCHEME_SLASHES.match(origin)) else origin]
+    for uri in _uris(text):
+        if match := _SCHEME_SLASHES.match(uri):
+            authorities.append(re.split(r"[/?#]", uri[match.end() :], maxsplit=1)[0])
+    hosts = []
+    for authority in authorities:
+        host = authority.rpartition("@")[2]
+        if not host.startswith("["):
+            host = re.sub(r":[0-9]*$", "", host)
+        hosts.append(host)
+    return hosts
+
+
+def _false_ipv4(host: str) -> bool:
+    """A host whose last label is a number (so a WHATWG URL parser reads it as IPv4) but that is no IPv4address."""
+    labels = host.rstrip(".").split(".")
+    if not labels[-1].isdigit() or host.startswith("["):
+        return False
+    return not (len(labels) == 4 and all(map(_octet_ok, labels)))
+
+
+def _replace_false_ipv4(text: str) -> str:
+    for host in sorted({h for h in _hosts(text) if _false_ipv4(h)}, key=len, reverse=True):
+        text = re.sub(rf"(?<![0-9A-Za-z.]){re.escape(host)}(?![0-9A-Za-z.])", "1.2.3.4", text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -120,10 +144,11 @@ DISAGREEMENTS = [
         lambda t: _BAD_V4_IN_V6.sub(lambda m: m[1] + "1.2.3.4]", t),
     ),
     Disagreement(
-        "host that looks like IPv4 but is not (1.1.1.256)", True, False, True,
-        "RFC 3986: a host that is not an IPv4address is a reg-name; PyPI's parser does not backtrack to reg-name",
-        BASE.replace("example.com wants", "1.1.1.256 wants"), _dotted_above_255,
-        lambda t: _DOTTED.sub(lambda m: "1.2.3.4" if any(int(p) > 255 for p in m.groups()) else m[0], t),
+        "host that looks like IPv4 but is not (1.1.1.256, 127.0..1)", True, False, True,
+        "RFC 3986: a host that is not an IPv4address is a reg-name; PyPI's ABNF parser does not backtrack to it, "
+        "pydantic's WHATWG parser reads a host ending in a number as IPv4",
+        BASE.replace("example.com wants", "1.1.1.256 wants"), lambda t: any(map(_false_ipv4, _hosts(t))),
+        _replace_false_ipv4,
     ),
     Disagreement(
         "IPvFuture host in a URI", True, False, True,

@@ -65,15 +65,11 @@ def test_a_safe_like_wallet_signs_in_through_the_service(http: TestClient, walle
     _refused(_login(http, text, wallets.sign(text, wallets.owners[0])), "nonce")  # replay
 
 
-def test_a_multisig_signs_in_with_its_threshold(http: TestClient, wallets: Wallets) -> None:
-    text = _message(http, wallets.multisig.address)
-    _refused(_login(http, text, wallets.sign(text, wallets.owners[2])), "answered 0xffffffff")
-    assert _login(http, text, wallets.sign(text, wallets.owners[0], wallets.owners[2])).status_code == 200
-
-
 @pytest.mark.parametrize(("mode", "words"), [(0, ["answered 0xdeadbeef"]), (1, ["reverted isValidSignature"]),
                                              (2, ["gave no EIP-1271 answer"])])  # fmt: skip
-def test_wallets_that_answer_wrongly_are_refused(http: TestClient, wallets: Wallets, mode: int, words: list[str]) -> None:
+def test_wallets_that_answer_wrongly_are_refused(
+    http: TestClient, wallets: Wallets, mode: int, words: list[str]
+) -> None:
     faulty = wallets.deploy("FaultyWallet", mode)
     text = _message(http, faulty.address)
     _refused(_login(http, text, wallets.sign(text, wallets.owners[0])), *words)

@@ -162,3 +162,24 @@ def test_what_both_references_refuse_is_refused_naming_the_field(
     with pytest.raises(SiweError, match=field) as refused:
         SiweMessage.parse(text)
     assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "npm_writes", "pypi_writes"),
+    [
+        (BASE + "\nRequest ID: ", BASE, BASE),
+        (BASE.replace("Chain ID: 1", "Chain ID: 100000000000000000000000"),
+         BASE.replace("Chain ID: 1", "Chain ID: 1e+23"), None),
+        (BASE.replace("Chain ID: 1", "Chain ID: 0"), None, BASE),
+        (BASE + "\nResources:", None, BASE),
+        (BASE.replace("Chain ID: 1", "Chain ID: 007"),
+         BASE.replace("Chain ID: 1", "Chain ID: 7"), BASE.replace("Chain ID: 1", "Chain ID: 7")),
+    ],
+)  # fmt: skip
+def test_the_references_formatters_lose_values_this_package_keeps(
+    text: str, npm_writes: str | None, pypi_writes: str | None, npm_siwe: Peer, pypi_siwe: Peer
+) -> None:
+    npm, pypi = ask_both(npm_siwe, pypi_siwe, {"op": "parse", "messages": [text]})
+    assert npm[0]["ok"] and pypi[0]["ok"]
+    assert npm[0]["text"] == (npm_writes or text) and pypi[0]["text"] == (pypi_writes or text)
+    assert SiweMessage.parse(text).to_text() == text

@@ -78,18 +78,67 @@ def test_message_without_statement_has_two_blank_lines_and_round_trips() -> None
         (lambda t: t.replace(EXAMPLE_ADDRESS, EXAMPLE_ADDRESS.lower()), "EIP-55"),
         (lambda t: t.replace("Nonce: 32891756", "Nonce: 1234"), "nonce"),
         (lambda t: t.replace("Version: 1", "Version: 2"), "version"),
-        (lambda t: t.replace("Chain ID: 1", "Chain ID: 01"), "chain id"),
+        (lambda t: t.replace("Chain ID: 1", "Chain ID: 1.0"), "chain ID"),
         (lambda t: t.replace("Issued At: 2021-09-30T16:25:24Z", "Issued At: yesterday"), "RFC 3339"),
         (lambda t: t.replace("\n", "\r\n"), "LF"),
         (lambda t: t + "\nExtra: line", "unexpected"),
         (lambda t: t.replace("Version: 1\nChain ID: 1", "Chain ID: 1\nVersion: 1"), "Version"),
         (lambda t: t.replace(" wants you to sign in", " wants you to log in"), "first line"),
         (lambda t: t.replace("URI: https://example.com/login", "URI: https://[::1/login"), "URI"),
+        (lambda t: t.replace("I accept", "I\x01 accept"), "statement .* character '\\\\x01' at column 2"),
+        (lambda t: t.replace("I accept", "I accept\x7f"), "statement"),
+        (lambda t: t.replace("24Z\nResources", "24Z\nRequest ID: abc def\nResources"), "request ID 'abc def'"),
+        (lambda t: t.replace("24Z\nResources", "24Z\nRequest ID: a\tb\nResources"), "request ID"),
+        (lambda t: t.replace("Chain ID: 1", "Chain ID: \u0661"), "chain ID"),
+        (lambda t: t.replace("16:25:24Z", "16:25:60Z"), "leap second"),
+        (lambda t: t.replace("16:25:24Z", "16:25:24+00:60"), "offset out of range"),
+        (lambda t: t + "\n", "unexpected"),
     ],
 )
 def test_malformed_messages_are_refused_with_the_reason(mutate: object, reason: str) -> None:
     with pytest.raises(SiweError, match=reason):
         SiweMessage.parse(mutate(EIP_EXAMPLE))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "check"),
+    [
+        (lambda t: t.replace("I accept the ExampleOrg Terms of Service: https://example.com/tos", ""),
+         lambda m: m.statement == ""),
+        (lambda t: t.replace("Chain ID: 1", "Chain ID: 0001"), lambda m: (m.chain_id, m.chain_id_text) == (1, "0001")),
+        (lambda t: t.replace("24Z\nResources", "24Z\nRequest ID: \nResources"), lambda m: m.request_id == ""),
+        (lambda t: t.split("\n- ")[0], lambda m: m.resources == ()),
+        (lambda t: t.replace("Issued At: 2021-09-30T16:25:24Z", "Issued At: 2021-09-30t16:25:24.123456789z"),
+         lambda m: m.issued_at.endswith("z")),
+        (lambda t: t.replace("example.com wants", "user:pw@[v1.fe:80]:8080 wants"),
+         lambda m: m.domain.startswith("user")),
+    ],
+)
+def test_every_value_the_grammar_allows_is_kept_as_signed(mutate: object, check: object) -> None:
+    text = mutate(EIP_EXAMPLE)  # type: ignore[operator]
+    message = SiweMessage.parse(text)
+    assert check(message)  # type: ignore[operator]
+    assert message.to_text() == text
+
+
+def test_building_a_message_checks_every_field_and_names_it() -> None:
+    address = Account.create().address
+    for overrides, field in [
+        ({"statement": "two\nlines"}, "statement"),
+        ({"request_id": "has space"}, "request ID"),
+        ({"nonce": "abcdefgh\n"}, "nonce"),
+        ({"issued_at": "2021-09-30T16:25:24Z\n"}, "Issued At"),
+        ({"domain": ""}, "domain is empty"),
+        ({"scheme": "1http"}, "scheme"),
+        ({"resources": ("not a uri",)}, "resource"),
+        ({"chain_id": -1}, "chain ID"),
+        ({"chain_id": True}, "chain ID"),
+        ({"chain_id": 7, "chain_id_text": "08"}, "chain ID text"),
+        ({"address": address.lower()}, "EIP-55"),
+    ]:
+        fields = {"address": address, "nonce": "abcdef1234", **overrides}
+        with pytest.raises(SiweError, match=field):
+            make_message(**fields)  # type: ignore[arg-type]
 
 
 def test_field_checks_bind_domain_uri_chain_and_time() -> None:

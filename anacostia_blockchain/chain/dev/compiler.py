@@ -4,9 +4,9 @@ Users never need a compiler: the wheel carries ``chain/artifacts/<Name>.json`` (
 compiler version, source hash), read by :mod:`anacostia_blockchain.chain.abi.artifacts`. Developers regenerate them
 with ``make compile`` (``scripts/compile_contracts.py``).
 
-The compiler is py-solc-x driving either a native ``solc`` (when one is on PATH or installed by ``solcx``) or the
-solc-js adapter ``scripts/solc-js-adapter.js`` (offline, from npm). Import remappings live in :data:`REMAPPINGS`
-and nowhere else (``foundry.toml`` mirrors them for Foundry users).
+The compiler is py-solc-x driving a native ``solc`` (``$ANACOSTIA_SOLC``, installed by ``solcx``, or on PATH) or else
+the solc-js adapter ``scripts/solc-js-adapter.js`` (offline, from npm; :func:`find_solc_binary`). Import remappings
+live in :data:`REMAPPINGS` and nowhere else (``foundry.toml`` mirrors them for Foundry users).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ __all__ = [
     "ARTIFACT_EVM_VERSIONS",
     "CONTRACTS_DIR",
     "PROJECT_ROOT",
+    "SOLC_ENV",
     "ContractArtifact",
     "artifacts_dir",
     "compile_sources",
@@ -97,8 +98,19 @@ def sources_digest(paths: list[Path]) -> str:
     return "0x" + digest.hexdigest()
 
 
+#: The variable naming a solc binary (or a solc-compatible command) explicitly.
+SOLC_ENV = "ANACOSTIA_SOLC"
+
+
 def find_solc_binary() -> Path:
-    """A native solc of the pinned version if one is available, else the solc-js adapter (needs node + npm ci)."""
+    """The compiler: ``$ANACOSTIA_SOLC``, a py-solc-x-installed solc of the pinned version, ``solc`` on PATH, else the
+    solc-js adapter (Node.js and the project's ``node_modules/solc`` from ``npm ci``). Not found: an error naming
+    every way to get one."""
+    named = os.environ.get(SOLC_ENV)
+    if named:
+        if not Path(named).is_file():
+            raise CompilerError(f"{SOLC_ENV}={named} does not exist")
+        return Path(named)
     try:
         import solcx
         from solcx.install import get_executable
@@ -111,10 +123,17 @@ def find_solc_binary() -> Path:
     native = shutil.which("solc")
     if native:
         return Path(native)
+    options = (
+        f"put solc {SOLC_VERSION} on PATH (or `python -c \"import solcx; solcx.install_solc('{SOLC_VERSION}')\"`), "
+        f"or set {SOLC_ENV}=/path/to/solc"
+    )
     if shutil.which("node") is None:
-        raise CompilerError("no solc found and no node to run solc-js: install Node.js, then run `npm ci`")
-    if not (NODE_MODULES / "solc").exists():
-        raise CompilerError("solc-js is not installed: run `npm ci` in the project root")
+        raise CompilerError(f"no Solidity compiler found: {options}, or install Node.js and run `npm ci` (solc-js)")
+    if not (NODE_MODULES / "solc").exists() or not SOLC_JS_ADAPTER.is_file():
+        raise CompilerError(
+            f"no Solidity compiler found: {options}, or run `npm ci` in a checkout of anacostia-blockchain (solc-js "
+            "and its adapter scripts/solc-js-adapter.js)"
+        )
     return SOLC_JS_ADAPTER
 
 

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import keccak
 
 from ...errors import DeploymentError
-from ..abi.artifacts import load_artifact
 from ..abi.contract import Contract
 from ..contracts.deployments import DeploymentManifest, DeploymentRecord
 from ..encoding import checksum, to_hex
+from ..tx.evm_target import artifact_for
 
 if TYPE_CHECKING:
     from ..tx.sender import TxSender
@@ -64,7 +64,7 @@ def ensure_deployed(
     client = sender.client
     if client.chain_id != manifest.chain_id:
         raise DeploymentError(f"manifest is for chain {manifest.chain_id}, the sender is on chain {client.chain_id}")
-    artifact = load_artifact(name)
+    artifact = artifact_for(client, name)
     existing = manifest.records.get(name)
     if existing is not None:
         code = client.get_code(existing.address)

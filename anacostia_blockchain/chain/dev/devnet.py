@@ -1,6 +1,6 @@
 """A local anvil chain for tests, demos and development.
 
-``Devnet`` starts the anvil binary shipped by npm (``@foundry-rs/anvil-linux-amd64``), waits until it answers
+``Devnet`` starts an anvil binary (:func:`find_anvil`: named, from npm, or on PATH), waits until it answers
 ``eth_chainId``, exposes its RPC URL and funded dev accounts, and stops it (also at interpreter exit). With
 ``state_path`` it dumps its state on stop and loads it on start, so a test can stop and restart the same chain.
 The process handling and the test controls are those of every development node (:mod:`.dev_node`).
@@ -19,24 +19,33 @@ from ..encoding import checksum
 from ..rpc.node_kind import NodeKind
 from .dev_node import PROJECT_ROOT, DevAccount, ProcessNode, free_port
 
-__all__ = ["NPM_ANVIL", "DevAccount", "Devnet", "find_anvil", "free_port"]
+__all__ = ["ANVIL_ENV", "NPM_ANVIL", "DevAccount", "Devnet", "find_anvil", "free_port"]
 
-NPM_ANVIL = PROJECT_ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+#: anvil installed by ``npm ci`` in a checkout of this project (any ``@foundry-rs/anvil*`` package links it here).
+NPM_ANVIL = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+#: The variable naming an anvil binary explicitly (``ANVIL_PATH`` is accepted too).
+ANVIL_ENV = "ANACOSTIA_ANVIL"
 
 
 def find_anvil() -> Path:
-    """The anvil binary: $ANVIL_PATH, then the npm package, then PATH."""
-    env = os.environ.get("ANVIL_PATH")
-    if env:
-        if not Path(env).is_file():
-            raise AnvilNotFoundError(f"ANVIL_PATH={env} does not exist")
-        return Path(env)
+    """The anvil binary: ``$ANACOSTIA_ANVIL`` (or ``$ANVIL_PATH``), then the project's ``node_modules``, then PATH
+    (where Foundry's ``foundryup`` installs it). Not found: an error naming all three."""
+    for variable in (ANVIL_ENV, "ANVIL_PATH"):
+        named = os.environ.get(variable)
+        if named:
+            if not Path(named).is_file():
+                raise AnvilNotFoundError(f"{variable}={named} does not exist")
+            return Path(named)
     if NPM_ANVIL.is_file():
         return NPM_ANVIL
     on_path = shutil.which("anvil")
     if on_path:
         return Path(on_path)
-    raise AnvilNotFoundError("anvil not found: run `npm ci` in the project root (it installs @foundry-rs/anvil)")
+    raise AnvilNotFoundError(
+        "anvil not found: install Foundry (`curl -L https://foundry.paradigm.xyz | bash; foundryup` puts anvil on "
+        f"PATH), or set {ANVIL_ENV}=/path/to/anvil, or in a checkout of anacostia-blockchain run `npm ci` (it installs "
+        "@foundry-rs/anvil into node_modules)"
+    )
 
 
 class Devnet(ProcessNode):

@@ -9,9 +9,9 @@ Two layouts, one set of contracts (``contracts/story/``, MIT, ABI-identical to S
   third-party Story tooling runs unchanged against a local anvil started with ``--chain-id 1315``
   (:func:`start_story_devnet`, ``anacostia-chain devnet --story-compat``).
 
-How the placement works (anvil only): each contract is first deployed normally, with constructor arguments that
+How the placement works (dev nodes only): each contract is first deployed normally, with constructor arguments that
 already name the *target* addresses of its dependencies. Its runtime code — which embeds those immutables and the
-``DEPLOYER`` — is read back with ``eth_getCode`` and written to the target address with ``anvil_setCode``. Storage
+``DEPLOYER`` — is read back with ``eth_getCode`` and set at the target address (node's set-code method). Storage
 is not copied: every contract of the suite keeps its roles and links out of the constructor, in a one-time
 ``initialize`` that only ``DEPLOYER`` may call, and that call is made at the target address. The ERC-6551 registry
 has no immutables and no storage, so its code goes straight to the canonical address
@@ -23,11 +23,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...errors import ChainError, ConfigurationError, DeploymentError
+from ...errors import ConfigurationError, DeploymentError
 from ..abi.artifacts import load_artifact
 from ..abi.contract import Contract
 from ..contracts.deployments import DeploymentManifest
-from ..encoding import to_hex
 from ..rpc.client import ChainClient
 from ..story.addresses import (
     AENEID_CHAIN_ID,
@@ -36,32 +35,35 @@ from ..story.addresses import (
     StoryAddresses,
     addresses_from_manifest,
 )
+from ..tx.evm_target import artifact_for
 from ..tx.sender import TxSender
 from ..tx.signer import LocalSigner
 from .deploy import DeployContext, PlannedContract, deploy_all
 from .devnet import Devnet
+from .placement import place_contract, set_code_at
 
 STORY_COMPAT_CHAIN_ID = AENEID_CHAIN_ID
 
 
 def place_code(client: ChainClient, address: str, code: bytes) -> None:
-    """Write runtime code at an address (``anvil_setCode``: local anvil chains only)."""
-    client.rpc("anvil_setCode", [address, to_hex(code)])
+    """Write runtime code at an address with the node's set-code method (anvil, Hardhat, Ganache)."""
+    set_code_at(client, address, code)
+
+
+#: The salt of the canonical ERC-6551 registry's CREATE2 deployment (EIP-6551).
+ERC6551_REGISTRY_SALT = bytes.fromhex("0000000000000000000000000000000000000000fd8eb4e1dca713016c518e31")
 
 
 def ensure_erc6551_registry(sender: TxSender, address: str = ERC6551_REGISTRY) -> str:
-    """Make sure the ERC-6551 registry answers at its canonical address; place it there on anvil when absent."""
+    """Make sure the ERC-6551 registry answers at its canonical address; place it there when absent
+    (:func:`~.placement.place_contract`: CodePlacementError when the node offers no way)."""
     client = sender.client
     if client.get_code(address):
         return address
     staged = sender.deploy("ERC6551Registry")
-    try:
-        place_code(client, address, client.get_code(staged.address))
-    except ChainError as exc:
-        raise DeploymentError(
-            f"the canonical ERC-6551 registry {address} is not deployed on chain {client.chain_id} and this node "
-            "cannot place it (anvil_setCode is anvil-only): deploy it with its canonical deployment transaction"
-        ) from exc
+    init_code = bytes.fromhex(artifact_for(client, "ERC6551Registry").bytecode[2:])
+    runtime = client.get_code(staged.address)
+    place_contract(sender, "ERC6551Registry", address, runtime, init_code=init_code, salt=ERC6551_REGISTRY_SALT)
     return address
 
 

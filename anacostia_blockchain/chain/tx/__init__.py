@@ -2,12 +2,14 @@
 
 - :mod:`.sender` — :class:`TxSender`: many threads, one account, batched submission and receipt polling;
 - :mod:`.pending` — :class:`PendingTx`, the future every send returns;
+- :mod:`.evm_target` — which shipped artifact set (Cancun, Shanghai) a chain's EVM runs;
 - :mod:`.failed_tx` — why a transaction failed (decoded reverts of mined failures, insufficient funds);
 - :mod:`.nonce`, :mod:`.fees`, :mod:`.gas_limits` — local nonces, cached EIP-1559 fees, gas limits per call shape;
 - :mod:`.signer` — :class:`LocalSigner` (keys held in memory, never shown) over :mod:`.rlp_encoding`;
 - :mod:`.personal_sign` — EIP-191 messages: sign one, recover its signer's address and public key.
 """
 
+from .evm_target import artifact_for, evm_target
 from .fees import FeeOracle, Fees, bump
 from .gas_limits import GasLimits, call_shape
 from .nonce import NonceManager
@@ -29,9 +31,11 @@ __all__ = [
     "SignedTx",
     "TxRequest",
     "TxSender",
+    "artifact_for",
     "bump",
     "call_shape",
     "checked_key_text",
+    "evm_target",
     "recover_personal_signer",
     "sign_personal_message",
 ]

@@ -46,6 +46,9 @@ class PendingTx:
         self.submitted_at = 0.0
         self.attempts = 0
         self.accepted = False
+        #: The error a node returned from ``eth_sendRawTransaction`` for a transaction it nevertheless mined (Hardhat
+        #: reports a mined revert that way, with the transaction hash): the decoded revert ``wait`` raises.
+        self.mined_with_error: ChainError | None = None
         self._event = threading.Event()
         self._receipt: Receipt | None = None
         self._error: ChainError | None = None

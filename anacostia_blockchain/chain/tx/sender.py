@@ -34,11 +34,13 @@ from ...errors import (
     NonceError,
     TransactionError,
 )
-from ..abi.artifacts import ContractArtifact, load_artifact
+from ..abi.artifacts import ContractArtifact
 from ..abi.contract import Contract, deployment_data
 from ..encoding import checksum, quantity, to_hex
 from ..rpc.client import ChainClient
 from ..rpc.receipt import Receipt
+from ..rpc.rpc_errors import RpcErrorReply
+from .evm_target import artifact_for
 from .failed_tx import insufficient_funds_error, revert_of_receipt
 from .fees import FeeOracle, Fees, bump
 from .gas_limits import GasLimits
@@ -49,6 +51,15 @@ from .signer import LocalSigner
 logger = logging.getLogger(__name__)
 
 MAX_REPAIRS = 5  # re-signs per transaction for underpriced / nonce-too-low before giving up
+
+
+class _SubmitFailed(Exception):
+    """The node could not be reached while submitting; ``unsent`` are the transactions to retry."""
+
+    def __init__(self, unsent: list[PendingTx], error: ChainConnectionError) -> None:
+        super().__init__(str(error))
+        self.unsent = unsent
+        self.error = error
 
 
 class TxSender:
@@ -93,7 +104,8 @@ class TxSender:
         self.nonces = NonceManager(client, signer.address)
         #: ``repairs`` counts every re-signed transaction; ``nonce_repairs`` and ``fee_repairs`` say why.
         self.stats: dict[str, int] = {
-            "sent": 0, "estimates": 0, "resubmits": 0, "repairs": 0, "nonce_repairs": 0, "fee_repairs": 0, "fillers": 0
+            "sent": 0, "estimates": 0, "resubmits": 0, "repairs": 0, "nonce_repairs": 0, "fee_repairs": 0, "fillers": 0,
+            "requeues": 0,
         }
         self.gas_limits = GasLimits(self.estimate_gas)
         self._order_lock = threading.Lock()
@@ -104,6 +116,7 @@ class TxSender:
         self._inflight: dict[int, PendingTx] = {}  # id(pending) -> pending, awaiting a receipt
         self._poll_now = threading.Event()
         self._holds = 0
+        self._one_per_request = False  # set once the node refuses a nonce ahead of the account's
         self._resync_after_outage = False
         self._closed = False
         self._threads: list[threading.Thread] = []
@@ -136,8 +149,12 @@ class TxSender:
     def deploy(
         self, name_or_artifact: str | ContractArtifact, *ctor_args: Any, timeout: float | None = None
     ) -> Contract:
-        """Deploy a shipped artifact (or any :class:`ContractArtifact`) and wait for it; returns the handle."""
-        artifact = load_artifact(name_or_artifact) if isinstance(name_or_artifact, str) else name_or_artifact
+        """Deploy a shipped artifact (from the set this chain's EVM runs, :mod:`.evm_target`) or any
+        :class:`ContractArtifact`, and wait for it; returns the handle."""
+        if isinstance(name_or_artifact, str):
+            artifact = artifact_for(self.client, name_or_artifact)
+        else:
+            artifact = name_or_artifact
         data = deployment_data(artifact, *ctor_args)
         pending = self.send_raw_call(None, data, label=f"deploy {artifact.name}")
         receipt = pending.wait(timeout or self.receipt_timeout)
@@ -269,16 +286,37 @@ class TxSender:
                     return
                 batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
             batch.sort(key=lambda p: p.nonce)  # repairs are queued first; keep every batch in nonce order
+            submit = self._submit_one_by_one if self._one_per_request else self._submit_batch
             try:
-                replies = self.client.rpc_batch([("eth_sendRawTransaction", [to_hex(p.raw)]) for p in batch])
-            except ChainConnectionError as exc:
-                self._retry_later(batch, exc, backoff)
+                submit(batch)
+            except _SubmitFailed as failed:
+                self._retry_later(failed.unsent, failed.error, backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
             backoff = 0.05
-            for pending, reply in zip(batch, replies, strict=True):
-                self._on_send_reply(pending, reply)
             self._poll_now.set()
+
+    def _submit_batch(self, batch: list[PendingTx]) -> None:
+        """All of ``batch`` in one JSON-RPC batch (the node may run its items in any order)."""
+        try:
+            replies = self.client.rpc_batch([("eth_sendRawTransaction", [to_hex(p.raw)]) for p in batch])
+        except ChainConnectionError as exc:
+            raise _SubmitFailed(batch, exc) from exc
+        for pending, reply in zip(batch, replies, strict=True):
+            self._on_send_reply(pending, reply)
+
+    def _submit_one_by_one(self, batch: list[PendingTx]) -> None:
+        """One request per transaction, in nonce order, for nodes that refuse a nonce arriving before its
+        predecessor (see :meth:`_resubmit_after_predecessors`); stops at the first refused nonce."""
+        for index, pending in enumerate(batch):
+            try:
+                (reply,) = self.client.rpc_batch([("eth_sendRawTransaction", [to_hex(pending.raw)])])
+            except ChainConnectionError as exc:
+                raise _SubmitFailed(batch[index:], exc) from exc
+            if self._on_send_reply(pending, reply) == "too early":  # the rest waits behind it
+                with self._queue_cv:
+                    self._queue.extend(batch[index + 1 :])
+                return
 
     def _retry_later(self, batch: list[PendingTx], exc: ChainConnectionError, delay: float) -> None:
         now = time.monotonic()
@@ -300,13 +338,23 @@ class TxSender:
         with self._queue_cv:
             self._queue.extendleft(reversed(keep))
 
-    def _on_send_reply(self, pending: PendingTx, reply: Any) -> None:
+    def _on_send_reply(self, pending: PendingTx, reply: Any) -> str | None:
+        """Act on the node's answer to one submission; returns ``"too early"`` when the node refused the nonce as
+        ahead of the account's (the transaction is queued again)."""
         if not isinstance(reply, ChainError):
             self._track(pending)
-            return
-        rpc_error = getattr(reply, "rpc_error", None)
+            return None
+        rpc_error = reply.rpc_error if isinstance(reply.rpc_error, RpcErrorReply) else None
         if rpc_error is not None and rpc_error.is_already_known:
             self._track(pending)
+        elif rpc_error is not None and rpc_error.mined_tx_hash is not None:
+            # Mined with an error (Hardhat answers a mined revert this way): the nonce is used, the receipt will
+            # come, and wait() raises the decoded revert. Never resent, never given back.
+            pending.mined_with_error = reply
+            self._track(pending)
+        elif rpc_error is not None and rpc_error.is_nonce_too_high:
+            self._resubmit_after_predecessors(pending, reply)
+            return "too early"
         elif isinstance(reply, InsufficientFundsError):
             self.nonces.release(pending.nonce)
             pending._fail(insufficient_funds_error(self.client, self.signer.address, pending, reply))
@@ -314,7 +362,7 @@ class TxSender:
             self.fees.invalidate()
             self._resign(pending, bump(pending.fees, floor=self.fees.current()), "fee_repairs")
         elif isinstance(reply, NonceError) and self._resolve_if_mined(pending):
-            return  # "nonce too low" for a replacement whose earlier version was mined meanwhile: that is success
+            pass  # "nonce too low" for a replacement whose earlier version was mined meanwhile: that is success
         elif isinstance(reply, NonceError) and pending.attempts < MAX_REPAIRS:
             self.nonces.resync()
             pending.nonce = self.nonces.allocate()
@@ -322,10 +370,27 @@ class TxSender:
         else:
             if not isinstance(reply, NonceError):  # a "too low" nonce is used up: never hand it out again
                 self.nonces.release(pending.nonce)
-            if isinstance(reply, NonceError | TransactionError):
+            if isinstance(reply, NonceError | TransactionError | ContractRevertError):
                 pending._fail(reply)
             else:
                 pending._fail(TransactionError(f"{pending.request.label} rejected by the node: {reply}"))
+        return None
+
+    def _resubmit_after_predecessors(self, pending: PendingTx, reply: ChainError) -> None:
+        """The node refused a nonce ahead of the account's instead of queueing it (Hardhat while automining; it also
+        runs batch items concurrently, so a batch in nonce order can reach it out of order). The same signed
+        transaction goes out again in the next batch, after the ones before it; holes left by given-back nonces are
+        filled first. Refused for longer than ``submit_timeout``: fails, and its nonce is given back."""
+        self._one_per_request = True
+        if time.monotonic() - pending.created_at > self.submit_timeout:
+            self.nonces.release(pending.nonce)
+            pending._fail(NonceError(f"{pending.request.label}: {reply} (for {self.submit_timeout:.0f}s)"))
+            return
+        self._count("requeues")
+        self._fill_released_nonces(below=pending.nonce)
+        with self._queue_cv:
+            self._queue.appendleft(pending)  # ahead of later nonces queued meanwhile
+            self._queue_cv.notify()
 
     def _resign(self, pending: PendingTx, fees: Fees, reason: str) -> None:
         pending.fees = fees
@@ -479,6 +544,11 @@ class TxSender:
                 logger.info("%s ran out of gas at %d; resending with %d", request.label, request.gas, new_gas)
                 retry = self.send_raw_call(request.to, request.data, request.value, gas=new_gas, label=request.label)
                 return retry.wait(timeout)
+        if not out_of_gas and pending.mined_with_error is not None:
+            reported = pending.mined_with_error.rpc_error
+            revert = reported.as_revert(receipt=receipt, tx_hash=str(receipt.transactionHash)) if reported else None
+            if revert is not None:
+                raise revert
         if out_of_gas:
             raise ContractRevertError(
                 f"{request.label} ran out of gas in {receipt.transactionHash}: used {receipt.gasUsed} of its "

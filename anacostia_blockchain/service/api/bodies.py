@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..index.listing import COUNT_AHEAD
+
 
 class ErrorDetail(BaseModel):
     type: str = Field(description="The error class, e.g. NotFoundError, SiweError, LicenseRequiredError")
@@ -35,8 +37,13 @@ class ModelSummary(BaseModel):
     metrics: dict[str, float]
 
 
+TOTAL = f"matches, counted up to {COUNT_AHEAD:,} past the end of the page"
+TOTAL_EXACT = "false when there are more matches than total (total is then a lower bound)"
+
+
 class ModelPage(BaseModel):
-    total: int
+    total: int = Field(description=TOTAL)
+    total_exact: bool = Field(description=TOTAL_EXACT)
     page: int
     page_size: int
     items: list[ModelSummary]
@@ -134,7 +141,8 @@ class RunBody(BaseModel):
 
 
 class RunPage(BaseModel):
-    total: int
+    total: int = Field(description=TOTAL)
+    total_exact: bool = Field(description=TOTAL_EXACT)
     page: int
     page_size: int
     items: list[RunBody]

@@ -37,8 +37,8 @@ def list_runs(
     pipeline_id: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")] = None,
 ) -> RunPage:
     with state.engine.connect() as conn:
-        total, items = queries.list_runs(conn, page, page_size, pipeline_id)
-    return RunPage(total=total, page=page, page_size=page_size, items=[RunBody(**i) for i in items])
+        total, exact, items = queries.list_runs(conn, page, page_size, pipeline_id)
+    return RunPage(total=total, total_exact=exact, page=page, page_size=page_size, items=[RunBody(**i) for i in items])
 
 
 @router.get("/runs/{run_key}", response_model=RunBody, responses=errors(404), summary="One anchored run")

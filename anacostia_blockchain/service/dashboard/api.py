@@ -19,6 +19,7 @@ Store reads run on the thread pool; nothing here writes to a pipeline's store or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -119,8 +120,8 @@ async def run_page_data(request: Request, state: StateDep, name: PipelineName, r
     return await run_in_threadpool(_with_verdict, detail, verdict_store(request, state))
 
 
-def _verify_and_keep(verify: Any, store: VerdictStore) -> dict[str, Any]:
-    verdict: Verdict = verify()
+def _verify_and_keep(verify: Callable[[], Verdict], store: VerdictStore) -> dict[str, Any]:
+    verdict = verify()
     return {**verdict.to_json(), "kept": store.record(verdict)}
 
 

@@ -9,10 +9,10 @@ Each step (:meth:`Indexer.sync_once`):
    their surviving events (``projection.py``), and reading resumes at fork point + 1. A fork deeper than the kept
    window raises :class:`IndexerError` rather than guessing.
 2. **Read** ``[next_block, min(head - confirmations, next_block + batch_blocks - 1)]`` with one ``eth_getLogs``.
-3. **Apply** the batch in one database transaction: raw events, derived rows, the batch's block hashes and the new
-   cursor commit together. A crash anywhere leaves the previous cursor, so the batch is simply read again — no gap
-   and, because the transaction rolled back, no duplicate (``index_events`` is also unique on block hash + log
-   index as a second line of defence).
+3. **Apply** the batch in one database transaction: raw events, derived rows, the row counts (``counts.py``), the
+   batch's block hashes and the new cursor commit together. A crash anywhere leaves the previous cursor, so the
+   batch is simply read again — no gap and, because the transaction rolled back, no duplicate (``index_events`` is
+   also unique on block hash + log index as a second line of defence).
 
 ``MetadataUpdate`` events are enriched with the ``tokenURI`` current at that block (one batched ``eth_call``), so
 the stored log alone is enough to rebuild a model.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ from ...errors import AnacostiaError, IndexerError
 from ...sql import translate_errors
 from ..background_loop import BackgroundLoop
 from . import schema as s
+from .counts import add_counts
 from .listing_json import model_fragment
 from .migrations import create_or_upgrade
 from .projection import (
@@ -195,20 +197,27 @@ class Indexer(BackgroundLoop):
                 .where(s.index_events.c.block_number > fork_block)
                 .distinct()
             ).all()
-            conn.execute(delete(s.index_events).where(s.index_events.c.block_number > fork_block))
+            deltas: Counter[str] = Counter()
+            deltas["events"] -= conn.execute(
+                delete(s.index_events).where(s.index_events.c.block_number > fork_block)
+            ).rowcount
             conn.execute(delete(s.index_blocks).where(s.index_blocks.c.number > fork_block))
             tokens = sorted({int(e.entity_id) for e in affected if e.entity_kind == "model"})
             run_keys = sorted({e.entity_id for e in affected if e.entity_kind == "run"})
             for chunk in _chunks(tokens):
-                for table in (s.purchases, s.licenses, s.models):
+                for table in (s.purchases, s.licenses):
                     conn.execute(delete(table).where(table.c.token_id.in_(chunk)))
+                deltas["models"] -= conn.execute(delete(s.models).where(s.models.c.token_id.in_(chunk))).rowcount
             for chunk in _chunks(run_keys):
-                conn.execute(delete(s.runs).where(s.runs.c.key.in_(chunk)))
-            self._replay(conn, "model", [str(t) for t in tokens])
-            self._replay(conn, "run", run_keys)
+                deltas["runs"] -= conn.execute(delete(s.runs).where(s.runs.c.key.in_(chunk))).rowcount
+            deltas.update(self._replay(conn, "model", [str(t) for t in tokens]))  # update(): negatives stay
+            deltas.update(self._replay(conn, "run", run_keys))
+            add_counts(conn, deltas)
             self._set_cursor(conn, fork_block + 1)
 
-    def _replay(self, conn: Connection, kind: str, entity_ids: Sequence[str]) -> None:
+    def _replay(self, conn: Connection, kind: str, entity_ids: Sequence[str]) -> Counter[str]:
+        """Rebuild the entities from their stored events; returns the rows this added per count (``counts.py``)."""
+        added: Counter[str] = Counter()
         for chunk in _chunks(list(entity_ids)):
             rows = conn.execute(
                 select(s.index_events)
@@ -216,7 +225,8 @@ class Indexer(BackgroundLoop):
                 .order_by(s.index_events.c.block_number, s.index_events.c.log_index)
             ).all()
             events = [(kind, row.entity_id, _event_from_row(row)) for row in rows]
-            self._apply(conn, events, fresh=True)
+            added.update(self._apply(conn, events, fresh=True))
+        return added
 
     # --- applying a batch ---------------------------------------------------------------------------------------------
     def _enrich_token_uris(self, events: list[EventLog]) -> None:
@@ -264,7 +274,9 @@ class Indexer(BackgroundLoop):
                         for kind, eid, e in placed
                     ],
                 )
-                self._apply(conn, placed, fresh=False)
+                added = self._apply(conn, placed, fresh=False)
+                added.update(events=len(placed))
+                add_counts(conn, added)
             blocks = {e.block_number: e.block_hash for _, _, e in placed}
             blocks.update(checkpoint)
             existing = set(
@@ -277,7 +289,10 @@ class Indexer(BackgroundLoop):
             self._set_cursor(conn, last + 1)
         return len(placed)
 
-    def _apply(self, conn: Connection, events: Sequence[tuple[str, str, EventLog]], *, fresh: bool) -> None:
+    def _apply(
+        self, conn: Connection, events: Sequence[tuple[str, str, EventLog]], *, fresh: bool
+    ) -> Counter[str]:
+        """Fold ``events`` into their entities' rows; returns the model and run rows added (inserted - deleted)."""
         model_ids = sorted({int(eid) for kind, eid, _ in events if kind == "model"})
         states: dict[int, dict[str, Any]] = {}
         if not fresh:
@@ -296,18 +311,20 @@ class Indexer(BackgroundLoop):
         rows = [state for state in states.values() if model_row_complete(state)]
         for complete in rows:
             complete["listing_json"] = model_fragment(complete)  # the row's pre-rendered part of GET /models
+        added = Counter(models=len(rows), runs=len(run_rows))
         for chunk in _chunks([r["token_id"] for r in rows]):
-            conn.execute(delete(s.models).where(s.models.c.token_id.in_(chunk)))
+            added["models"] -= conn.execute(delete(s.models).where(s.models.c.token_id.in_(chunk))).rowcount
         if rows:
             conn.execute(insert(s.models), rows)
         if run_rows:
             for chunk in _chunks(list(run_rows)):
-                conn.execute(delete(s.runs).where(s.runs.c.key.in_(chunk)))
+                added["runs"] -= conn.execute(delete(s.runs).where(s.runs.c.key.in_(chunk))).rowcount
             conn.execute(insert(s.runs), list(run_rows.values()))
         if out.purchases:
             conn.execute(insert(s.purchases), out.purchases)
         if out.licenses:
             conn.execute(insert(s.licenses), out.licenses)
+        return added
 
     def _lookups(self, conn: Connection) -> EntityLookups:
         def fetch_ip(ip_id: str) -> int | None:

@@ -10,7 +10,7 @@ How a page stays cheap at any offset and under load:
 
 - **Index order, no sort.** Each sort/filter combination matches a composite index of ``schema`` exactly
   (``(owner|listed, sort columns…, token_id)``), so the database walks the index in page order and stops after the
-  page; the total is an index-only ``COUNT``.
+  page; the total is an index-only ``COUNT`` that stops :data:`COUNT_AHEAD` matches past the page.
 - **Deferred join.** The page's token ids are picked from the index alone (the ``OFFSET`` skips index entries, never
   table rows); only those ids are joined to their rows and their metadata.
 - **Pre-rendered rows.** The selected columns are JSON fragments written with the rows (``listing_json.py``); the
@@ -51,6 +51,8 @@ SortKey = Literal["newest", "oldest", "price_asc", "price_desc", "metric_asc", "
 
 #: Deepest OFFSET (index entries walked) still answered on the event loop; see :func:`runs_on_event_loop`.
 EVENT_LOOP_MAX_OFFSET = 5_000
+#: Matches counted past the end of the page: ``total`` is exact up to there, and a lower bound beyond.
+COUNT_AHEAD = 1_000
 
 #: The filters a request may carry; each also names its bound parameter.
 FILTERS = ("owner", "listed", "min_price_usd", "max_price_usd", "metric", "min_metric", "max_metric")
@@ -167,24 +169,34 @@ def page_statement(shape: ListingShape) -> Select[Any]:
 
 @lru_cache(maxsize=1024)
 def count_statement(shape: ListingShape) -> Select[Any]:
-    """``COUNT(*)`` of the models matching ``shape``'s filters (index-only for every filter)."""
+    """How many models match ``shape``'s filters, counted up to ``count_limit`` (index-only for every filter)."""
     m = s.models
-    return _filtered(select(func.count()).select_from(m), shape, m).with_only_columns(func.count())
+    matches = _filtered(select(m.c.token_id), shape, m).limit(bindparam("count_limit", type_=BigInteger))
+    return select(func.count()).select_from(matches.subquery("matches"))
+
+
+def count_limit(offset: int, page_size: int) -> int:
+    """Matches worth counting for a page: to its end and :data:`COUNT_AHEAD` beyond."""
+    return offset + page_size + COUNT_AHEAD
 
 
 def model_page_json(conn: Connection, f: ModelFilter) -> bytes:
-    """The ``GET /models`` response body (a ``ModelPage``) for ``f``: two indexed statements, spliced JSON."""
+    """The ``GET /models`` response body (a ``ModelPage``) for ``f``: two indexed statements, spliced JSON.
+
+    ``total`` counts the matches up to :func:`count_limit` (``total_exact`` false when there are more): counting
+    every match of a broad filter walked thousands of index entries per request, more than the page itself."""
     shape = ListingShape.of(f)
     params: dict[str, Any] = {name: getattr(f, name) for name in shape.present}
     for bound in ("min_metric", "max_metric"):
         if bound in params:
             params[bound] = sort_key(params[bound])
-    total = int(conn.execute(count_statement(shape), params).scalar_one())
+    limit = count_limit(f.offset, f.page_size)
+    counted = int(conn.execute(count_statement(shape), {**params, "count_limit": limit + 1}).scalar_one())
     items: list[str] = []
-    if total > f.offset:
+    if counted > f.offset:
         params.update(page_limit=f.page_size, page_offset=f.offset)
         items = [item_json(*_complete(conn, row)) for row in conn.execute(page_statement(shape), params)]
-    return page_json(total, f.page, f.page_size, items)
+    return page_json(min(counted, limit), counted <= limit, f.page, f.page_size, items)
 
 
 def _complete(conn: Connection, row: Row[Any]) -> tuple[Any, ...]:

@@ -70,7 +70,8 @@ def item_json(
     )
 
 
-def page_json(total: int, page: int, page_size: int, items: Iterable[str]) -> bytes:
+def page_json(total: int, total_exact: bool, page: int, page_size: int, items: Iterable[str]) -> bytes:
     """A whole ``ModelPage`` body from rendered items."""
-    head = f'{{"total":{int(total)},"page":{int(page)},"page_size":{int(page_size)},"items":['
+    exact = "true" if total_exact else "false"
+    head = f'{{"total":{int(total)},"total_exact":{exact},"page":{int(page)},"page_size":{int(page_size)},"items":['
     return (head + ",".join(items) + "]}").encode()

@@ -12,7 +12,8 @@ from every component that opens the database (app, indexer, metadata fetcher) an
 3. every declared index with ``CREATE INDEX IF NOT EXISTS``, and the superseded ones dropped;
 4. metrics extracted again from the stored documents whose ``metrics_version`` is older than
    :data:`METRICS_VERSION` (earlier versions indexed JSON numbers only, so metadata with decimal-string metrics had
-   none), then fragments rendered for rows that have none (rows written by an older version), from the rows themselves.
+   none), then fragments rendered for rows that have none (rows written by an older version), from the rows themselves,
+   and the row counts of ``counts.py`` counted where there are none yet.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ...metadata.schema import metadata as metadata_store_schema
 from ...sql import translate_errors
 from ..config import display_url
 from . import schema as s
+from .counts import initialize_counts
 from .listing_json import metadata_name_json, model_fragment
 from .metric_values import document_metrics, metric_decimal, metrics_json, sort_key
 
@@ -49,6 +51,7 @@ SUPERSEDED_INDEXES = (
     "ix_models_listed_price",
     "ix_models_metadata",
     "ix_nft_metrics_name_value",
+    "ix_runs_block",
 )
 #: The version of metric extraction (``metric_values.document_metrics``) whose results ``nft_metrics`` holds.
 METRICS_VERSION = 1
@@ -106,6 +109,7 @@ def _create_or_upgrade(engine: Engine) -> None:
                 conn.execute(CreateIndex(index, if_not_exists=True))
         _extract_outdated_metrics(conn)
         _render_missing_fragments(conn)
+        initialize_counts(conn)
 
 
 def _render_missing_fragments(conn: Connection) -> None:

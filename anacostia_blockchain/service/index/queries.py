@@ -15,6 +15,8 @@ from sqlalchemy.engine import Connection
 from ...chain.contracts import stage_name
 from ...errors import NotFoundError
 from . import schema as s
+from .counts import read_counts
+from .listing import count_limit
 from .metric_values import metric_decimal
 
 
@@ -100,18 +102,27 @@ def license_candidates(conn: Connection, token_id: int, holder: str) -> list[int
     return list(dict.fromkeys(mine + others))
 
 
-def list_runs(conn: Connection, page: int, page_size: int, pipeline_id: str | None) -> tuple[int, list[dict[str, Any]]]:
-    """One page of runs, newest anchor first, each with the token ids of the models minted from it."""
-    query = select(s.runs)
+def list_runs(
+    conn: Connection, page: int, page_size: int, pipeline_id: str | None
+) -> tuple[int, bool, list[dict[str, Any]]]:
+    """``(total, total_exact, runs)``: one page of runs, newest anchor first, each with the token ids of the models
+    minted from it; the total is counted like the model listing's (up to ``listing.count_limit``)."""
+    r = s.runs
+    keys = select(r.c.key)
     if pipeline_id is not None:
-        query = query.where(s.runs.c.pipeline_id == pipeline_id.lower())
-    total = int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
-    rows = conn.execute(
-        query.order_by(s.runs.c.block_number.desc(), s.runs.c.key).limit(page_size).offset((page - 1) * page_size)
-    ).mappings()
-    runs = [dict(r) for r in rows]
-    _attach_models(conn, runs)
-    return total, runs
+        keys = keys.where(r.c.pipeline_id == pipeline_id.lower())
+    offset = (page - 1) * page_size
+    limit = count_limit(offset, page_size)
+    counted = int(conn.execute(select(func.count()).select_from(keys.limit(limit + 1).subquery())).scalar_one())
+    runs: list[dict[str, Any]] = []
+    if counted > offset:
+        picked = keys.order_by(r.c.block_number.desc(), r.c.key).limit(page_size).offset(offset).subquery()
+        rows = conn.execute(
+            select(r).join(picked, picked.c.key == r.c.key).order_by(r.c.block_number.desc(), r.c.key)
+        ).mappings()
+        runs = [dict(row) for row in rows]
+        _attach_models(conn, runs)
+    return min(counted, limit), counted <= limit, runs
 
 
 def get_run(conn: Connection, key: str) -> dict[str, Any]:
@@ -135,16 +146,13 @@ def _attach_models(conn: Connection, runs: list[dict[str, Any]]) -> None:
     for pipeline_id, run_id, token_id in conn.execute(
         select(m.c.pipeline_id, m.c.run_id, m.c.token_id).where(matches).order_by(m.c.token_id)
     ):
-        run = by_key.get((str(pipeline_id).lower(), int(run_id)))
-        if run is not None:
-            run["models"].append(int(token_id))
+        found = by_key.get((str(pipeline_id).lower(), int(run_id)))
+        if found is not None:
+            found["models"].append(int(token_id))
 
 
 def index_status(conn: Connection) -> dict[str, Any]:
-    cursor = conn.execute(select(s.index_cursor)).first()
-    return {
-        "next_block": None if cursor is None else cursor.next_block,
-        "models": int(conn.execute(select(func.count()).select_from(s.models)).scalar_one()),
-        "runs": int(conn.execute(select(func.count()).select_from(s.runs)).scalar_one()),
-        "events": int(conn.execute(select(func.count()).select_from(s.index_events)).scalar_one()),
-    }
+    """The cursor and the row counts the indexer keeps (``counts.py``): two one-row reads."""
+    next_block = conn.execute(select(s.index_cursor.c.next_block)).scalar()
+    counts = read_counts(conn)
+    return {"next_block": next_block, "models": counts["models"], "runs": counts["runs"], "events": counts["events"]}

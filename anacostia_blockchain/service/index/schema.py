@@ -3,7 +3,8 @@
 Three kinds of tables, with different rules for reorgs:
 
 - **The log** (``index_events``, ``index_blocks``, ``index_cursor``): every decoded event kept verbatim with its block
-  hash, the hashes of recently processed blocks, and the next block to read. A reorg deletes the log above the fork
+  hash, the hashes of recently processed blocks, and the next block to read; ``index_counts`` holds the number of
+  rows of the log and of the derived tables, kept in step by the indexer. A reorg deletes the log above the fork
   point; nothing else is trusted to survive it.
 - **Entities derived from the log** (``models``, ``runs``, ``purchases``, ``licenses``): each row is a pure function of
   the events of one entity (a token id, a run). On a reorg the affected entities are deleted and rebuilt by replaying
@@ -54,6 +55,15 @@ index_cursor = Table(
     Column("id", Integer, primary_key=True),  # always 1
     Column("chain_id", Integer, nullable=False),
     Column("next_block", BigInteger, nullable=False),
+)
+
+# Rows per counted table (``counts.py``), kept by the indexer in the transaction that changes them: /status and the
+# unfiltered listing read their totals here instead of counting every row.
+index_counts = Table(
+    "index_counts",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )
 
 index_blocks = Table(
@@ -131,8 +141,10 @@ runs = Table(
     Column("manifest_cid", Text, nullable=False),
     Column("block_number", BigInteger, nullable=False),
     Column("tx_hash", String(66), nullable=False),
-    Index("ix_runs_block", "block_number"),
 )
+# The order of GET /runs (newest anchor first, then by key): pages are walks of this index.
+Index("ix_runs_newest", runs.c.block_number.desc(), runs.c.key)
+Index("ix_runs_pipeline_newest", runs.c.pipeline_id, runs.c.block_number.desc(), runs.c.key)
 
 purchases = Table(
     "purchases",

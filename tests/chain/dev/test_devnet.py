@@ -17,6 +17,8 @@ from anacostia_blockchain.chain.dev import devnet as devnet_module
 from anacostia_blockchain.chain.dev import free_port
 from anacostia_blockchain.errors import AnvilNotFoundError, AnvilStartError, ChainConnectionError
 
+pytestmark = pytest.mark.anvil_only  # the anvil launcher itself
+
 
 def test_accounts_funded_and_keys_hidden(devnet: Devnet) -> None:
     assert devnet.running and devnet.rpc_url.startswith("http://127.0.0.1:")

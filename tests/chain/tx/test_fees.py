@@ -19,7 +19,7 @@ def test_estimate_follows_the_next_base_fee(client: ChainClient, restore_base_fe
     assert fees.max_fee_per_gas == 2 * max(next_base_fee, latest_base_fee) + fees.max_priority_fee_per_gas
     assert fees.max_priority_fee_per_gas > 0
     raised = 10 * max(next_base_fee, latest_base_fee)
-    restore_base_fee.rpc("anvil_setNextBlockBaseFeePerGas", [hex(raised)])
+    restore_base_fee.control.set_next_base_fee(raised)
     assert oracle.current().max_fee_per_gas == 2 * raised + fees.max_priority_fee_per_gas  # seen before it is mined
     restore_base_fee.mine()
     assert oracle.current().max_fee_per_gas >= 2 * raised * 7 // 8 + fees.max_priority_fee_per_gas
@@ -47,6 +47,7 @@ def test_bump_is_at_least_ten_percent_and_respects_a_floor() -> None:
     assert tiny.max_fee_per_gas >= tiny.max_priority_fee_per_gas >= 1
 
 
+@pytest.mark.anvil_only
 def test_pre_london_chain_is_refused() -> None:
     with Devnet(hardfork="berlin") as chain, pytest.raises(ChainError, match="no EIP-1559 base fee"):
         FeeOracle(ChainClient(chain.rpc_url)).current()

@@ -24,11 +24,11 @@ from anacostia_blockchain.errors import (
 
 @pytest.fixture
 def manual_mining(fresh_chain: Devnet) -> Iterator[Devnet]:
-    fresh_chain.rpc("evm_setAutomine", [False])
+    fresh_chain.set_automine(False)
     try:
         yield fresh_chain
     finally:
-        fresh_chain.rpc("evm_setAutomine", [True])
+        fresh_chain.set_automine(True)
 
 
 def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -140,7 +140,7 @@ def test_underpriced_rejection_refreshes_fees(
     with TxSender(client, signer, fee_oracle=oracle) as sender:
         sender.transact(probe, "bump", 1)
         stale = oracle.current()
-        fresh_chain.rpc("anvil_setNextBlockBaseFeePerGas", [hex(stale.max_fee_per_gas * 50)])
+        fresh_chain.control.set_next_base_fee(stale.max_fee_per_gas * 50)
         fresh_chain.mine()
         receipt = sender.transact(probe, "bump", 1)
     assert receipt.status == 1
@@ -159,6 +159,7 @@ def test_nonce_too_low_resyncs(client: ChainClient, signer: LocalSigner, probe: 
     assert probe.call("calls") == 2
 
 
+@pytest.mark.anvil_only
 def test_rpc_outage_fails_cleanly_and_nonce_is_reused(tmp_path: Path, probe_artifact: ContractArtifact) -> None:
     with Devnet(state_path=tmp_path / "state.json") as chain:
         client = ChainClient(chain.rpc_url)
@@ -236,6 +237,7 @@ def test_batch_holds_submission_until_exit(sender: TxSender, probe: Contract) ->
     assert [r.status for r in receipts] == [1] * 5 and probe.call("calls") == 5
 
 
+@pytest.mark.anvil_only
 @pytest.mark.parametrize(("max_gap_fill", "expected_nonce", "fillers", "resyncs"), [(16, 3, 3, 0), (0, 0, 0, 1)])
 def test_chain_reset_under_the_sender(max_gap_fill: int, expected_nonce: int, fillers: int, resyncs: int) -> None:
     receiver = LocalSigner.from_key(os.urandom(32)).address
@@ -272,11 +274,11 @@ def test_out_of_gas_retry_happens_once_however_often_wait_is_called(sender: TxSe
 def test_stuck_timeout_defaults_follow_automine(client: ChainClient, signer: LocalSigner, fresh_chain: Devnet) -> None:
     with TxSender(client, signer) as automining:
         assert automining.stuck_timeout == 3.0
-    fresh_chain.rpc("evm_setAutomine", [False])
+    fresh_chain.set_automine(False)
     try:
         with TxSender(client, signer) as block_by_block:
             assert block_by_block.stuck_timeout == 30.0
         with TxSender(client, signer, stuck_timeout=7) as explicit:
             assert explicit.stuck_timeout == 7
     finally:
-        fresh_chain.rpc("evm_setAutomine", [True])
+        fresh_chain.set_automine(True)

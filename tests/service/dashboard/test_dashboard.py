@@ -6,6 +6,7 @@ save outputs; dropping a file into a folder starts a run, and the dashboard must
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,24 @@ def test_snapshot_names_every_pipeline_and_the_monitor_publishes_summaries(tmp_p
         assert loss["count"] == 5 and loss["last"] == pytest.approx(1 / 6) and loss["max"] == 0.5
         later = http.get("/dashboard/api/pipelines").json()["pipelines"]
         assert later[0]["statuses"] == {"train": "success", "evaluate": "success"} and later[1]["runs"] == []
+
+
+def test_a_started_monitor_publishes_only_what_changes_after_it_started(make_pipeline: Any) -> None:
+    built = make_pipeline("training")
+    built.run_batches(2)
+    published: list[dict[str, Any]] = []
+    feed = type("Feed", (), {"publish": published.append})()
+    monitor = PipelineMonitor(ServedPipeline("training", built.pipeline, built.store), feed, interval=0.02)  # type: ignore[arg-type]
+    monitor.start()
+    try:
+        built.run_batches(1)
+        deadline = time.monotonic() + 30
+        while not any(e["run"]["id"] == 3 and e["run"]["status"] == "success" for e in published):
+            assert time.monotonic() < deadline, published
+            time.sleep(0.02)
+    finally:
+        monitor.stop()
+    assert {e["run"]["id"] for e in published} == {3}  # runs 1 and 2 ended before: a client's snapshot has them
 
 
 def test_pipelines_given_as_a_mapping_are_served_under_those_names(tmp_path: Path, make_pipeline: Any) -> None:

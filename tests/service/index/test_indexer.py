@@ -12,6 +12,7 @@ from anacostia_blockchain.chain.contracts import usd_units
 from anacostia_blockchain.errors import IndexerError, MetadataStoreError
 from anacostia_blockchain.service.index import Indexer
 from anacostia_blockchain.service.index import schema as s
+from anacostia_blockchain.service.index.counts import COUNTED, read_counts
 
 
 def event_positions(indexer: Indexer) -> list[tuple[int, int, str, str]]:
@@ -31,6 +32,13 @@ def model_rows(indexer: Indexer) -> list[dict[str, object]]:
 def count(indexer: Indexer, table: s.Table) -> int:
     with indexer.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def assert_counts_kept(indexer: Indexer) -> None:
+    """The counts the indexer keeps (what /status reports) equal the rows there are."""
+    with indexer.engine.connect() as conn:
+        kept = read_counts(conn)
+    assert {name: kept[name] for name in COUNTED} == {name: count(indexer, table) for name, table in COUNTED.items()}
 
 
 def buy(chain: Devnet, world: WorldSetup, account: int = 1) -> None:
@@ -74,6 +82,8 @@ def test_restart_in_small_batches_matches_one_pass(make_app: AppFactory, databas
     assert model_rows(resumed) == model_rows(reference)
     assert resumed.sync_once() is None  # caught up: nothing new, nothing duplicated
     assert len(set(event_positions(resumed))) == len(event_positions(resumed))
+    assert_counts_kept(resumed)
+    assert_counts_kept(reference)
 
 
 def test_a_batch_that_fails_midway_commits_nothing(make_app: AppFactory, sqlite_url: str,
@@ -90,11 +100,13 @@ def test_a_batch_that_fails_midway_commits_nothing(make_app: AppFactory, sqlite_
     with pytest.raises(MetadataStoreError):
         indexer.sync_to_head()
     assert count(indexer, s.index_events) == 0 and count(indexer, s.models) == 0
+    assert_counts_kept(indexer)  # rolled back with the batch
     assert indexer.next_block() == indexer.start_block
     monkeypatch.setattr(indexer, "_apply", original)
     indexer.sync_to_head()
     assert count(indexer, s.models) == 2
     assert len(set(event_positions(indexer))) == len(event_positions(indexer))
+    assert_counts_kept(indexer)
 
 
 def test_reorg_by_snapshot_revert_rolls_back_to_the_fork_point(make_app: AppFactory, database_url: str,
@@ -121,6 +133,7 @@ def test_reorg_by_snapshot_revert_rolls_back_to_the_fork_point(make_app: AppFact
     assert count(indexer, s.purchases) == 0 and count(indexer, s.licenses) == 0
     assert [e for e in event_positions(indexer) if e[3] in ("Purchased", "LicenseTokensMinted")] == []
     assert indexer.check_reorg() is None
+    assert_counts_kept(indexer)
 
 
 def test_anvil_reorg_drops_the_purchase(make_app: AppFactory, sqlite_url: str, world: WorldSetup,
@@ -137,6 +150,7 @@ def test_anvil_reorg_drops_the_purchase(make_app: AppFactory, sqlite_url: str, w
     assert count(indexer, s.purchases) == 0
     assert model_rows(indexer)[0]["sales"] == 0
     assert model_rows(indexer)[0]["listed"] is True
+    assert_counts_kept(indexer)
 
 
 def test_a_reorg_deeper_than_the_kept_window_is_refused(make_app: AppFactory, sqlite_url: str, world: WorldSetup,

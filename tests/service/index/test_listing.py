@@ -32,6 +32,7 @@ from anacostia_blockchain.service.index import (
     ModelFilter,
     create_index_engine,
     create_or_upgrade,
+    listing,
     sort_key,
 )
 from anacostia_blockchain.service.index import schema as s
@@ -159,7 +160,9 @@ def _expected(engine: Engine, stated: dict[str, dict[str, str]], f: ModelFilter)
             metrics={},
         )
         items.append(_item_json(summary, verified.get(m["metadata_cid"], {})))
-    page = ModelPage(total=len(chosen), page=f.page, page_size=f.page_size, items=[]).model_dump_json()
+    cap = f.offset + f.page_size + listing.COUNT_AHEAD
+    page = ModelPage(total=min(len(chosen), cap), total_exact=len(chosen) <= cap, page=f.page, page_size=f.page_size,
+                     items=[]).model_dump_json()
     assert page.endswith('"items":[]}')
     return (page[: -len("[]}")] + "[" + ",".join(items) + "]}").encode()
 
@@ -233,6 +236,22 @@ def test_every_filter_and_sort_matches_the_pydantic_reference_byte_for_byte(
     assert any(item["metrics"].get("epochs") == 10 for item in page)
     exact = json.loads(http_page, parse_float=Decimal)["items"]
     assert any(item["metrics"].get("accuracy") == Decimal("0.970000000000000001") for item in exact)
+    engine.dispose()
+
+
+def test_totals_are_counted_to_a_bound_past_the_page(listing_index: tuple[Engine, dict[str, dict[str, str]]],
+                                                     database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, stated = listing_index
+    monkeypatch.setattr(listing, "COUNT_AHEAD", 7)
+    config = ServiceConfig(database_url=database_url, chain_id=31337, response_cache_seconds=0)
+    with TestClient(create_app(config)) as http:
+        for f in (ModelFilter(), ModelFilter(page=2, page_size=30), ModelFilter(page=8, page_size=30),
+                  ModelFilter(metric="accuracy", sort="metric_desc", page=3, page_size=10)):
+            body = http.get("/models", params=_query(f))
+            assert body.content == _expected(engine, stated, f), f
+        first, last = (http.get("/models", params={"page": p, "page_size": 30}).json() for p in (1, 8))
+    assert (first["total"], first["total_exact"]) == (30 + 7, False)  # more than that match
+    assert (last["total"], last["total_exact"]) == (MODELS, True) and len(last["items"]) == 30
     engine.dispose()
 
 

@@ -1,4 +1,7 @@
-"""The pure-Python Merkle tree, leaf encodings and metric scaling (no chain needed)."""
+"""The pure-Python Merkle trees (OpenZeppelin's layout and format 1's), leaf encodings and metric scaling (no chain).
+
+``tests/anchoring/test_openzeppelin_merkle.py`` checks the layout against ``@openzeppelin/merkle-tree`` itself.
+"""
 
 from __future__ import annotations
 
@@ -18,28 +21,55 @@ def _leaves(n: int, seed: int = 7) -> list[bytes]:
     return [rng.randbytes(32) for _ in range(n)]
 
 
+LAYOUTS = [merkle.MerkleTree, merkle.OddPromotedMerkleTree]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.layout)
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 1000])
-def test_every_leaf_proves_against_the_root(n: int) -> None:
+def test_every_leaf_proves_against_the_root(layout: type[merkle.SortedPairTree], n: int) -> None:
     leaves = _leaves(n)
-    tree = merkle.MerkleTree(leaves)
+    tree = layout(leaves)
     for leaf in leaves:
         proof = tree.proof(leaf)
         assert merkle.verify_proof(tree.root, leaf, proof)
         assert len(proof) <= max(1, n - 1).bit_length()
 
 
-def test_root_ignores_leaf_order_and_matches_a_hand_built_tree() -> None:
-    a, b, c = _leaves(3)
-    tree = merkle.MerkleTree([c, a, b])
-    assert tree.root == merkle.MerkleTree([a, b, c]).root
-    s = sorted([a, b, c])
-    assert tree.root == merkle.hash_pair(merkle.hash_pair(s[0], s[1]), s[2])
-    assert merkle.MerkleTree([a]).root == a
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.layout)
+def test_root_ignores_leaf_order(layout: type[merkle.SortedPairTree]) -> None:
+    leaves = _leaves(9)
+    assert layout(leaves).root == layout(list(reversed(leaves))).root
+    assert layout(leaves[:1]).root == leaves[0]
 
 
-def test_a_wrong_leaf_or_a_changed_sibling_does_not_verify() -> None:
+def test_openzeppelin_layout_matches_a_hand_built_complete_tree() -> None:
+    """Five sorted leaves s0..s4 sit at array indices 8..4; node i hashes nodes 2i+1 and 2i+2."""
+    s = sorted(_leaves(5))
+    h = merkle.hash_pair
+    tree = merkle.MerkleTree(list(reversed(s)))
+    assert tree.nodes[4:] == [s[4], s[3], s[2], s[1], s[0]]
+    assert tree.nodes[:4] == [
+        h(h(h(s[0], s[1]), s[4]), h(s[2], s[3])),
+        h(h(s[0], s[1]), s[4]),
+        h(s[2], s[3]),
+        h(s[0], s[1]),
+    ]
+    assert tree.proof(s[0]) == [s[1], s[4], h(s[2], s[3])]
+    assert tree.proof(s[4]) == [h(s[0], s[1]), h(s[2], s[3])]
+
+
+def test_odd_promoted_layout_matches_a_hand_built_tree() -> None:
+    s = sorted(_leaves(5))
+    h = merkle.hash_pair
+    tree = merkle.OddPromotedMerkleTree(s)
+    assert tree.root == h(h(h(s[0], s[1]), h(s[2], s[3])), s[4])
+    assert tree.proof(s[4]) == [h(h(s[0], s[1]), h(s[2], s[3]))]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.layout)
+def test_a_wrong_leaf_or_a_changed_sibling_does_not_verify(layout: type[merkle.SortedPairTree]) -> None:
     leaves = _leaves(10)
-    tree = merkle.MerkleTree(leaves)
+    tree = layout(leaves)
     proof = tree.proof(leaves[3])
     assert not merkle.verify_proof(tree.root, leaves[4], proof)
     broken = [proof[0][:-1] + bytes([proof[0][-1] ^ 1]), *proof[1:]]
@@ -48,11 +78,12 @@ def test_a_wrong_leaf_or_a_changed_sibling_does_not_verify() -> None:
         tree.proof(b"\x01" * 32)
 
 
-def test_empty_and_malformed_trees_are_rejected() -> None:
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.layout)
+def test_empty_and_malformed_trees_are_rejected(layout: type[merkle.SortedPairTree]) -> None:
     with pytest.raises(ValidationError, match="at least one leaf"):
-        merkle.MerkleTree([])
+        layout([])
     with pytest.raises(ValidationError, match="32 bytes"):
-        merkle.MerkleTree([b"short"])
+        layout([b"short"])
 
 
 def test_hash_pair_is_commutative_keccak_of_the_sorted_pair() -> None:
