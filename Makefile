@@ -15,6 +15,8 @@ test: setup
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --dist loadgroup
+	# The chain and anchoring tests once more, on Hardhat Network instead of anvil (only those using the chain).
+	$(PY) -m pytest -n 2 -q -p no:cacheprovider --chain-node hardhat --chain-tests-only tests/chain tests/anchoring
 
 setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/jsipfs $(STAMPS)/siwe-peer
 

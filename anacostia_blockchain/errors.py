@@ -24,7 +24,8 @@ The tree::
     ├── ResourceError                      resource nodes
     │   ├── ArtifactNotFoundError
     │   ├── ArtifactWriteError             could not save an artifact (disk full, permissions); nothing recorded
-    │   └── InvalidArtifactPathError       an artifact name that is absolute or escapes the resource folder
+    │   ├── InvalidArtifactPathError       an artifact name that is absolute or escapes the resource folder
+    │   └── LineageError                   save_artifact(derived_from=...) names what the node did not read (ValueError)
     ├── ChainError                         everything below chain/
     │   ├── ChainConnectionError           RPC unreachable or failing
     │   ├── ChainIdMismatchError           the node serves another chain than expected
@@ -162,6 +163,10 @@ class ArtifactWriteError(ResourceError):
 
 class InvalidArtifactPathError(ResourceError):
     """An artifact name that is absolute or escapes the resource folder."""
+
+
+class LineageError(ResourceError, ValueError):
+    """``save_artifact(..., derived_from=[...])`` names an artifact the executing node did not read."""
 
 
 # --- chain -----------------------------------------------------------------------------------------------------------

@@ -106,7 +106,8 @@ def anchor_runs(registry: RunRegistryClient, manifests: list[RunManifest], ipfs:
 
 def seed_chain(chain: Devnet, models: int, ipfs: EmbeddedBlockstore) -> dict[str, Any]:
     client = ChainClient(chain.rpc_url)
-    sender = TxSender(client, LocalSigner.from_key(chain.accounts[0].private_key), max_batch=512)
+    # 10,000 transactions queued at once wait their turn for longer than the 3 s an automining node counts as stuck
+    sender = TxSender(client, LocalSigner.from_key(chain.accounts[0].private_key), max_batch=512, stuck_timeout=300)
     admin = sender.signer.address
     started = time.perf_counter()
     try:

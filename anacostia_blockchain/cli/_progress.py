@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from types import TracebackType
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -28,6 +28,9 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.progress import Progress as RichProgress
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 Advance = Callable[[int], None]
 
@@ -144,8 +147,8 @@ class CountingWriter(_Passthrough):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+    def write(self, data: ReadableBuffer) -> int:
         written = self._raw.write(data)
-        count = len(data) if written is None else written
+        count = memoryview(data).nbytes if written is None else written
         self._advance(count)
         return count

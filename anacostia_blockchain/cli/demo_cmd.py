@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ._progress import Progress
+from ._types import RPC_URL_ENV, rpc_url
 
 DEFAULT_WORKDIR = Path(".demo")
 
@@ -49,6 +51,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--serve", action="store_true",
                         help="keep the chain, pipelines, API and dashboard running afterwards (Ctrl-C stops)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON (progress goes to stderr)")
+    parser.add_argument(
+        "--rpc-url", type=rpc_url, default=os.environ.get(RPC_URL_ENV),
+        help=f"use the development node at this URL instead of starting anvil (default ${RPC_URL_ENV}); anvil, "
+        "Hardhat Network or Ganache with the dev mnemonic's accounts ('test test ... junk')",
+    )  # fmt: skip
     parser.set_defaults(func=run, node_log_level="ERROR")
 
 
@@ -63,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
             bar.say(message, out)
             bar.update(message.strip())
 
-        scenario = DemoScenario(DemoOptions(workdir=args.workdir, batches=args.batches), progress)
+        options = DemoOptions(workdir=args.workdir, batches=args.batches, rpc_url=args.rpc_url)
+        scenario = DemoScenario(options, progress)
         try:
             summary = scenario.run()
         except BaseException:

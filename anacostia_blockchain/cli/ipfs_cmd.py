@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import ConfigurationError
-from ..ipfs import ContentStore, EmbeddedBlockstore, ImportResult, KuboClient, build_directory
+from ..ipfs import EmbeddedBlockstore, ImportResult, KuboClient, build_directory
 from ..ipfs.car import write_car_file
 from ..ipfs.importer import import_paths, import_stream
 from ..ipfs.profiles import PROFILES, ImportOptions
@@ -26,7 +26,7 @@ from ..ipfs.store import default_repo_path
 from ._progress import CountingReader, CountingWriter, Progress
 
 
-def _store(args: argparse.Namespace) -> ContentStore:
+def _store(args: argparse.Namespace) -> EmbeddedBlockstore | KuboClient:
     if getattr(args, "api", None):
         return KuboClient(args.api)
     repo = getattr(args, "repo", None)
@@ -73,7 +73,8 @@ def _import(args: argparse.Namespace, stdin: BinaryIO) -> list[ImportResult]:
             result = import_stream(stdin, options=options)
         results = [result.named(str(result.cid))]
         if args.wrap:
-            wrapper = build_directory({str(result.cid): result}, store, options=options)
+            sink = store if isinstance(store, EmbeddedBlockstore) else None
+            wrapper = build_directory({str(result.cid): result}, sink, options=options)
             results.append(wrapper)
             if isinstance(store, EmbeddedBlockstore) and pin:
                 store.pin(wrapper.cid)

@@ -42,6 +42,7 @@ class DemoOptions:
     bad_batch_after: int = 1  # the malformed file lands after this many good batches
     fresh: bool = True  # start from an empty work directory
     run_timeout: float = 60.0
+    rpc_url: str | None = None  # a development node to use instead of starting anvil
 
 
 def _wait(what: str, condition: Callable[[], bool], timeout: float) -> None:
@@ -68,8 +69,8 @@ class DemoScenario:
         if options.fresh and options.workdir.exists():
             shutil.rmtree(options.workdir)
         started = time.monotonic()
-        self.progress("starting anvil and deploying the contracts ...")
-        self.world = world = DemoWorld.start(options.workdir)
+        self.progress(f"{'connecting' if options.rpc_url else 'starting anvil'} and deploying the contracts ...")
+        self.world = world = DemoWorld.start(options.workdir, rpc_url=options.rpc_url)
         deployed = sum(1 for r in world.deployments if r.status != "reused")
         self.progress(f"  chain {world.client.chain_id} at {world.client.rpc_url}: {deployed} contracts deployed")
         self.training = training = build_training(world)

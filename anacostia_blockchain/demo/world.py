@@ -1,4 +1,5 @@
-"""The demo's chain and storage: an anvil it starts itself, every contract deployed, clients ready to use.
+"""The demo's chain and storage: an anvil it starts itself (or a development node at a given RPC URL: anvil, Hardhat
+Network, Ganache), every contract deployed, clients ready to use.
 
 Accounts (anvil's funded dev accounts): ``operator`` (index 0) deploys, anchors, mints, registers and lists;
 ``buyer`` (index 1) buys a license through the marketplace; ``service`` (index 2) is the marketplace backend's own
@@ -16,7 +17,8 @@ from ..chain.contracts.model_versions import ModelVersionsClient
 from ..chain.contracts.price_feed import ChainlinkPriceFeed
 from ..chain.contracts.run_registry import RunRegistryClient
 from ..chain.dev.deploy import DeploymentManifest, DeploymentResult, deploy_all
-from ..chain.dev.devnet import DevAccount, Devnet
+from ..chain.dev.dev_node import DevAccount, DevNode, ExternalNode
+from ..chain.dev.devnet import Devnet
 from ..chain.rpc.client import ChainClient
 from ..chain.story import StoryClient
 from ..chain.tx import TxSender
@@ -33,7 +35,7 @@ class DemoWorld:
     """Everything on chain and on disk the demo pipelines, the marketplace and the buyer share."""
 
     workdir: Path
-    devnet: Devnet | None
+    devnet: DevNode | None
     client: ChainClient
     operator: DevAccount
     buyer: DevAccount
@@ -51,10 +53,12 @@ class DemoWorld:
     extra_senders: list[TxSender] = field(default_factory=list)
 
     @classmethod
-    def start(cls, workdir: Path) -> DemoWorld:
-        """Start anvil (state kept in ``workdir``), deploy everything (idempotent), open the IPFS store."""
+    def start(cls, workdir: Path, rpc_url: str | None = None) -> DemoWorld:
+        """Start anvil (state kept in ``workdir``), or use the development node at ``rpc_url`` (its accounts are
+        the dev mnemonic's), deploy everything (idempotent), open the IPFS store."""
         workdir.mkdir(parents=True, exist_ok=True)
-        devnet = Devnet(state_path=workdir / "anvil-state.json").start()
+        node = ExternalNode(rpc_url) if rpc_url else Devnet(state_path=workdir / "anvil-state.json")
+        devnet = node.start()
         try:
             return cls._assemble(workdir, devnet)
         except BaseException:
@@ -62,7 +66,7 @@ class DemoWorld:
             raise
 
     @classmethod
-    def _assemble(cls, workdir: Path, devnet: Devnet) -> DemoWorld:
+    def _assemble(cls, workdir: Path, devnet: DevNode) -> DemoWorld:
         operator, buyer, service = devnet.accounts[0], devnet.accounts[1], devnet.accounts[2]
         client = ChainClient(devnet.rpc_url, expected_chain_id=devnet.chain_id)
         sender = TxSender(client, LocalSigner.from_key(operator.private_key))

@@ -5,13 +5,15 @@ See docs/engine.md for the full API and the design choices behind it.
 
 from .action import BaseActionNode
 from .artifact import Artifact
+from .cache import ExecutionSpec, ReusableExecution
 from .context import ExecutionContext, attributed_context, current_execution, executing
 from .coordinator import RunCoordinator
-from .fingerprint import code_fingerprint
+from .fingerprint import CodeFingerprint, SourceRevision, code_fingerprint, fingerprint_of
 from .graph import PipelineGraph
 from .metadata_store import BaseMetadataStoreNode
 from .node import BaseNode
 from .pipeline import Pipeline
+from .reads import Read, ReadLog
 from .resource import BaseResourceNode
 from .run_records import MetricRow, RunRecords
 from .states import ArtifactState, NodeStatus, RunStatus
@@ -23,16 +25,23 @@ __all__ = [
     "BaseMetadataStoreNode",
     "BaseNode",
     "BaseResourceNode",
+    "CodeFingerprint",
     "ExecutionContext",
+    "ExecutionSpec",
     "MetricRow",
     "NodeStatus",
     "Pipeline",
     "PipelineGraph",
+    "Read",
+    "ReadLog",
+    "ReusableExecution",
     "RunCoordinator",
     "RunRecords",
     "RunStatus",
+    "SourceRevision",
     "attributed_context",
     "code_fingerprint",
     "current_execution",
     "executing",
+    "fingerprint_of",
 ]

@@ -15,17 +15,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import NoActiveRunError
+from .reads import ReadLog
 
 
 @dataclass(frozen=True, slots=True)
 class ExecutionContext:
-    """The run id and the name of the node whose code is running on this thread."""
+    """The run id and the name of the node whose code is running on this thread.
+
+    ``reads`` logs what the code read through the resources (:mod:`.reads`); ``execution_id`` is the recorded
+    execution (the node's, or its work unit's) that outputs saved now belong to; ``unit`` names the work unit.
+    """
 
     run_id: int
     node_name: str | None
+    reads: ReadLog | None = field(default=None, compare=False, repr=False)
+    execution_id: int | None = None
+    unit: str | None = None
 
 
 _current: ContextVar[ExecutionContext | None] = ContextVar("anacostia_execution", default=None)
@@ -37,9 +45,13 @@ def current_execution() -> ExecutionContext | None:
 
 
 @contextmanager
-def executing(run_id: int, node_name: str | None) -> Iterator[ExecutionContext]:
-    """Mark this thread as executing ``node_name`` for ``run_id`` for the duration of the block."""
-    context = ExecutionContext(run_id, node_name)
+def executing(
+    run_id: int, node_name: str | None, *, reads: ReadLog | None = None, execution_id: int | None = None,
+    unit: str | None = None,
+) -> Iterator[ExecutionContext]:
+    """Mark this thread as executing ``node_name`` for ``run_id`` for the duration of the block (with a fresh
+    :class:`ReadLog` unless one is given)."""
+    context = ExecutionContext(run_id, node_name, reads if reads is not None else ReadLog(), execution_id, unit)
     token = _current.set(context)
     try:
         yield context

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import ConfigurationError, GraphValidationError
-from .fingerprint import code_fingerprint
+from .fingerprint import CodeFingerprint, fingerprint_of
 
 if TYPE_CHECKING:
     from .coordinator import RunCoordinator
@@ -79,8 +79,14 @@ class BaseNode(threading.Thread, metaclass=ABCMeta):
     # --- identity ------------------------------------------------------------------------------------------------
     @property
     def code_fingerprint(self) -> str:
-        """Hash of this node's class source (see :mod:`~anacostia_blockchain.engine.fingerprint`)."""
-        return code_fingerprint(type(self))
+        """The digest of :attr:`code` (``sha256:<hex>``)."""
+        return self.code.digest
+
+    @property
+    def code(self) -> CodeFingerprint:
+        """This node's code fingerprint: its class, the project-local modules it imports, package and Python
+        versions, source revision (see :mod:`~anacostia_blockchain.engine.fingerprint`)."""
+        return fingerprint_of(type(self))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

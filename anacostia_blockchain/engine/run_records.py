@@ -12,7 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .artifact import Artifact
+from .cache import ExecutionSpec, ReusableExecution
 from .context import ExecutionContext
+from .reads import Read
 from .states import ArtifactState, NodeStatus, RunStatus
 
 if TYPE_CHECKING:
@@ -70,9 +72,11 @@ class RunRecords(Protocol):
     def record_artifact(
         self, resource: str, location: str, sha256: str, size: int, *, state: ArtifactState = ArtifactState.NEW,
         mtime_ns: int | None = None, cid: str | None = None, produced: ExecutionContext | None = None,
+        derived_from: Sequence[Artifact] = (), declared: bool = False,
     ) -> Artifact:
         """Record a new version at ``location``; earlier versions there are marked deleted (their content is gone).
-        ``produced``: the run and node that wrote it (lineage)."""
+        ``produced``: the run and node (and execution) that wrote it; ``derived_from``: the artifacts it was made
+        from (per-output lineage; ``declared``: the node said so, else it is what the node had read)."""
 
     def record_artifacts(
         self, resource: str, versions: Sequence[tuple[str, str, int, int | None]], *,
@@ -121,3 +125,31 @@ class RunRecords(Protocol):
 
     def export_run(self, run_id: int) -> dict[str, Any]:
         """Everything the run recorded, as plain JSON-able data."""
+
+    # --- executions, reads and the cache (engine/cache.py) --------------------------------------------------------
+    def begin_execution(self, run_id: int, spec: ExecutionSpec) -> int:
+        """An execution (a node's, or a work unit's) starts now; returns its id (outputs are saved under it)."""
+
+    def end_execution(
+        self, execution_id: int, status: NodeStatus, *, reads: Sequence[Read] = (), reusable: bool = False,
+        error: str | None = None,
+    ) -> None:
+        """The execution's outcome, what it read, and whether a later execution with its key may reuse it."""
+
+    def record_unchanged(self, run_id: int, spec: ExecutionSpec) -> None:
+        """The node did not execute in the run because none of its inputs changed."""
+
+    def find_reusable(self, keys: Sequence[str]) -> dict[str, ReusableExecution]:
+        """Per key, the newest reusable execution whose outputs are all still present (keys without one are
+        absent)."""
+
+    def link_reused(
+        self, run_id: int, links: Sequence[tuple[ExecutionSpec, ReusableExecution]], *, copy_logged: bool = False
+    ) -> list[int]:
+        """Record each spec as reused from its execution in one transaction: the outputs become new versions
+        produced in ``run_id`` (same content, same place), with their lineage mapped onto the spec's inputs;
+        ``copy_logged``: the metrics, params and tags the node logged in the original run are copied into this
+        one. Returns the new execution ids."""
+
+    def run_outputs(self, run_id: int, node_names: Sequence[str]) -> list[Artifact]:
+        """What ``node_names`` produced (or had linked) in the run so far."""

@@ -18,7 +18,9 @@ class NodeStatus(StrEnum):
     """Result of one node in one run.
 
     ``failure``: ``execute()`` returned ``False``; ``error``: it raised; ``skipped``: an ancestor failed or errored;
-    ``aborted``: the pipeline stopped while the node was pending or running.
+    ``aborted``: the pipeline stopped while the node was pending or running. Two outcomes without executing count as
+    success: ``reused`` (an earlier execution with the same cache key stood in; its outputs were linked into the run)
+    and ``unchanged`` (none of the node's inputs changed in this run).
     """
 
     RUNNING = "running"
@@ -27,6 +29,13 @@ class NodeStatus(StrEnum):
     ERROR = "error"
     SKIPPED = "skipped"
     ABORTED = "aborted"
+    REUSED = "reused"
+    UNCHANGED = "unchanged"
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the node's results are available to its descendants (executed, reused or unchanged)."""
+        return self in (NodeStatus.SUCCESS, NodeStatus.REUSED, NodeStatus.UNCHANGED)
 
 
 class ArtifactState(StrEnum):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select
 
 from ..engine import Artifact, ArtifactState, ExecutionContext
 from ..errors import ArtifactNotFoundError
@@ -41,7 +41,7 @@ def _state_filter(state: ArtifactState, now: float) -> ColumnElement[bool]:
     return condition
 
 
-def _deleted_state() -> Any:
+def deleted_state() -> Any:
     return case((artifacts.c.state.in_([s.value for s in _DELETABLE]), literal(ArtifactState.DELETED.value)),
                 else_=artifacts.c.state)
 
@@ -52,10 +52,13 @@ class ArtifactRecords:
     name: str
     _db: Database
     _active_run_id: int | None
+    #: ``(conn, execution_id, run_id, output_id, derived_from, basis)``: from ``_executions.ExecutionRecords``.
+    record_outputs: Callable[[Connection, int, int, int, Sequence[Artifact], str], None]
 
     def record_artifact(
         self, resource: str, location: str, sha256: str, size: int, *, state: ArtifactState = ArtifactState.NEW,
         mtime_ns: int | None = None, cid: str | None = None, produced: ExecutionContext | None = None,
+        derived_from: Sequence[Artifact] = (), declared: bool = False,
     ) -> Artifact:
         now = time.time()
         artifact = Artifact(
@@ -72,12 +75,15 @@ class ArtifactRecords:
                 artifacts.update()
                 .where(artifacts.c.resource == resource, artifacts.c.location == location,
                        artifacts.c.deleted_at.is_(None))
-                .values(state=_deleted_state(), deleted_at=now)
+                .values(state=deleted_state(), deleted_at=now)
             )
             artifact_id = inserted_id(conn.execute(artifacts.insert().values(**values)))
             if produced is not None:
                 conn.execute(lineage.insert().values(run_id=produced.run_id, artifact_id=artifact_id,
                                                      relation="produced", node_name=produced.node_name))
+                if produced.execution_id is not None:
+                    self.record_outputs(conn, produced.execution_id, produced.run_id, artifact_id, derived_from,
+                                        "declared" if declared else "reads")
         return dataclasses.replace(artifact, id=artifact_id)
 
     def record_artifacts(
@@ -99,7 +105,7 @@ class ArtifactRecords:
                     artifacts.update()
                     .where(artifacts.c.resource == resource, artifacts.c.location.in_(locations[start:start + _CHUNK]),
                            artifacts.c.deleted_at.is_(None))
-                    .values(state=_deleted_state(), deleted_at=now)
+                    .values(state=deleted_state(), deleted_at=now)
                 )
             conn.execute(artifacts.insert(), rows)
         return len(rows)
@@ -115,7 +121,7 @@ class ArtifactRecords:
                     artifacts.update()
                     .where(artifacts.c.resource == resource, artifacts.c.location.in_(wanted[start:start + _CHUNK]),
                            artifacts.c.deleted_at.is_(None))
-                    .values(state=_deleted_state(), deleted_at=now)
+                    .values(state=deleted_state(), deleted_at=now)
                 )
                 changed += result.rowcount
         return changed

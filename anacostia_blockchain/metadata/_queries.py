@@ -12,6 +12,7 @@ given; ``get_params``/``get_tags`` describe one run and need a ``run_id`` there
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,9 @@ class RunQueries:
     name: str
     _db: Database
     _active_run_id: int | None
+    #: From ``_executions.ProvenanceExport``.
+    provenance_export: Callable[[int], dict[str, list[dict[str, Any]]]]
+    output_lineage: Callable[[int], dict[str, Any] | None]
 
     def _resolve_run_id(self, run_id: int | None) -> int:
         """``run_id``, else the current run; :class:`NoActiveRunError` outside a run."""
@@ -131,7 +135,11 @@ class RunQueries:
 
     def lineage(self, artifact: Artifact | int) -> dict[str, Any] | None:
         """Which run and node (and code) produced ``artifact`` from which inputs; ``None`` if it was not produced
-        by a run (it was detected in a resource)."""
+        by a run (it was detected in a resource).
+
+        ``inputs`` is the output's own lineage (what its execution had read when it was saved, or what
+        ``save_artifact(..., derived_from=...)`` named); ``execution`` says which execution saved it (work unit,
+        cache key, ``reused_from_run``). Outputs recorded without an execution fall back to the run's inputs."""
         artifact_id = artifact.id if isinstance(artifact, Artifact) else int(artifact)
         with self._db.read("lineage") as conn:
             edge = conn.execute(select(lineage).where(lineage.c.artifact_id == artifact_id,
@@ -141,13 +149,15 @@ class RunQueries:
             node_run = conn.execute(select(node_runs).where(node_runs.c.run_id == edge.run_id,
                                                             node_runs.c.node_name == edge.node_name)
                                     .order_by(node_runs.c.id.desc())).first()
-        inputs = self.run_artifacts(edge.run_id)["consumed"]
+        made = self.output_lineage(artifact_id)
+        inputs = made["inputs"] if made is not None else self.run_artifacts(edge.run_id)["consumed"]
         return {
             "artifact": self.get_artifact(artifact_id),
             "run": self.get_run(edge.run_id),
             "node": edge.node_name,
             "code_fingerprint": node_run.code_fingerprint if node_run is not None else None,
             "inputs": inputs,
+            "execution": made,
         }
 
     def derived_artifacts(self, artifact: Artifact | int) -> list[Artifact]:
@@ -166,7 +176,9 @@ class RunQueries:
 
             {"run": {...}, "nodes": [node results with code fingerprints], "metrics": [...],
              "params": {...}, "tags": {...}, "artifacts": {"consumed": [...], "produced": [...]},
-             "lineage": [{"artifact_id", "relation", "node_name"}, ...]}
+             "lineage": [{"artifact_id", "relation", "node_name"}, ...],
+             "executions": [per node: status, cache key, code fingerprint facts, reuse, unit counts],
+             "outputs": [per output: its execution and what it was derived from]}
         """
         run = self.get_run(run_id)
         with self._db.read("export run") as conn:
@@ -182,6 +194,7 @@ class RunQueries:
             "tags": self.get_tags(run_id),
             "artifacts": {kind: [a.to_dict() for a in items] for kind, items in run_artifacts.items()},
             "lineage": edges,
+            **self.provenance_export(run_id),
         }
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
+from sqlalchemy import Connection, Engine, delete, insert, inspect, literal, select, update
 from sqlalchemy.engine import URL
 
 from ..engine import ArtifactState, BaseNode, ExecutionContext, MetricRow, NodeStatus, RunStatus
@@ -29,6 +29,7 @@ from ..errors import ConfigurationError, MetadataStoreError, MetadataValueError,
 from . import schema
 from ._artifacts import ArtifactRecords
 from ._database import Database, inserted_id
+from ._executions import ExecutionRecords, ProvenanceExport
 from ._queries import RunQueries
 from ._values import check_key, encode_value, metric_rows, metric_step, metric_value, plain_metric_triples
 from .schema import SCHEMA_VERSION, artifacts, lineage, node_runs, nodes, runs
@@ -37,7 +38,7 @@ _METRIC_COLUMNS = ("run_id", "node_name", "key", "value", "step", "timestamp")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
-class RunStore(ArtifactRecords, RunQueries):
+class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
     """The SQL run store (see the module docstring); ``name`` prefixes its error messages."""
 
     def __init__(
@@ -59,6 +60,8 @@ class RunStore(ArtifactRecords, RunQueries):
         self.name = name
         self._db = Database(uri, name)
         self._active_run_id: int | None = None
+        self._known_fingerprints: set[str] = set()
+        self._provenance_ready: bool | None = None  # whether the execution tables exist (checked once)
         paramstyle = self._db.engine.dialect.paramstyle
         marker = "?" if paramstyle == "qmark" else "%s"
         self._metric_insert_sql = (
@@ -89,17 +92,21 @@ class RunStore(ArtifactRecords, RunQueries):
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def open(self) -> list[int]:
-        """Create the schema if needed, check its version, and recover runs a crash left ``running`` (returned)."""
+        """Create the schema if needed, check its version (migrating an older one in place), and recover runs a
+        crash left ``running`` (returned)."""
         with self._db.write("create schema") as conn:
-            schema.metadata.create_all(conn)
-            version = conn.execute(select(schema.schema_info.c.version)).scalar()
-            if version is None:
-                conn.execute(insert(schema.schema_info).values(version=SCHEMA_VERSION))
-            elif version > SCHEMA_VERSION:
+            version = _schema_version(conn)
+            if version is not None and version > SCHEMA_VERSION:
                 raise MetadataStoreError(
                     f"{self.name}: the database has schema version {version}, newer than this library's "
                     f"{SCHEMA_VERSION}: upgrade anacostia-blockchain"
                 )
+            schema.metadata.create_all(conn)  # version 1 -> 2 only adds tables
+            if version is None:
+                conn.execute(insert(schema.schema_info).values(version=SCHEMA_VERSION))
+            elif version < SCHEMA_VERSION:
+                conn.execute(update(schema.schema_info).values(version=SCHEMA_VERSION))
+        self._provenance_ready = True
         return self.recover_interrupted()
 
     def close(self) -> None:
@@ -131,6 +138,8 @@ class RunStore(ArtifactRecords, RunQueries):
         with self._db.write("register nodes") as conn:
             conn.execute(delete(nodes).where(nodes.c.name.in_([row["name"] for row in rows])))
             conn.execute(insert(nodes), rows)
+            for node in pipeline_nodes:
+                self.store_fingerprint(conn, node.code)
 
     # --- runs ----------------------------------------------------------------------------------------------------
     def begin_run(self, trigger: str, resources: Sequence[str]) -> int:
@@ -313,3 +322,10 @@ class RunStore(ArtifactRecords, RunQueries):
             return
         conn.execute(delete(table).where(table.c.run_id == run_id, table.c.key.in_([r["key"] for r in rows])))
         conn.execute(insert(table), rows)
+
+
+def _schema_version(conn: Connection) -> int | None:
+    """The recorded schema version, or ``None`` for an empty database."""
+    if not inspect(conn).has_table(schema.schema_info.name):
+        return None
+    return conn.execute(select(schema.schema_info.c.version)).scalar()

@@ -10,8 +10,14 @@ Design choices:
   gone; ``state`` follows :class:`~anacostia_blockchain.engine.ArtifactState`.
 - ``lineage`` holds one row per edge: a run ``consumed`` an artifact, or a run+node ``produced`` it. A failed run's
   ``consumed`` edges stay even though its inputs return to ``new``.
+- ``executions`` holds one row per execution: a node's in a run (``unit`` NULL) or one work unit's inside it, with
+  its cache key, code fingerprint (details once per digest in ``code_fingerprints``), params digest, declared inputs,
+  status and, when it was reused, the execution and run it was reused from. ``execution_outputs`` lists what each
+  execution saved (or had linked), ``reads`` what it read through the resources, ``artifact_edges`` the per-output
+  lineage (``output_id`` was ``derived_from`` ``input_id``; ``basis``: ``reads``, ``declared`` or ``reused``).
 - ``anacostia_schema`` stores the schema version; ``open_store`` refuses a database written by a newer version and
-  is the place future migrations run (tables are only ever added to, columns only added as nullable).
+  migrates older ones in place (tables are only ever added to, columns only added as nullable): version 1 lacked
+  the execution tables above, which are created on open.
 - Other packages add their own tables to the same database with their own ``MetaData`` (never this one).
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -30,7 +37,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -150,3 +157,73 @@ lineage = Table(
 )
 Index("ix_lineage_run", lineage.c.run_id)
 Index("ix_lineage_artifact", lineage.c.artifact_id)
+
+code_fingerprints = Table(
+    "code_fingerprints",
+    metadata,
+    Column("digest", String(80), primary_key=True),
+    Column("details", Text, nullable=False),
+)
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("node_name", String(200), nullable=False),
+    Column("unit", Text),
+    Column("status", String(16), nullable=False),
+    Column("cache_key", String(80), nullable=False),
+    Column("fingerprint", String(80), nullable=False),
+    Column("source_revision", String(64)),
+    Column("source_dirty", Boolean),
+    Column("params_digest", String(80), nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("upstream", Text, nullable=False),
+    Column("reusable", Boolean, nullable=False, default=False),
+    Column("reused_from", Integer),
+    Column("reused_from_run", Integer),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float),
+    Column("error", Text),
+)
+Index("ix_executions_cache_key", executions.c.cache_key)
+Index("ix_executions_run", executions.c.run_id, executions.c.node_name)
+
+execution_outputs = Table(
+    "execution_outputs",
+    metadata,
+    Column("execution_id", Integer, ForeignKey("executions.id"), primary_key=True),
+    Column("artifact_id", Integer, ForeignKey("artifacts.id"), primary_key=True),
+)
+Index("ix_execution_outputs_artifact", execution_outputs.c.artifact_id)
+
+reads = Table(
+    "reads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("execution_id", Integer, ForeignKey("executions.id"), nullable=False),
+    Column("node_name", String(200)),
+    Column("artifact_id", Integer, ForeignKey("artifacts.id"), nullable=False),
+    Column("via", String(16), nullable=False),
+)
+Index("ix_reads_execution", reads.c.execution_id)
+Index("ix_reads_artifact", reads.c.artifact_id)
+
+artifact_edges = Table(
+    "artifact_edges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("execution_id", Integer, ForeignKey("executions.id")),
+    Column("output_id", Integer, ForeignKey("artifacts.id"), nullable=False),
+    Column("input_id", Integer, ForeignKey("artifacts.id"), nullable=False),
+    Column("relation", String(32), nullable=False),
+    Column("basis", String(16), nullable=False),
+)
+Index("ix_artifact_edges_output", artifact_edges.c.output_id)
+Index("ix_artifact_edges_input", artifact_edges.c.input_id)
+
+#: The tables schema version 2 added (a database opened read-only may lack them).
+PROVENANCE_TABLES = ("code_fingerprints", "executions", "execution_outputs", "reads", "artifact_edges")

@@ -218,35 +218,35 @@ class Outbox:
         if not kind or not key:
             raise OutboxError("outbox entries need a non-empty kind and key")
         body = _dumps(payload)
-        now = self.clock()
+        entry: OutboxEntry | None = None
         try:
             with self._tx("enqueue") as conn:
                 existing = conn.execute(
                     select(self.table).where(self.table.c.kind == kind, self.table.c.key == key)
                 ).first()
-                if existing is None:
-                    conn.execute(
-                        self.table.insert().values(
-                            kind=kind,
-                            key=key,
-                            payload=body,
-                            status=PENDING,
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
+                entry = self._entry(existing) if existing is not None else self._insert(conn, kind, key, body)
         except OutboxError as exc:
             if not isinstance(exc.__cause__, IntegrityError):
-                raise  # a concurrent enqueue of the same key lost the race: fall through and read the winner
-        entry = self.get(kind, key)
+                raise
+            entry = self.get(kind, key)  # a concurrent enqueue of the same key won the race: read the winner
         if entry is None:  # pragma: no cover - the row was just written
             raise OutboxError(f"outbox entry {kind}/{key} vanished after enqueue")
         if _dumps(entry.payload) != body:
             raise OutboxError(f"outbox entry {kind}/{key} already exists with a different payload")
-        self._notify()
+        self._notify()  # right after the commit: a waiting worker claims the entry at once
         return entry
+
+    def _insert(self, conn: Connection, kind: str, key: str, body: str) -> OutboxEntry:
+        """Insert a pending entry, due now; the entry as written (no read back)."""
+        now = self.clock()
+        values: dict[str, Any] = {"kind": kind, "key": key, "payload": body, "status": PENDING, "attempts": 0,
+                                  "next_attempt_at": now, "created_at": now, "updated_at": now}
+        inserted = conn.execute(self.table.insert().values(**values)).inserted_primary_key
+        if inserted is None:  # pragma: no cover - the table has an integer primary key
+            raise OutboxError(f"outbox entry {kind}/{key}: the database returned no id")
+        return OutboxEntry(id=int(inserted[0]), kind=kind, key=key, payload=json.loads(body), status=PENDING,
+                           attempts=0, next_attempt_at=now, last_error=None, result=None, created_at=now,
+                           updated_at=now)
 
     # --- consuming --------------------------------------------------------------------------------------------------
     def _claimable(self, now: float) -> Any:

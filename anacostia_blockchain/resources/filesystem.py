@@ -113,8 +113,13 @@ class FilesystemStoreNode(WatchedFolderResource):
         max_old_samples: int | None = None,
         monitoring: bool = True,
         loggers: logging.Logger | Iterable[logging.Logger] | None = None,
+        *,
+        create: bool | None = None,
     ) -> None:
         super().__init__(name, metadata_store, loggers, monitoring=monitoring)
+        #: A missing watched folder: ``True`` creates it, ``False`` is an error at launch, ``None`` creates it with a
+        #: warning naming it (a mistyped path shows). Output folders (``monitoring=False``) are always created.
+        self.create = create
         if init_state not in (ArtifactState.NEW, ArtifactState.OLD):
             raise ConfigurationError(f"resource {name!r}: init_state must be 'new' or 'old', got {init_state!r}")
         if max_old_samples is not None and (not isinstance(max_old_samples, int) or max_old_samples < 0):
@@ -127,6 +132,14 @@ class FilesystemStoreNode(WatchedFolderResource):
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def prepare(self) -> None:
+        if self.monitoring and self.create is not True and not self.resource_path.is_dir():
+            if self.create is False:
+                raise ResourceError(
+                    f"resource {self.name!r}: the watched folder {self.resource_path} does not exist (create it, or "
+                    "pass create=True)"
+                )
+            self.log(f"the watched folder {self.resource_path} does not exist: creating it (pass create=True to "
+                     "create it quietly, create=False to make a missing folder an error)", level="WARNING")
         self.watch_folder(self.resource_path)
         self.reconcile()
         self.setup()

@@ -9,7 +9,8 @@ EIP says, by the kind of account:
 - a contract account (EIP-1271, e.g. a Safe): ``isValidSignature(personal_message_hash(text), signature)`` on the
   message's chain must answer the magic value ``0x1626ba7e``; an EIP-6492 wrapped signature of a deployed wallet is
   unwrapped first. Such a signer has no public key. A wallet that is not deployed yet is refused: checking it needs
-  its deployment simulated, which this package does not do.
+  its deployment simulated, which this package does not do. A node that cannot be reached raises its
+  :class:`ChainConnectionError`: that is no verdict on the signature.
 
 The single-use nonce and the session are the server's part (``service.auth``).
 """
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from ..chain.contracts import ERC1271_MAGIC_VALUE, ERC1271Client, personal_message_hash, unwrap_erc6492
 from ..chain.rpc import ChainClient
 from ..chain.tx import RecoveredSigner, recover_personal_signer
-from ..errors import ChainError, ContractRevertError, SignerError, SiweError, ValidationError
+from ..errors import ChainConnectionError, ChainError, ContractRevertError, SignerError, SiweError, ValidationError
 from ._message import SiweMessage
 from ._rfc3339 import parse_rfc3339
 
@@ -121,13 +122,12 @@ def _verify_contract(
         raise SiweError(
             f"message is for chain {message.chain_id}, contract accounts are read on chain {chain.chain_id}"
         )
-    wallets = ERC1271Client(chain)
     try:
         wrapped = unwrap_erc6492(raw)
-        deployed = wallets.has_code(message.address)
-    except (ValidationError, ChainError) as exc:
+    except ValidationError as exc:
         raise SiweError(f"bad signature: {exc}") from exc
-    if not deployed:
+    wallets = ERC1271Client(chain)
+    if not wallets.has_code(message.address):  # a node that cannot answer raises its ChainError, not a refusal
         if wrapped is None:
             raise eoa_refusal
         raise SiweError(
@@ -143,6 +143,8 @@ def _ask_wallet(wallets: ERC1271Client, address: str, digest: bytes, signature: 
         answer = wallets.is_valid_signature(address, digest, signature)
     except ContractRevertError as exc:
         raise SiweError(f"contract wallet {address} reverted isValidSignature: {_first_line(exc)}") from exc
+    except ChainConnectionError:
+        raise
     except ChainError as exc:
         raise SiweError(f"contract wallet {address} gave no EIP-1271 answer: {_first_line(exc)}") from exc
     if not answer.valid:

@@ -303,7 +303,8 @@ def test_an_unexpected_exception_is_one_line_and_the_traceback_is_behind_debug(c
 
     monkeypatch.setattr(ipfs_cmd, "_cat", broken)
     assert main(["ipfs", "cat", "bafkqaaa"]) == 1
-    assert one_line_error(capsys) == "error: unexpected RuntimeError: the sky fell (rerun with --debug for the traceback)\n"
+    expected = "error: unexpected RuntimeError: the sky fell (rerun with --debug for the traceback)\n"
+    assert one_line_error(capsys) == expected
     with pytest.raises(RuntimeError, match="the sky fell"):
         main(["ipfs", "cat", "bafkqaaa", "--debug"])
 

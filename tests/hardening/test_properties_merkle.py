@@ -1,7 +1,7 @@
 """Merkle proofs for any item in any tree size: verified off chain, and for a sample through the deployed
 ``RunRegistry.verifyProof`` / ``verifyMetric`` on anvil (the contract and ``chain.merkle`` must agree bit for bit).
 
-``tests/anchoring/test_merkle.py`` checks fixed sizes; here Hypothesis picks the size (1..300 leaves, duplicates
+``tests/chain/contracts/test_merkle.py`` checks fixed sizes; here Hypothesis picks the size (1..300 leaves, duplicates
 allowed), the item, and a wrong leaf or a tampered proof, which must never verify. Manifests built from arbitrary
 metrics and params must prove every item, and a manifest round-tripped through bytes must keep its root.
 """
@@ -23,16 +23,18 @@ from anacostia_blockchain.chain.contracts.run_registry import AnchorRequest, Run
 leaves = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=300)
 
 
+@pytest.mark.parametrize("layout", [merkle.MerkleTree, merkle.OddPromotedMerkleTree], ids=lambda t: t.layout)
 @settings(max_examples=150, deadline=None)
 @given(tree_leaves=leaves, pick=st.integers(min_value=0), data=st.data())
-def test_any_item_of_any_tree_proves_and_nothing_else_does(tree_leaves: list[bytes], pick: int,
+def test_any_item_of_any_tree_proves_and_nothing_else_does(layout: type[merkle.SortedPairTree],
+                                                            tree_leaves: list[bytes], pick: int,
                                                             data: st.DataObject) -> None:
-    tree = merkle.MerkleTree(tree_leaves)
+    tree = layout(tree_leaves)
     leaf = tree_leaves[pick % len(tree_leaves)]
     proof = tree.proof(leaf)
     assert merkle.verify_proof(tree.root, leaf, proof)
     assert len(proof) <= max(1, len(tree_leaves) - 1).bit_length()
-    assert merkle.MerkleTree(list(reversed(tree_leaves))).root == tree.root  # order-independent
+    assert layout(list(reversed(tree_leaves))).root == tree.root  # order-independent
 
     outsider = data.draw(st.binary(min_size=32, max_size=32).filter(lambda b: b not in tree))
     assert not merkle.verify_proof(tree.root, outsider, proof)

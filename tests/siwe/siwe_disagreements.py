@@ -49,15 +49,17 @@ _WEB_SCHEMES = {"http", "https", "ws", "wss", "ftp"}
 _URI_LINE = re.compile(r"^(URI: |- )(.*)$", re.M)
 
 
-def _hostless_web_uri(uri: str) -> bool:
-    """An http(s)/ws(s)/ftp URI without an RFC 3986 host (``https:/a``, ``https://user@/a``)."""
+def _whatwg_refuses(uri: str) -> bool:
+    """A URI RFC 3986 allows and a WHATWG URL parser refuses for its scheme: an http(s)/ws(s)/ftp URI without a host
+    (``https:/a``, ``https://user@/a``), or a file URI with userinfo (``file://@/etc``)."""
     scheme, colon, rest = uri.partition(":")
-    if not colon or scheme.lower() not in _WEB_SCHEMES:
+    scheme = scheme.lower()
+    if not colon or scheme not in (*_WEB_SCHEMES, "file"):
         return False
-    if not rest.startswith("//"):
-        return True
-    authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
-    return re.sub(r":[0-9]*$", "", authority.rpartition("@")[2]) == ""
+    authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0] if rest.startswith("//") else None
+    if scheme == "file":
+        return authority is not None and "@" in authority
+    return authority is None or re.sub(r":[0-9]*$", "", authority.rpartition("@")[2]) == ""
 
 
 def _uris(text: str) -> list[str]:
@@ -157,11 +159,12 @@ DISAGREEMENTS = [
         lambda t: _IPVFUTURE_URI.sub(lambda m: m[1] + "[::1]", t),
     ),
     Disagreement(
-        "web URI without a host (https:/@/a, https://user@/a)", True, False, True,
-        "RFC 3986 allows a path without authority and an empty reg-name; pydantic's WHATWG parser wants a host",
+        "URI a WHATWG parser refuses (https:/@/a, https://user@/a, file://@/x)", True, False, True,
+        "RFC 3986 allows a path without authority, an empty reg-name and userinfo in any authority; pydantic's "
+        "WHATWG parser wants a host for web schemes and no userinfo for file",
         BASE.replace("https://example.com/login", "https:/@/example.com"),
-        lambda t: any(map(_hostless_web_uri, _uris(t))),
-        lambda t: _URI_LINE.sub(lambda m: m[1] + ("https://example.com/" if _hostless_web_uri(m[2]) else m[2]), t),
+        lambda t: any(map(_whatwg_refuses, _uris(t))),
+        lambda t: _URI_LINE.sub(lambda m: m[1] + ("https://example.com/" if _whatwg_refuses(m[2]) else m[2]), t),
     ),
     Disagreement(
         "port above 65535 in a URI", True, False, True,

@@ -34,6 +34,7 @@ class Condition(enum.Enum):
     INSUFFICIENT_FUNDS = "insufficient funds"
     UNDERPRICED = "fee too low"
     ALREADY_KNOWN = "already known"
+    GAS_TOO_LOW = "gas limit below the intrinsic gas"
     METHOD_UNSUPPORTED = "method not supported"
     REVERT = "execution reverted"
 
@@ -62,6 +63,9 @@ WORDINGS: tuple[Wording, ...] = (
     Wording(Condition.UNDERPRICED, r"underpriced", ("anvil", "hardhat", "ganache", "geth")),
     Wording(Condition.UNDERPRICED, r"less than (the )?block base fee|fee cap less than", ("anvil", "geth")),
     Wording(Condition.UNDERPRICED, r"maxfeepergas .* too low for the next block", ("hardhat",)),
+    Wording(Condition.UNDERPRICED, r"maxfeepergas .* is less than the block's basefeepergas", ("ganache",)),
+    Wording(Condition.GAS_TOO_LOW, r"intrinsic gas too low", ("anvil", "ganache", "geth")),
+    Wording(Condition.GAS_TOO_LOW, r"transaction requires at least \d+ gas", ("hardhat",)),
     Wording(Condition.ALREADY_KNOWN, r"already known|already imported|known transaction", ("anvil", "hardhat", "geth")),
     Wording(Condition.METHOD_UNSUPPORTED, r"method not found|method .* is not supported", ("anvil", "hardhat")),
     Wording(Condition.METHOD_UNSUPPORTED, r"method .* does not exist", ("ganache", "geth")),
@@ -137,26 +141,35 @@ class RpcErrorReply:
         return None
 
     @property
+    def revert_data_location(self) -> str | None:
+        """Where the revert bytes sit in this error (``"error.data"``, ``"error.data.data"``, ``"error.data.result"``,
+        ``"error.data.data.data"``), ``None`` when it carries none."""
+        if _hex_bytes(self.data) is not None:
+            return "error.data"
+        if not isinstance(self.data, dict):
+            return None
+        for key in ("data", "result"):
+            value = self.data.get(key)
+            if _hex_bytes(value) is not None:
+                return f"error.data.{key}"
+            if isinstance(value, dict) and _hex_bytes(value.get("data")) is not None:
+                return f"error.data.{key}.data"
+        return None
+
+    @property
     def revert_data(self) -> bytes | None:
         """Revert bytes when this error is an EVM revert, wherever the client put them (``b""`` for a revert
-        without data); ``None`` when it is not a revert."""
-        data = self.data
-        found = _hex_bytes(data)
-        if found is None and isinstance(data, dict):
-            for key in ("data", "result"):
-                found = _hex_bytes(data.get(key))
-                if found is not None:
-                    break
-                nested = data.get(key)
-                if isinstance(nested, dict):
-                    found = _hex_bytes(nested.get("data"))
-                    if found is not None:
-                        break
-        if found is not None and (found or self.code == 3 or self.says(Condition.REVERT)):
-            return found
-        if self.code == 3 or self.says(Condition.REVERT):
+        without data); ``None`` when it is not a revert (Ganache also puts a transaction hash in ``data.result`` of
+        errors that are not reverts, so the wording decides, or JSON-RPC code 3)."""
+        if self.code != 3 and not self.says(Condition.REVERT):
+            return None
+        location = self.revert_data_location
+        if location is None:
             return b""
-        return None
+        value = self.data
+        for key in location.split(".")[2:]:  # below "error.data"
+            value = value[key]
+        return _hex_bytes(value) or b""
 
     @property
     def reason(self) -> str | None:
@@ -202,7 +215,7 @@ def translate_rpc_error(error: RpcErrorReply) -> ChainError:
         )
     if error.is_nonce_too_low or error.is_nonce_too_high:
         return NonceError(f"{error.method}: {error.message}", rpc_error=error)
-    if error.is_underpriced or error.is_already_known:
+    if error.is_underpriced or error.is_already_known or error.says(Condition.GAS_TOO_LOW):
         return TransactionError(f"{error.method}: {error.message}", rpc_error=error)
     return ChainError(f"{error.method} failed ({error.code}): {error.message}", rpc_error=error)
 

@@ -2,6 +2,10 @@
 
 A rejected send for lack of funds gets the numbers (what it could cost, what the account holds).
 
+A mined failure (:func:`outcome_of_failed_receipt`) that ran out of an *estimated* gas limit is re-estimated and
+resent once; one the node reported as a revert when it was sent (Hardhat answers ``eth_sendRawTransaction`` with
+the revert and the transaction hash) raises that decoded revert; any other is explained as below.
+
 For a mined failure, a receipt only says ``status == 0``. The revert bytes come from the node's call trace
 (``debug_traceTransaction`` with the ``callTracer``, which anvil and geth serve) and, where tracing is not
 available, from replaying the same call with ``eth_call`` on the parent block — exact for automine chains (one
@@ -25,6 +29,32 @@ logger = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from ..rpc.client import ChainClient
     from .pending import PendingTx, TxRequest
+    from .sender import TxSender
+
+
+def outcome_of_failed_receipt(sender: TxSender, pending: PendingTx, receipt: Receipt, timeout: float | None) -> Receipt:
+    """The receipt of the one out-of-gas retry, or raise why ``pending`` failed (see the module docs)."""
+    request = pending.request
+    out_of_gas = receipt.gasUsed >= request.gas * 0.97
+    if out_of_gas and request.gas_estimated:
+        # The cached estimate for this shape was too low for these arguments: re-estimate (which raises the
+        # decoded revert if the call would revert anyway) and resend once with the explicit new limit.
+        sender.gas_limits.forget(request.to, request.data, request.value)
+        new_gas = sender.gas_limits.for_call(request.to, request.data, request.value)
+        if new_gas > request.gas:
+            logger.info("%s ran out of gas at %d; resending with %d", request.label, request.gas, new_gas)
+            retry = sender.send_raw_call(request.to, request.data, request.value, gas=new_gas, label=request.label)
+            return retry.wait(timeout)
+    tx_hash = str(receipt.transactionHash)
+    if out_of_gas:
+        raise ContractRevertError(
+            f"{request.label} ran out of gas in {tx_hash}: used {receipt.gasUsed} of its {request.gas} gas limit",
+            receipt=receipt,
+            tx_hash=tx_hash,
+        )
+    reported = pending.mined_with_error.rpc_error if pending.mined_with_error is not None else None
+    revert = reported.as_revert(receipt=receipt, tx_hash=tx_hash) if reported is not None else None
+    raise revert or revert_of_receipt(sender.client, sender.signer.address, request, receipt)
 
 
 def revert_of_receipt(client: ChainClient, sender: str, request: TxRequest, receipt: Receipt) -> ContractRevertError:

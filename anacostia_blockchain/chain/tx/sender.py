@@ -6,7 +6,10 @@ round trip on the hot path. Two background threads do the network work for every
 
 - the *submitter* sends queued raw transactions as JSON-RPC batches and handles rejections (underpriced -> fresh
   fees, same nonce; nonce too low -> resync and re-sign; insufficient funds -> typed error; node unreachable ->
-  retry with backoff for ``submit_timeout``, then fail and give the nonce back);
+  retry with backoff for ``submit_timeout``, then fail and give the nonce back). A node may run batch items in
+  any order; one that refuses a nonce ahead of the account's instead of queueing it (Hardhat while automining)
+  gets the refused transactions again, and from then on one request per transaction in nonce order. An error
+  that names the mined transaction (Hardhat reports a mined revert so) is a mined transaction: nonce used;
 - the *poller* fetches receipts for everything in flight in one batch per round, resolves each ``PendingTx``, and
   re-drives transactions stuck longer than ``stuck_timeout`` (see :meth:`TxSender._handle_stuck`): same nonce with
   bumped fees, nonce holes filled with 0-value self-transfers, a fresh nonce only when no old version can execute.
@@ -41,7 +44,7 @@ from ..rpc.client import ChainClient
 from ..rpc.receipt import Receipt
 from ..rpc.rpc_errors import RpcErrorReply
 from .evm_target import artifact_for
-from .failed_tx import insufficient_funds_error, revert_of_receipt
+from .failed_tx import insufficient_funds_error, outcome_of_failed_receipt
 from .fees import FeeOracle, Fees, bump
 from .gas_limits import GasLimits
 from .nonce import NonceManager
@@ -315,7 +318,9 @@ class TxSender:
                 raise _SubmitFailed(batch[index:], exc) from exc
             if self._on_send_reply(pending, reply) == "too early":  # the rest waits behind it
                 with self._queue_cv:
-                    self._queue.extend(batch[index + 1 :])
+                    self._queue.extendleft(reversed(batch[index + 1 :]))
+                if index == 0:
+                    time.sleep(0.005)  # no progress this round: a predecessor is still on its way
                 return
 
     def _retry_later(self, batch: list[PendingTx], exc: ChainConnectionError, delay: float) -> None:
@@ -533,27 +538,4 @@ class TxSender:
 
     # --- failed receipts ----------------------------------------------------------------------------------------------
     def _handle_failed_receipt(self, pending: PendingTx, receipt: Receipt, timeout: float | None) -> Receipt:
-        request = pending.request
-        out_of_gas = receipt.gasUsed >= request.gas * 0.97
-        if out_of_gas and request.gas_estimated:
-            # The cached estimate for this shape was too low for these arguments: re-estimate (which raises the
-            # decoded revert if the call would revert anyway) and resend once with the explicit new limit.
-            self.gas_limits.forget(request.to, request.data, request.value)
-            new_gas = self.gas_limits.for_call(request.to, request.data, request.value)
-            if new_gas > request.gas:
-                logger.info("%s ran out of gas at %d; resending with %d", request.label, request.gas, new_gas)
-                retry = self.send_raw_call(request.to, request.data, request.value, gas=new_gas, label=request.label)
-                return retry.wait(timeout)
-        if not out_of_gas and pending.mined_with_error is not None:
-            reported = pending.mined_with_error.rpc_error
-            revert = reported.as_revert(receipt=receipt, tx_hash=str(receipt.transactionHash)) if reported else None
-            if revert is not None:
-                raise revert
-        if out_of_gas:
-            raise ContractRevertError(
-                f"{request.label} ran out of gas in {receipt.transactionHash}: used {receipt.gasUsed} of its "
-                f"{request.gas} gas limit",
-                receipt=receipt,
-                tx_hash=str(receipt.transactionHash),
-            )
-        raise revert_of_receipt(self.client, self.signer.address, request, receipt)
+        return outcome_of_failed_receipt(self, pending, receipt, timeout)
