@@ -16,6 +16,10 @@ key                        leaf kind / fields                    from the export
 ``artifact:REL:RES:LOC``   artifact: location, sha256, size,     ``export["artifacts"]["consumed"|"produced"]``
                            CID, JSON of the immutable rest
 ``lineage:HASH16``         lineage: the edge as JSON             ``export["lineage"]``
+``output:RES:LOC``         lineage: the output's own lineage     ``export["outputs"]`` (derived_from, execution,
+                                                                 cache key, reused_from_run)
+``execution:NODE``         entry: the node run as JSON           ``export["executions"]`` (status, cache key, code
+                                                                 fingerprint facts, source revision, reuse)
 ``entry:SECTION:I``        entry: any other section, as JSON     anything else the export carries
 =========================  ====================================  ============================================
 
@@ -328,6 +332,19 @@ def _lineage(content: Any) -> Built:
         yield f"lineage:{merkle.keccak_hex(text)[:16]}", "lineage", {"details": text}
 
 
+def _executions(content: Any) -> Built:
+    """One ``execution:NODE`` item per node run: status, cache key, code fingerprint facts, reuse."""
+    for record in _as_list(content):
+        yield f"execution:{_first(record, 'node', default='?')}", "entry", {"details": canonical_json(record)}
+
+
+def _outputs(content: Any) -> Built:
+    """One ``output:RESOURCE:LOCATION`` lineage item per output: what it was derived from, by which execution."""
+    for record in _as_list(content):
+        key = f"output:{_first(record, 'resource', default='')}:{_first(record, 'location', default='')}"
+        yield key, "lineage", {"details": canonical_json(record)}
+
+
 _SECTION_BUILDERS: dict[str, Any] = {
     "run": _run,
     "nodes": _nodes,
@@ -337,4 +354,6 @@ _SECTION_BUILDERS: dict[str, Any] = {
     "tags": _named_values("tag"),
     "artifacts": _artifacts,
     "lineage": _lineage,
+    "executions": _executions,
+    "outputs": _outputs,
 }

@@ -64,7 +64,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
 
 
 def describe_os_error(exc: OSError) -> str:
-    """``cannot <what>: <path>: <reason>`` when the error names its file, else the OS's message."""
+    """``<path>: <reason>`` when the error names its file (``<path> -> <other>`` for two), else the reason."""
     reason = exc.strerror or str(exc) or type(exc).__name__
     if exc.filename is None:
         return reason

@@ -9,6 +9,7 @@ them (as an "Example:" epilog), gives each sub-command the description it is lis
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Iterator
 
 #: Example command lines, by command path ("ipfs car export"). Shown under "Example:" in the command's --help.
@@ -31,6 +32,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "anacostia-chain verify 3                    # in the project folder: ./metadata.db, ./deployments",
         "anacostia-chain verify 3 --item metric:accuracy --json",
         "anacostia-chain verify 3 --db sqlite:///metadata.db --pipeline metadata_store --rpc-url http://127.0.0.1:8545",
+    ),
+    "export": ("anacostia-chain export mlflow --tracking-uri sqlite:///mlflow.db",),
+    "export mlflow": (
+        "anacostia-chain export mlflow --tracking-uri sqlite:///mlflow.db   # every run of ./metadata.db",
+        "anacostia-chain export mlflow --tracking-uri file:./mlruns --run 3 --offline --json",
     ),
     "ipfs": (
         "anacostia-chain ipfs add -r data/",
@@ -63,7 +69,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 
 class HelpFormatter(argparse.HelpFormatter):
     """Wraps each paragraph of a description or epilog to the terminal, except paragraphs with indented lines
-    (examples, tables), which are kept as written."""
+    (examples, tables), which are kept as written; never breaks an option name at its hyphens."""
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         paragraphs = []
@@ -72,8 +78,13 @@ class HelpFormatter(argparse.HelpFormatter):
             if any(line[:1].isspace() for line in lines):
                 paragraphs.append("\n".join(indent + line for line in lines))
             else:
-                paragraphs.append(super()._fill_text(paragraph, width, indent))
+                paragraphs.append(textwrap.fill(" ".join(paragraph.split()), width, initial_indent=indent,
+                                                subsequent_indent=indent, break_on_hyphens=False,
+                                                break_long_words=False))
         return "\n\n".join(paragraphs)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False, break_long_words=False)
 
 
 def example_epilog(lines: tuple[str, ...]) -> str:

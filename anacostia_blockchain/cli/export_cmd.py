@@ -24,18 +24,12 @@ from ..anchoring import ManifestArchive, RunVerifier
 from ..chain import ChainClient, DeploymentManifest, RunRegistryClient
 from ..errors import ConfigurationError
 from ..metadata import RunStore
-from ..metadata.mlflow_export import ExportedRun, MlflowExport, anchors_runs
+from ..metadata.mlflow_export import ExportedRun, MlflowExport, anchors_runs, tracking_client
 from ..outbox import Outbox
-from ._help import example_epilog
 from ._project import anchored_pipelines, default_db, default_deployments, open_existing
 from ._types import RPC_URL_ENV, rpc_url
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
-EXAMPLES = (
-    "anacostia-chain export mlflow --tracking-uri sqlite:///mlflow.db     # in the project folder: ./metadata.db",
-    "anacostia-chain export mlflow --tracking-uri http://127.0.0.1:5000 --db sqlite:///metadata.db \\",
-    "    --pipeline digits-training --rpc-url http://127.0.0.1:8545 --run 3 --run 4",
-)
 
 
 def register(subparsers: Any) -> None:
@@ -43,7 +37,6 @@ def register(subparsers: Any) -> None:
     targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
     mlflow = targets.add_parser(
         "mlflow", help="copy runs (metrics, params, tags, artifact CIDs, anchors, verdicts) into MLflow",
-        epilog=example_epilog(EXAMPLES),
     )
     mlflow.add_argument("--tracking-uri", default=os.environ.get(TRACKING_URI_ENV),
                         help=f"MLflow tracking URI, e.g. sqlite:///mlflow.db or http://host:5000 (${TRACKING_URI_ENV})")
@@ -73,7 +66,7 @@ def run_mlflow(args: argparse.Namespace) -> int:
         raise ConfigurationError("export needs --db (no ./metadata.db here; or set ANACOSTIA_DB)")
     runs = open_existing(args.db, "export")
     try:
-        client = _mlflow_client(args.tracking_uri)  # after the checks: a new tracking store is created on first use
+        client = tracking_client(args.tracking_uri)  # after the checks: a new tracking store is created here
         pipeline = args.pipeline or _only_pipeline(runs)
         export = MlflowExport(runs, client, experiment=args.experiment or pipeline or "anacostia", pipeline=pipeline,
                               verifier=_verifier(args, runs, pipeline))
@@ -82,16 +75,6 @@ def run_mlflow(args: argparse.Namespace) -> int:
         runs.close()
     _print(exported, export.experiment, args)
     return 0
-
-
-def _mlflow_client(tracking_uri: str) -> Any:
-    try:
-        from mlflow import MlflowClient
-    except ImportError as exc:
-        raise ConfigurationError(
-            "export mlflow needs the mlflow package: pip install 'anacostia-blockchain[mlflow]'"
-        ) from exc
-    return MlflowClient(tracking_uri)
 
 
 def _only_pipeline(runs: RunStore) -> str | None:
@@ -108,15 +91,14 @@ def _only_pipeline(runs: RunStore) -> str | None:
 def _verifier(args: argparse.Namespace, runs: RunStore, pipeline: str | None) -> RunVerifier | None:
     """A verifier against the chain when one is configured; ``None`` (offline) otherwise."""
     deployments: str | None = args.deployments or (None if args.registry else default_deployments())
-    if pipeline is None or args.offline or not args.rpc_url:
+    if pipeline is None or args.offline or not args.rpc_url or not (args.registry or deployments):
         return None
     chain = ChainClient(args.rpc_url, expected_chain_id=args.chain_id)
     if args.registry:
         address = str(args.registry)
-    elif deployments:
-        address = DeploymentManifest.load(deployments, chain.chain_id).address("RunRegistry")
     else:
-        return None
+        assert deployments is not None
+        address = DeploymentManifest.load(deployments, chain.chain_id).address("RunRegistry")
     registry = RunRegistryClient(chain, address)
     return RunVerifier(pipeline, runs.export_run, ManifestArchive(runs.engine), registry, Outbox(runs.engine))
 

@@ -87,6 +87,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the run summary as one JSON object")
     parser.add_argument(
+        "--no-cache", action="store_true",
+        help="execute every action in every run: reuse no earlier result, skip none as unchanged",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true",
         help="also show the engine's INFO log lines on stderr (the nodes' own lines are shown anyway)",
     )
@@ -255,6 +259,8 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("anacostia_blockchain").setLevel(logging.INFO)
     source, attribute = split_target(args.target)
     pipeline = find_pipeline(load_module(source), attribute)
+    if args.no_cache:
+        pipeline.force = True
     outcome = RunOutcome(started_at=time.time())
     try:
         run_pipeline(pipeline, args.duration, outcome)

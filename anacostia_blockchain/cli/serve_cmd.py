@@ -1,8 +1,11 @@
 """``anacostia-chain serve``: run the marketplace API, the chain indexer and the dashboard (uvicorn, one process).
 
-Binds ``127.0.0.1`` unless ``--host`` says otherwise. Everything else can also come from ``ANACOSTIA_*`` variables
-(see :meth:`ServiceConfig.from_env`); secrets *only* from the environment — ``ANACOSTIA_SERVICE_KEY`` (the key store's
-secp256k1 key, hex) and ``ANACOSTIA_SESSION_SECRET`` — so they never appear in a process list or shell history.
+Binds ``127.0.0.1`` unless ``--host`` says otherwise. Every setting can also come from an ``ANACOSTIA_*`` variable,
+a ``.env`` file or ``anacostia.toml`` (``--config FILE`` or ``$ANACOSTIA_CONFIG`` names another;
+:mod:`anacostia_blockchain.settings`, ``docs/operations.md``); secrets never from the command line —
+``ANACOSTIA_SERVICE_KEY`` (the key store's secp256k1 key, hex) or ``ANACOSTIA_SERVICE_KEYSTORE`` with
+``ANACOSTIA_SERVICE_KEYSTORE_PASSWORD``, and ``ANACOSTIA_SESSION_SECRET`` — so they never appear in a process list or
+shell history.
 
 What it refuses rather than serving something misleading:
 
@@ -17,7 +20,6 @@ What it refuses rather than serving something misleading:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -50,27 +52,25 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--siwe-domain", help="the domain SIWE messages must name (default HOST:PORT)")
     parser.add_argument("--cors-origin", action="append", default=None, help="allowed browser origin (repeatable)")
     parser.add_argument("--no-indexer", action="store_true", help="serve the existing index without following a chain")
+    parser.add_argument("--config", type=Path, help="settings file (default ./anacostia.toml, or $ANACOSTIA_CONFIG)")
     parser.set_defaults(func=run)
 
 
 def _config(args: argparse.Namespace) -> Any:
     from ..service import ServiceConfig
+    from ..settings import ServiceSettings, SettingsFiles, load
 
-    overrides: dict[str, object] = {
+    options: dict[str, object] = {
         name: getattr(args, name)
-        for name in ("host", "port", "database_url", "rpc_url", "chain_id", "deployments", "content_store")
-        if getattr(args, name) is not None
+        for name in ("host", "port", "database_url", "rpc_url", "chain_id", "deployments", "content_store", "siwe_domain")
     }
-    if args.cors_origin:
-        overrides["cors_origins"] = tuple(args.cors_origin)
-    if args.no_indexer:
-        overrides["run_indexer"] = False
-    if args.siwe_domain:
-        overrides["siwe_domain"] = args.siwe_domain
-    config = ServiceConfig.from_env(None, **overrides)
+    options["cors_origins"] = tuple(args.cors_origin) if args.cors_origin else None
+    options["run_indexer"] = False if args.no_indexer else None
+    settings = load(ServiceSettings, files=SettingsFiles.discover(config_file=args.config), overrides=options)
+    config = ServiceConfig.from_settings(settings)
     if config.deployments is None and DEFAULT_DEPLOYMENTS.exists():
         config = replace(config, deployments=DEFAULT_DEPLOYMENTS)
-    if "siwe_domain" not in overrides and not os.environ.get("ANACOSTIA_SIWE_DOMAIN"):
+    if settings.siwe_domain is None:
         # Wallets show the domain the page was loaded from: by default that is where this server listens.
         config = replace(config, siwe_domain=f"{config.host}:{config.port}")
     return config

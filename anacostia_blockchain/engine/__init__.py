@@ -17,6 +17,8 @@ from .reads import Read, ReadLog
 from .resource import BaseResourceNode
 from .run_records import MetricRow, RunRecords
 from .states import ArtifactState, NodeStatus, RunStatus
+from .trigger import TriggerPolicy
+from .work import UnitReport, WorkUnit
 
 __all__ = [
     "Artifact",
@@ -39,6 +41,9 @@ __all__ = [
     "RunRecords",
     "RunStatus",
     "SourceRevision",
+    "TriggerPolicy",
+    "UnitReport",
+    "WorkUnit",
     "attributed_context",
     "code_fingerprint",
     "current_execution",

@@ -13,6 +13,22 @@ attributes; the constructor's keyword arguments override them per instance). The
 pipeline ends it at once. Every attempt waits while the pipeline is paused, so ``pause()`` really stops new work.
 Each node result (status, timings, attempts, error message and traceback, code fingerprint) goes to the metadata
 store's ``node_runs`` table.
+
+Before executing, the node decides whether it needs to (:mod:`.cache`), unless ``force`` is set on it or on the
+pipeline:
+
+- ``unchanged``: the run has inputs, but none of them reached this node (no declared input, every predecessor
+  action unchanged) — nothing executes;
+- ``reused``: a reusable execution with the same cache key exists — its outputs are linked into the run, with the
+  metrics, params and tags it logged;
+- otherwise it executes; the execution is recorded with what it read and saved, and is reusable when it succeeded,
+  saved outputs and read nothing outside its declared inputs.
+
+Declared inputs (:meth:`BaseActionNode.cache_inputs`): by default the ``current`` artifacts of the predecessor
+resources (the run's inputs there, and what the run produced there so far) plus what the predecessor actions
+produced in the run. A node that reads history (``list_artifacts("old")``) is therefore never reused unless it
+declares that history. Inside ``execute()``, :meth:`BaseActionNode.run_units` processes work units, each cached on
+its own (:mod:`.work`).
 """
 
 from __future__ import annotations
@@ -21,13 +37,18 @@ import logging
 import queue
 import traceback
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from ..errors import AnacostiaError, ConfigurationError
+from .artifact import Artifact
+from .cache import ExecutionSpec, attribute_params, is_reusable
 from .context import executing
 from .node import BaseNode
-from .states import NodeStatus
+from .reads import ReadLog
+from .resource import BaseResourceNode
+from .states import ArtifactState, NodeStatus
+from .work import UnitReport, WorkUnit, run_units
 
 _STOP = -1
 
@@ -40,6 +61,8 @@ class BaseActionNode(BaseNode):
     max_retries: int = 0
     #: Seconds before the first retry; doubled for each further retry.
     retry_backoff: float = 0.5
+    #: Always execute: never reuse an earlier result, never skip as unchanged.
+    force: bool = False
 
     def __init__(
         self,
@@ -49,17 +72,21 @@ class BaseActionNode(BaseNode):
         *,
         max_retries: int | None = None,
         retry_backoff: float | None = None,
+        force: bool | None = None,
     ) -> None:
         super().__init__(name, predecessors, loggers)
         if max_retries is not None:
             self.max_retries = max_retries
         if retry_backoff is not None:
             self.retry_backoff = retry_backoff
+        if force is not None:
+            self.force = bool(force)
         if not isinstance(self.max_retries, int) or self.max_retries < 0:
             raise ConfigurationError(f"action {name!r}: max_retries must be an int >= 0, got {self.max_retries!r}")
         if self.retry_backoff < 0:
             raise ConfigurationError(f"action {name!r}: retry_backoff must be >= 0, got {self.retry_backoff!r}")
         self._inbox: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._launch_params: dict[str, Any] | None = None
 
     # --- the user's code -----------------------------------------------------------------------------------------
     @abstractmethod
@@ -81,6 +108,37 @@ class BaseActionNode(BaseNode):
     def after_execution(self) -> None:
         """Hook: after each attempt, whatever its outcome."""
 
+    # --- what results depend on (the cache key) ------------------------------------------------------------------
+    def cache_params(self) -> dict[str, Any]:
+        """The configuration this node's results depend on besides its code and inputs (only its digest is kept).
+
+        Default: the instance's public attributes holding plain data (str, numbers, bools, None, bytes, and lists,
+        tuples and dicts of those) as they were when the pipeline launched (so state the node keeps while it runs
+        does not count); objects (resources, stores, callables) are left out — override to add what they configure.
+        """
+        if self._launch_params is None:
+            return attribute_params(self)
+        return dict(self._launch_params)
+
+    def prepare(self) -> None:
+        self._launch_params = attribute_params(self)
+        super().prepare()
+
+    def cache_inputs(self) -> list[Artifact] | None:
+        """The artifacts this node may read in the executing run (keyed by content). ``None``: the default (see the
+        module docstring). Override when the node reads more, e.g. every batch so far."""
+        return None
+
+    @property
+    def forced(self) -> bool:
+        """Whether this node executes whatever the cache says (``force`` on the node or on the pipeline)."""
+        return self.force or (self._coordinator is not None and self._coordinator.force)
+
+    def run_units(self, units: Iterable[WorkUnit], fn: Callable[[WorkUnit], bool | None]) -> UnitReport:
+        """Process ``units`` inside ``execute()``: each is reused when an earlier execution had its key, else
+        ``fn(unit)`` runs with the unit's own read log (see :mod:`.work`)."""
+        return run_units(self, units, fn)
+
     # --- engine side ---------------------------------------------------------------------------------------------
     def submit(self, run_id: int) -> None:
         """Called by the coordinator: execute for ``run_id`` (all predecessors are done)."""
@@ -92,23 +150,63 @@ class BaseActionNode(BaseNode):
 
     def serve(self) -> None:
         while (run_id := self._inbox.get()) != _STOP:
+            key: str | None = None
             try:
-                status, error = self._perform(run_id)
+                status, error, key = self._perform(run_id)
             except AnacostiaError as exc:  # the metadata store could not record the node result
                 self.log(f"run {run_id}: could not record the node result: {exc}", level="ERROR")
                 status, error = NodeStatus.ERROR, f"{type(exc).__name__}: {exc}"
-            self.coordinator.node_finished(run_id, self.name, status, error)
+            self.coordinator.node_finished(run_id, self.name, status, error, key)
 
-    def _perform(self, run_id: int) -> tuple[NodeStatus, str | None]:
-        store = self.coordinator.store
-        node_run_id = store.runs.record_node_start(run_id, self.name, self.code_fingerprint)
+    def execution_spec(self, run_id: int) -> ExecutionSpec:
+        """This node's execution in ``run_id``: its declared inputs, params, upstream keys, and cache key."""
+        runs = self.coordinator.store.runs
+        inputs = self.cache_inputs()
+        if inputs is None:
+            found: dict[int, Artifact] = {}
+            for pred in self.predecessors:
+                if isinstance(pred, BaseResourceNode):
+                    found.update((a.id, a) for a in runs.list_artifacts(pred.name, ArtifactState.CURRENT))
+            actions = [p.name for p in self.predecessors if isinstance(p, BaseActionNode)]
+            found.update((a.id, a) for a in runs.run_outputs(run_id, actions))
+            inputs = list(found.values())
+        upstream = [item.cache_key for item in self.coordinator.upstream(run_id, self) if item.cache_key]
+        return ExecutionSpec.build(self.name, self.code, self.cache_params(), inputs, upstream)
+
+    def _skip(self, run_id: int, spec: ExecutionSpec) -> NodeStatus | None:
+        """``unchanged`` or ``reused`` when the node need not execute (see the module docstring), else ``None``."""
+        runs = self.coordinator.store.runs
+        upstream = self.coordinator.upstream(run_id, self)
+        if (not spec.inputs and self.coordinator.run_has_inputs(run_id)
+                and all(item.status is NodeStatus.UNCHANGED for item in upstream)):
+            runs.record_unchanged(run_id, spec)
+            self.log(f"run {run_id}: none of its inputs changed; not executed")
+            return NodeStatus.UNCHANGED
+        source = runs.find_reusable([spec.key]).get(spec.key)
+        if source is None:
+            return None
+        runs.link_reused(run_id, [(spec, source)], copy_logged=True)
+        self.log(f"run {run_id}: reused the result of run {source.origin_run_id} ({len(source.outputs)} outputs)")
+        return NodeStatus.REUSED
+
+    def _perform(self, run_id: int) -> tuple[NodeStatus, str | None, str]:
+        runs = self.coordinator.store.runs
+        node_run_id = runs.record_node_start(run_id, self.name, self.code_fingerprint)
+        spec = self.execution_spec(run_id)
+        skipped = None if self.forced else self._skip(run_id, spec)
+        if skipped is not None:
+            runs.record_node_end(node_run_id, skipped, attempts=0)
+            return skipped, None, spec.key
+        execution_id = runs.begin_execution(run_id, spec)
         attempts = 0
         status: NodeStatus = NodeStatus.ABORTED
         error: str | None = "pipeline stopped before the node started"
         trace: str | None = None
+        log = ReadLog(fallback=spec.inputs)
         while self.coordinator.admit():
             attempts += 1
-            status, error, trace = self._attempt(run_id)
+            log = ReadLog(fallback=spec.inputs)
+            status, error, trace = self._attempt(run_id, log, execution_id)
             if status is NodeStatus.SUCCESS or attempts > self.max_retries:
                 break
             delay = self.retry_backoff * 2 ** (attempts - 1)
@@ -116,12 +214,14 @@ class BaseActionNode(BaseNode):
                      level="WARNING")
             if self._halt.wait(delay):
                 break
-        store.runs.record_node_end(node_run_id, status, error=error, traceback=trace, attempts=attempts)
-        return status, error
+        reusable = is_reusable(status, log, spec.inputs, run_id, self.name)
+        runs.end_execution(execution_id, status, reads=log.reads(), reusable=reusable, error=error)
+        runs.record_node_end(node_run_id, status, error=error, traceback=trace, attempts=attempts)
+        return status, error, spec.key
 
-    def _attempt(self, run_id: int) -> tuple[NodeStatus, str | None, str | None]:
+    def _attempt(self, run_id: int, log: ReadLog, execution_id: int) -> tuple[NodeStatus, str | None, str | None]:
         outcome: tuple[NodeStatus, str | None, str | None]
-        with executing(run_id, self.name):
+        with executing(run_id, self.name, reads=log, execution_id=execution_id):
             try:
                 self.before_execution()
                 result = self.execute()

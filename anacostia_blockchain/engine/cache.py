@@ -35,6 +35,8 @@ from typing import Any
 from ..errors import ConfigurationError
 from .artifact import Artifact
 from .fingerprint import CodeFingerprint
+from .reads import ReadLog
+from .states import NodeStatus
 
 #: Version of the key recipe (part of every key).
 CACHE_KEY_FORMAT = 1
@@ -135,7 +137,11 @@ class ReusableExecution:
     outputs: tuple[Artifact, ...]
 
 
-def reads_covered(read_shas: Iterable[str], inputs: Sequence[Artifact]) -> bool:
-    """Whether every content read is among the declared inputs (the condition for reusing a result)."""
+def is_reusable(status: NodeStatus, log: ReadLog, inputs: Sequence[Artifact], run_id: int, node_name: str) -> bool:
+    """Whether an execution's result may stand in for later ones: it succeeded, saved outputs, and everything it
+    read (its own outputs aside) is among its declared ``inputs`` by content."""
+    if status is not NodeStatus.SUCCESS or log.outputs == 0:
+        return False
     declared = {artifact.sha256 for artifact in inputs}
-    return all(sha in declared for sha in read_shas)
+    return all(artifact.sha256 in declared for artifact in log.artifacts()
+               if not (artifact.produced_run_id == run_id and artifact.produced_by_node == node_name))

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import AnacostiaError, ConfigurationError
-from .states import NodeStatus, RunStatus
+from .states import ArtifactState, NodeStatus, RunStatus
+from .trigger import TriggerPolicy, resolve_trigger
 
 if TYPE_CHECKING:
     from .action import BaseActionNode
@@ -41,16 +42,28 @@ class _Completion:
     node_name: str
     status: NodeStatus
     error: str | None
+    cache_key: str | None = None
 
 
 @dataclass(slots=True)
 class _ActiveRun:
     run_id: int
     waiting: dict[str, int]
+    has_inputs: bool = True
     ready: deque[str] = field(default_factory=deque)
     running: set[str] = field(default_factory=set)
     results: dict[str, NodeStatus] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """A predecessor action's outcome in the executing run, as a node's cache decision sees it."""
+
+    node_name: str
+    status: NodeStatus
+    cache_key: str | None
 
 
 class RunCoordinator:
@@ -62,10 +75,15 @@ class RunCoordinator:
         *,
         failure_backoff: float = 0.5,
         max_failure_backoff: float = 60.0,
+        trigger: TriggerPolicy = "all",
+        force: bool = False,
     ) -> None:
         if failure_backoff < 0 or max_failure_backoff < 0:
             raise ConfigurationError("failure_backoff and max_failure_backoff must be >= 0")
         self.graph = graph
+        self._trigger = resolve_trigger(trigger)
+        #: Every action executes: no reuse of earlier results, no skipping of unchanged ones.
+        self.force = bool(force)
         self.store: BaseMetadataStoreNode = graph.store
         self.failure_backoff = failure_backoff
         self.max_failure_backoff = max_failure_backoff
@@ -89,10 +107,28 @@ class RunCoordinator:
             self._dirty = True
             self._cv.notify_all()
 
-    def node_finished(self, run_id: int, node_name: str, status: NodeStatus, error: str | None = None) -> None:
+    def node_finished(
+        self, run_id: int, node_name: str, status: NodeStatus, error: str | None = None,
+        cache_key: str | None = None,
+    ) -> None:
         with self._cv:
-            self._completions.append(_Completion(run_id, node_name, status, error))
+            self._completions.append(_Completion(run_id, node_name, status, error, cache_key))
             self._cv.notify_all()
+
+    def upstream(self, run_id: int, node: BaseNode) -> list[Upstream]:
+        """The outcomes of ``node``'s predecessor actions in run ``run_id`` (all finished when it is dispatched)."""
+        with self._cv:
+            active = self._active
+            if active is None or active.run_id != run_id:
+                return []
+            return [Upstream(pred.name, active.results.get(pred.name, NodeStatus.RUNNING), active.keys.get(pred.name))
+                    for pred in node.predecessors if pred.name in self.graph.actions]
+
+    def run_has_inputs(self, run_id: int) -> bool:
+        """Whether run ``run_id`` consumed any input (a run with none never marks actions ``unchanged``)."""
+        with self._cv:
+            active = self._active
+            return active is None or active.run_id != run_id or active.has_inputs
 
     def node_crashed(self, node: BaseNode, exc: BaseException) -> None:
         """A node thread died: record it and stop the pipeline (``Pipeline.execute`` re-raises it)."""
@@ -219,11 +255,12 @@ class RunCoordinator:
         store = self.store
         names = [r.name for r in self.graph.monitoring_resources]
         try:
-            trigger = store.run_trigger(self.graph.monitoring_resources)
+            trigger = self._trigger(store, self.graph.monitoring_resources)
             if trigger is None:
                 self._retry_at = store.runs.next_input_retry_at(names)
                 return
             run_id = store.runs.begin_run(trigger, names)
+            has_inputs = any(store.runs.count_artifacts(name, ArtifactState.CURRENT) for name in names)
         except Exception as exc:  # a store outage or a bug in a trigger_condition(): back off, try again
             detail = str(exc) if isinstance(exc, AnacostiaError) else repr(exc)
             store.log(f"could not evaluate triggers or start a run: {detail}", level="ERROR")
@@ -231,7 +268,7 @@ class RunCoordinator:
             with self._cv:
                 self._dirty = True
             return
-        active = _ActiveRun(run_id, waiting=dict(self.graph.action_in_degree))
+        active = _ActiveRun(run_id, waiting=dict(self.graph.action_in_degree), has_inputs=has_inputs)
         active.ready.extend(name for name, count in active.waiting.items() if count == 0)
         self._active = active
         try:
@@ -257,7 +294,9 @@ class RunCoordinator:
             return
         active.running.discard(completion.node_name)
         active.results[completion.node_name] = completion.status
-        if completion.status is NodeStatus.SUCCESS:
+        if completion.cache_key is not None:
+            active.keys[completion.node_name] = completion.cache_key
+        if completion.status.succeeded:
             for child in self.graph.action_children[completion.node_name]:
                 active.waiting[child] -= 1
                 if active.waiting[child] == 0 and child not in active.results:
@@ -288,7 +327,7 @@ class RunCoordinator:
             for name in self.graph.action_order:
                 self._record_terminal(active, name, NodeStatus.ABORTED, "pipeline stopped")
             status = RunStatus.ABORTED
-        elif all(result is NodeStatus.SUCCESS for result in active.results.values()) and not active.errors:
+        elif all(result.succeeded for result in active.results.values()) and not active.errors:
             status = RunStatus.SUCCESS
         else:
             status = RunStatus.FAILED

@@ -43,7 +43,13 @@ from ._imports import ImportClosure, classify, import_closure
 #: Version of the fingerprint recipe (part of the digest, so a change of recipe never collides).
 FINGERPRINT_FORMAT = 2
 #: Modules of bases every node has (``threading.Thread``, ``object``): the Python version covers them.
-_ENGINE_FREE_MODULES = frozenset({"builtins", "abc", "threading"})
+_INTERPRETER_MODULES = frozenset({"builtins", "abc", "threading"})
+
+
+def _interpreter_class(klass: type) -> bool:
+    """``object``, ``threading.Thread`` and the like (not a class that merely claims such a module)."""
+    module = sys.modules.get(klass.__module__)
+    return klass.__module__ in _INTERPRETER_MODULES and getattr(module, klass.__qualname__, None) is klass
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +181,7 @@ def _closure_for(cls: type) -> tuple[ImportClosure, dict[str, str]]:
     sourceless: list[type] = []
     third_party: set[str] = set()
     for klass in cls.__mro__:
-        if klass.__module__ in _ENGINE_FREE_MODULES:
+        if _interpreter_class(klass):
             continue
         path = _module_file(klass.__module__)
         kind = "sourceless" if path is None else classify(str(path))

@@ -25,6 +25,7 @@ from ..errors import GraphValidationError, PipelineError, PipelineStateError
 from .coordinator import RunCoordinator
 from .graph import PipelineGraph
 from .node import BaseNode, _as_logger_list
+from .trigger import TriggerPolicy
 
 _log = logging.getLogger("anacostia_blockchain.pipeline")
 
@@ -34,6 +35,8 @@ class Pipeline:
 
     ``loggers`` become the loggers of every node constructed without its own. ``failure_backoff`` /
     ``max_failure_backoff``: seconds the coordinator waits after consecutive failed runs (doubling, capped).
+    ``trigger``: when a run starts (``"all"``, ``"any"`` or a callable; :mod:`.trigger`). ``force=True``: every
+    action executes in every run (no reuse of earlier results, none skipped as unchanged; :mod:`.cache`).
     """
 
     def __init__(
@@ -43,6 +46,8 @@ class Pipeline:
         *,
         failure_backoff: float = 0.5,
         max_failure_backoff: float = 60.0,
+        trigger: TriggerPolicy = "all",
+        force: bool = False,
     ) -> None:
         if isinstance(nodes, BaseNode) or not isinstance(nodes, Iterable):
             raise GraphValidationError("Pipeline(nodes=...) takes a list of nodes")
@@ -54,7 +59,8 @@ class Pipeline:
                 node.loggers = list(self.loggers)
         self.metadata_store = self.graph.store
         self._coordinator = RunCoordinator(
-            self.graph, failure_backoff=failure_backoff, max_failure_backoff=max_failure_backoff
+            self.graph, failure_backoff=failure_backoff, max_failure_backoff=max_failure_backoff, trigger=trigger,
+            force=force,
         )
         self._state = "created"
         self._state_lock = threading.Lock()
@@ -161,6 +167,15 @@ class Pipeline:
     def _require_running(self, what: str) -> None:
         if self._state != "running":
             raise PipelineStateError(f"cannot {what} a pipeline that is {self._state}")
+
+    @property
+    def force(self) -> bool:
+        """Whether every action executes in every run (``anacostia-chain run --no-cache`` sets it)."""
+        return self._coordinator.force
+
+    @force.setter
+    def force(self, value: bool) -> None:
+        self._coordinator.force = bool(value)
 
     # --- observation ---------------------------------------------------------------------------------------------
     @property

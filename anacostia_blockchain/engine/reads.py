@@ -11,7 +11,9 @@ Every execution scope (a node's ``execute()``, or one work unit inside it) carri
 
 Each artifact version is logged once per scope, at its first read, in order. The log also counts the outputs the
 scope saved (or had linked from an earlier execution). A unit's log forwards to its node's log, so the node's reads
-and outputs include its units'. An output's default lineage is what its scope had read when it was saved.
+and outputs include its units'. An output's default lineage is what its scope had read when it was saved; an output
+saved before anything was read through the resources (a node that opens files by itself) gets the scope's declared
+inputs instead (``basis="inputs"``: what it could have read).
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ class Read:
 class ReadLog:
     """The artifacts one execution scope read, in order, each version once (thread-safe)."""
 
-    def __init__(self, parent: ReadLog | None = None) -> None:
+    def __init__(self, parent: ReadLog | None = None, fallback: Iterable[Artifact] = ()) -> None:
         self._lock = threading.Lock()
         self._reads: dict[int, Read] = {}
         self._outputs = 0
         self._parent = parent
+        #: What stands in for the lineage of an output saved before anything was read: the declared inputs.
+        self.fallback: tuple[Artifact, ...] = tuple(fallback)
 
     def add_outputs(self, count: int = 1) -> None:
         """The scope saved (or had linked) ``count`` more outputs."""

@@ -72,11 +72,11 @@ class RunRecords(Protocol):
     def record_artifact(
         self, resource: str, location: str, sha256: str, size: int, *, state: ArtifactState = ArtifactState.NEW,
         mtime_ns: int | None = None, cid: str | None = None, produced: ExecutionContext | None = None,
-        derived_from: Sequence[Artifact] = (), declared: bool = False,
+        derived_from: Sequence[Artifact] = (), basis: str = "reads",
     ) -> Artifact:
         """Record a new version at ``location``; earlier versions there are marked deleted (their content is gone).
         ``produced``: the run and node (and execution) that wrote it; ``derived_from``: the artifacts it was made
-        from (per-output lineage; ``declared``: the node said so, else it is what the node had read)."""
+        from (per-output lineage; ``basis``: ``declared`` by the node, what it had ``reads``, or its ``inputs``)."""
 
     def record_artifacts(
         self, resource: str, versions: Sequence[tuple[str, str, int, int | None]], *,

@@ -6,6 +6,8 @@
   ``runs`` is a :class:`RunStore`.
 - :class:`BlockchainMetadataStore` — the same node whose runs are anchored on chain
   (``anacostia_blockchain.anchoring``); imported on first use, since it loads the chain layer.
+- :mod:`.mlflow_export` — copies runs into an MLflow tracking store (the only module that imports ``mlflow``, an
+  optional extra); imported by ``anacostia-chain export mlflow``, never by this package's ``__init__``.
 
 ``from anacostia_blockchain.metadata import SqliteMetadataStore`` is the import path of the Anacostia-Blockchain
 README.

@@ -58,7 +58,7 @@ class ArtifactRecords:
     def record_artifact(
         self, resource: str, location: str, sha256: str, size: int, *, state: ArtifactState = ArtifactState.NEW,
         mtime_ns: int | None = None, cid: str | None = None, produced: ExecutionContext | None = None,
-        derived_from: Sequence[Artifact] = (), declared: bool = False,
+        derived_from: Sequence[Artifact] = (), basis: str = "reads",
     ) -> Artifact:
         now = time.time()
         artifact = Artifact(
@@ -83,7 +83,7 @@ class ArtifactRecords:
                                                      relation="produced", node_name=produced.node_name))
                 if produced.execution_id is not None:
                     self.record_outputs(conn, produced.execution_id, produced.run_id, artifact_id, derived_from,
-                                        "declared" if declared else "reads")
+                                        basis)
         return dataclasses.replace(artifact, id=artifact_id)
 
     def record_artifacts(

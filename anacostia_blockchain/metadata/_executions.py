@@ -71,7 +71,7 @@ class ExecutionRecords:
     _db: Database
     _known_fingerprints: set[str]
 
-    # --- fingerprints ------------------------------------------------------------------------------------------------
+    # --- fingerprints ----------------------------------------------------------------------------------------------
     def store_fingerprint(self, conn: Connection, code: CodeFingerprint) -> None:
         """Keep the facts behind a fingerprint digest (once per digest)."""
         if code.digest in self._known_fingerprints:
@@ -81,7 +81,7 @@ class ExecutionRecords:
             conn.execute(insert(code_fingerprints).values(digest=code.digest, details=_json(code.hashed_facts())))
         self._known_fingerprints.add(code.digest)
 
-    # --- executions --------------------------------------------------------------------------------------------------
+    # --- executions ------------------------------------------------------------------------------------------------
     def begin_execution(self, run_id: int, spec: ExecutionSpec) -> int:
         with self._db.write("begin execution") as conn:
             self.store_fingerprint(conn, spec.code)
@@ -122,7 +122,7 @@ class ExecutionRecords:
                 {"run_id": run_id, "execution_id": execution_id, "output_id": output_id, "input_id": source.id,
                  "relation": "derived_from", "basis": basis} for source in derived_from])
 
-    # --- the cache -----------------------------------------------------------------------------------------------------
+    # --- the cache ---------------------------------------------------------------------------------------------------
     def find_reusable(self, keys: Sequence[str]) -> dict[str, ReusableExecution]:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
@@ -373,7 +373,8 @@ def _execution_record(row: Any, details: dict[str, Any], units: dict[str, int]) 
         "node": row.node_name, "status": row.status, "cache_key": row.cache_key,
         "code": {"digest": row.fingerprint, **details.get(row.fingerprint, {}), "source": source},
         "params_digest": row.params_digest, "inputs": len(json.loads(row.inputs)),
-        "upstream": json.loads(row.upstream), "reused_from_run": row.reused_from_run, "units": dict(sorted(units.items())),
+        "upstream": json.loads(row.upstream), "reused_from_run": row.reused_from_run,
+        "units": dict(sorted(units.items())),
     }
 
 

@@ -198,6 +198,18 @@ class MlflowExport:
         return found[0] if found else None
 
 
+def tracking_client(tracking_uri: str) -> MlflowClient:
+    """An ``MlflowClient`` on ``tracking_uri`` (``mlflow`` is the optional ``[mlflow]`` extra; this module is the
+    only one that imports it)."""
+    try:
+        from mlflow import MlflowClient
+    except ImportError as exc:
+        raise ConfigurationError(
+            "exporting to MLflow needs the mlflow package: pip install 'anacostia-blockchain[mlflow]'"
+        ) from exc
+    return MlflowClient(tracking_uri)
+
+
 def anchors_runs(runs: RunStore) -> bool:
     """Whether the database holds run anchors: it has :class:`ManifestArchive`'s table (checked without creating
     any table, so exporting never writes to the source database)."""

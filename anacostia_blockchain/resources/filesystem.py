@@ -17,6 +17,9 @@ atomic writes (temp file + rename) for producers that may run while the pipeline
 many ``old`` versions: after each run the oldest others are deleted from the folder. ``monitoring=False`` makes an
 output store: not watched, never triggers runs.
 
+A watched folder that does not exist at launch is created with a warning naming it (so a mistyped path shows);
+``create=True`` creates it quietly, ``create=False`` makes it an error.
+
 ``save_artifact(name, content)`` writes atomically (temp file in the same folder, fsync, rename) and records the
 file as produced by the run and node executing now. Hidden files and folders (``.name``: atomic writers' temp
 files, including our own ``.anacostia-tmp-*``) and ``*.partial``/``*.tmp``/``*.swp``/``*~`` files are not content
@@ -44,6 +47,7 @@ from ..errors import (
     ConfigurationError,
     InvalidArtifactPathError,
     NoActiveRunError,
+    ResourceError,
 )
 from .watch_events import FolderChange, Gone, Landed, LandedTree, is_ignored, open_for_writing
 from .watched_folder import STOP, WatchedFolderResource
@@ -188,9 +192,24 @@ class FilesystemStoreNode(WatchedFolderResource):
         return str(candidate)
 
     def artifact_path(self, artifact: Artifact | str) -> Path:
-        """The file of an artifact (or a location) in this folder."""
-        location = artifact.location if isinstance(artifact, Artifact) else artifact
-        return self.resource_path / location
+        """The file of an artifact (or a location) in this folder; inside an execution, an artifact given here counts
+        as read (its lineage follows what is saved next)."""
+        if isinstance(artifact, Artifact):
+            self.record_reads([artifact])
+            return self.resource_path / artifact.location
+        return self.resource_path / artifact
+
+    def open_artifact(self, artifact: Artifact) -> IO[bytes]:
+        """A binary stream of the artifact's file (:class:`ArtifactNotFoundError` when it is gone); counts as read."""
+        try:
+            return self.artifact_path(artifact).open("rb")
+        except OSError as exc:
+            raise ArtifactNotFoundError(f"resource {self.name!r}: cannot read {artifact.location}: {exc}") from exc
+
+    def read_bytes(self, artifact: Artifact) -> bytes:
+        """The artifact's content; counts as read."""
+        with self.open_artifact(artifact) as handle:
+            return handle.read()
 
     def _walk(self, top: Path) -> Iterator[Path]:
         for dirpath, _dirnames, filenames in os.walk(top):
@@ -278,12 +297,18 @@ class FilesystemStoreNode(WatchedFolderResource):
                 self.metadata_store.runs.mark_artifacts_deleted(self.name, locations)
 
     # --- producing -----------------------------------------------------------------------------------------------
-    def save_artifact(self, filename: str | os.PathLike[str], content: ArtifactContent) -> Artifact:
+    def save_artifact(
+        self, filename: str | os.PathLike[str], content: ArtifactContent, *,
+        derived_from: Iterable[Artifact | int] | None = None,
+    ) -> Artifact:
         """Write ``content`` to ``filename`` (relative to the folder) atomically and record it as produced by the
-        executing run and node. On any write error nothing is recorded and no partial file is left."""
+        executing run and node. On any write error nothing is recorded and no partial file is left.
+        ``derived_from``: the artifacts it was made from (each must have been read by the executing node,
+        :class:`LineageError` before anything is written); default: everything the execution read so far."""
         location = self._checked_location(filename)
         if self.metadata_store.current_run_id is None:
             raise NoActiveRunError(f"{self.name}: save_artifact() is for actions executing in a run")
+        lineage = self.checked_lineage(derived_from)
         target = self.resource_path / location
         tmp_name: str | None = None
         try:
@@ -299,7 +324,7 @@ class FilesystemStoreNode(WatchedFolderResource):
                 tmp_name = None
                 self._index[location] = writer.digest.hexdigest()
                 return self.record_produced(location, writer.digest.hexdigest(), writer.size,
-                                            mtime_ns=target.stat().st_mtime_ns)
+                                            mtime_ns=target.stat().st_mtime_ns, derived_from=lineage)
         except OSError as exc:
             raise ArtifactWriteError(
                 f"resource {self.name!r}: could not save {location}: {exc.strerror or exc}"
@@ -325,7 +350,9 @@ class FilesystemStoreNode(WatchedFolderResource):
                 f"got {type(content).__name__}"
             )
 
-    def record_current(self, filepath: str | os.PathLike[str]) -> Artifact:
+    def record_current(
+        self, filepath: str | os.PathLike[str], *, derived_from: Iterable[Artifact | int] | None = None
+    ) -> Artifact:
         """Record a file an action already wrote in the folder as produced by it (``current`` in this run)."""
         path = Path(filepath)
         if not path.is_absolute():
@@ -339,7 +366,7 @@ class FilesystemStoreNode(WatchedFolderResource):
             raise ArtifactNotFoundError(f"resource {self.name!r}: no file {location}") from exc
         with self._lock:
             self._index[location] = sha256
-            return self.record_produced(location, sha256, size, mtime_ns=mtime_ns)
+            return self.record_produced(location, sha256, size, mtime_ns=mtime_ns, derived_from=derived_from)
 
     # --- retention -----------------------------------------------------------------------------------------------
     def after_run(self, run_id: int, status: RunStatus) -> None:

@@ -122,8 +122,10 @@ class IPFSStoreNode(WatchedFolderResource):
         content: ArtifactContent | None = None,
         *,
         name: str | None = None,
+        derived_from: Iterable[Artifact | int] | None = None,
     ) -> Artifact:
         """Add content to IPFS, pin it and record it as produced by the executing run and node; ``.cid`` is set.
+        ``derived_from``: its lineage, as for :meth:`FilesystemStoreNode.save_artifact`.
 
         Two call forms:
 
@@ -137,6 +139,7 @@ class IPFSStoreNode(WatchedFolderResource):
         """
         if self.metadata_store.current_run_id is None:
             raise NoActiveRunError(f"{self.name}: save_artifact() is for actions executing in a run")
+        lineage = self.checked_lineage(derived_from)
         if content is not None:
             if name is not None:
                 raise ConfigurationError(f"{self.name}.save_artifact(name, content) takes no name= as well")
@@ -151,22 +154,27 @@ class IPFSStoreNode(WatchedFolderResource):
             result, sha256, size = self._add(content_or_name)
             location = name or Path(os.fspath(content_or_name)).name
         self.before_record(str(result.cid))
-        return self.record_produced(location, sha256, size, cid=str(result.cid))
+        return self.record_produced(location, sha256, size, cid=str(result.cid), derived_from=lineage)
 
-    def record_current(self, cid: str, *, name: str | None = None) -> Artifact:
+    def record_current(
+        self, cid: str, *, name: str | None = None, derived_from: Iterable[Artifact | int] | None = None
+    ) -> Artifact:
         """Record content an action already put into the store (by CID) as produced by it; it gets pinned."""
+        lineage = self.checked_lineage(derived_from)
         parsed = CID.parse(cid)
         sha256, size = self._hash_content(parsed)
         self._pin(parsed)
         self.before_record(str(parsed))
-        return self.record_produced(name or str(parsed), sha256, size, cid=str(parsed))
+        return self.record_produced(name or str(parsed), sha256, size, cid=str(parsed), derived_from=lineage)
 
     def before_record(self, cid: str) -> None:
         """Hook: the content is in the store (pinned) and about to be recorded as produced. Raise
         :class:`ArtifactWriteError` to refuse it — nothing is recorded. The default does nothing."""
 
     def open_artifact(self, artifact: Artifact) -> BinaryIO:
-        """A stream of the artifact's content read back from IPFS (every block verified against its CID)."""
+        """A stream of the artifact's content read back from IPFS (every block verified against its CID); counts as
+        read by the executing node."""
+        self.record_reads([artifact])
         if artifact.cid is None:
             raise ArtifactNotFoundError(f"{self.name}: artifact {artifact.location} has no CID")
         try:
@@ -197,9 +205,10 @@ class IPFSStoreNode(WatchedFolderResource):
                 self._stage_event(path)
 
     def staging_file(self, artifact: Artifact) -> Path | None:
-        """The staging file an input artifact came from (``None`` for CID inputs and outputs)."""
+        """The staging file an input artifact came from (``None`` for CID inputs and outputs); counts as read."""
         if self.resource_path is None or artifact.location == artifact.cid:
             return None
+        self.record_reads([artifact])
         return self.resource_path / artifact.location
 
     def reconcile(self) -> int:

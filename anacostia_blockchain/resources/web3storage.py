@@ -175,14 +175,17 @@ class Web3StorageNode(IPFSStoreNode):
         content: ArtifactContent | None = None,
         *,
         name: str | None = None,
+        derived_from: Iterable[Artifact | int] | None = None,
     ) -> Artifact:
         """Store locally and record (as :meth:`IPFSStoreNode.save_artifact`), then queue the CAR for upload."""
-        artifact = super().save_artifact(content_or_name, content, name=name)
+        artifact = super().save_artifact(content_or_name, content, name=name, derived_from=derived_from)
         self._enqueue(artifact)
         return artifact
 
-    def record_current(self, cid: str, *, name: str | None = None) -> Artifact:
-        artifact = super().record_current(cid, name=name)
+    def record_current(
+        self, cid: str, *, name: str | None = None, derived_from: Iterable[Artifact | int] | None = None
+    ) -> Artifact:
+        artifact = super().record_current(cid, name=name, derived_from=derived_from)
         self._enqueue(artifact)
         return artifact
 

@@ -1,4 +1,8 @@
-"""Configuration of the marketplace service: one frozen dataclass, buildable from the environment.
+"""Configuration of the marketplace service: one frozen dataclass, built from settings or directly.
+
+:meth:`ServiceConfig.load` reads every field from options, the environment, ``.env`` and ``anacostia.toml`` (through
+:class:`~anacostia_blockchain.settings.ServiceSettings`: ``ANACOSTIA_<FIELD>`` / ``<field>``); the service key may
+also come from an encrypted keystore file (``ANACOSTIA_SERVICE_KEYSTORE`` and ``..._PASSWORD``).
 
 Defaults are the safe ones: bind to ``127.0.0.1``, no CORS origins at all (a browser on another origin is refused
 until origins are listed explicitly), rate limiting on, a random per-process session secret (sessions end when the
@@ -10,46 +14,22 @@ password, an RPC provider's API key in the path, a Redis password), appear in ``
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
-import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigurationError
+from ..settings import PREFIX, ServiceSettings, SettingsFiles, display_url, env_name, load, secret_bytes
 
-ENV_PREFIX = "ANACOSTIA_"
-
-
-def _decode_secret(value: str, name: str) -> bytes:
-    text = value[2:] if value.startswith("0x") else value
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be hex") from None
-    if len(raw) < 32:
-        raise ConfigurationError(f"{name} must be at least 32 bytes (64 hex characters)")
-    return raw
-
-
-def display_url(url: str | None) -> str | None:
-    """A URL safe to print: ``scheme://host[:port]`` when it names a host (user info, path and query may hold
-    passwords and API keys); host-less ones (``sqlite:///file``, ``embedded:/dir``) unchanged."""
-    if url is None:
-        return None
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return "<unparsable URL>"
-    if not host:
-        return url
-    return f"{parts.scheme}://{host}{f':{port}' if port else ''}"
-
+ENV_PREFIX = PREFIX
 
 #: ServiceConfig fields that hold URLs: shown through :func:`display_url` in ``repr``.
 URL_FIELDS = frozenset({"database_url", "rpc_url", "content_store", "rate_limit_redis_url"})
+#: Settings that are not a ServiceConfig field as they are: converted by :meth:`ServiceConfig.from_settings`.
+_CONVERTED = frozenset({"rate_limit", "session_secret", "service_key", "service_keystore", "service_keystore_password"})
 
 
 def _check_proxy(proxy: str) -> None:
@@ -139,54 +119,53 @@ class ServiceConfig:
         return self.siwe_uri or f"http://{self.siwe_domain}"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> ServiceConfig:
-        """Read ``ANACOSTIA_*`` variables (``DATABASE_URL``, ``HOST``, ``PORT``, ``RPC_URL``, ``CHAIN_ID``,
-        ``DEPLOYMENTS``, ``CONTENT_STORE``, ``SIWE_DOMAIN``, ``SIWE_URI``, ``CORS_ORIGINS`` and ``TRUSTED_PROXIES``
-        (comma separated), ``RATE_LIMIT`` (``per_second:burst``), ``RATE_LIMIT_REDIS_URL``,
-        ``RESPONSE_CACHE_SECONDS``, ``SESSION_SECRET`` and ``SERVICE_KEY`` (hex)); keyword overrides win.
-        """
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+    def load(
+        cls,
+        *,
+        environ: Mapping[str, str] | None = None,
+        files: SettingsFiles | None = None,
+        options: Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> ServiceConfig:
+        """From the settings sources (``options`` as the command line gives them, then the environment, then
+        ``files``); keyword ``overrides`` are ServiceConfig values and win over everything."""
+        return cls.from_settings(load(ServiceSettings, environ=environ, files=files, overrides=options), **overrides)
 
-        def get(name: str) -> str | None:
-            value = env.get(ENV_PREFIX + name)
-            return value if value not in (None, "") else None
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceConfig:
+        """From ``ANACOSTIA_*`` variables only (``environ``, default ``os.environ``); keyword overrides win."""
+        return cls.load(environ=environ, **overrides)
 
-        try:
-            if (v := get("DATABASE_URL")) is not None:
-                values["database_url"] = v
-            if (v := get("HOST")) is not None:
-                values["host"] = v
-            if (v := get("PORT")) is not None:
-                values["port"] = int(v)
-            if (v := get("RPC_URL")) is not None:
-                values["rpc_url"] = v
-            if (v := get("CHAIN_ID")) is not None:
-                values["chain_id"] = int(v)
-            if (v := get("DEPLOYMENTS")) is not None:
-                values["deployments"] = Path(v)
-            if (v := get("CONTENT_STORE")) is not None:
-                values["content_store"] = v
-            if (v := get("SIWE_DOMAIN")) is not None:
-                values["siwe_domain"] = v
-            if (v := get("SIWE_URI")) is not None:
-                values["siwe_uri"] = v
-            if (v := get("CORS_ORIGINS")) is not None:
-                values["cors_origins"] = tuple(o.strip() for o in v.split(",") if o.strip())
-            if (v := get("TRUSTED_PROXIES")) is not None:
-                values["trusted_proxies"] = tuple(p.strip() for p in v.split(",") if p.strip())
-            if (v := get("RATE_LIMIT_REDIS_URL")) is not None:
-                values["rate_limit_redis_url"] = v
-            if (v := get("RESPONSE_CACHE_SECONDS")) is not None:
-                values["response_cache_seconds"] = float(v)
-            if (v := get("RATE_LIMIT")) is not None:
-                per_second, _, burst = v.partition(":")
-                values["rate_limit"] = RateLimit(float(per_second), int(burst or max(1, int(float(per_second)))))
-        except ValueError as exc:
-            raise ConfigurationError(f"bad {ENV_PREFIX}* setting: {exc}") from exc
-        if (v := get("SESSION_SECRET")) is not None:
-            values["session_secret"] = _decode_secret(v, ENV_PREFIX + "SESSION_SECRET")
-        if (v := get("SERVICE_KEY")) is not None:
-            values["service_key"] = _decode_secret(v, ENV_PREFIX + "SERVICE_KEY")
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings, **overrides: Any) -> ServiceConfig:
+        """The running configuration of ``settings``: unset fields keep this class's defaults."""
+        values: dict[str, Any] = {
+            name: value for name, value in settings.model_dump(exclude_none=True).items() if name not in _CONVERTED
+        }
+        if settings.rate_limit is not None:
+            values["rate_limit"] = RateLimit(settings.rate_limit.per_second, settings.rate_limit.burst)
+        if settings.session_secret is not None:
+            values["session_secret"] = secret_bytes(settings.session_secret)
+        service_key = _service_key(settings)
+        if service_key is not None:
+            values["service_key"] = service_key
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
+
+
+def _service_key(settings: ServiceSettings) -> bytes | None:
+    """The service key: given as hex, or decrypted from a keystore file with its password."""
+    keystore, password = settings.service_keystore, settings.service_keystore_password
+    if keystore is None:
+        if password is not None:
+            raise ConfigurationError(f"{env_name('service_keystore_password')} is set but no keystore file: set "
+                                     f"{env_name('service_keystore')}")
+        return secret_bytes(settings.service_key)
+    if settings.service_key is not None:
+        raise ConfigurationError(f"set {env_name('service_key')} or {env_name('service_keystore')}, not both")
+    if password is None:
+        raise ConfigurationError(f"{env_name('service_keystore')} needs its password in "
+                                 f"{env_name('service_keystore_password')}")
+    from ..chain.tx import decrypt_keystore
+
+    return decrypt_keystore(keystore, password.get_secret_value())

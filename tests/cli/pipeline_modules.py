@@ -127,6 +127,20 @@ ANCHORED = COMMON + textwrap.dedent(
 #: The shape of a script run with ``python``: the pipeline executes at import (``run`` must explain, not hang).
 EXECUTES_AT_IMPORT = COMMON + "\n\nrunning = make()\nrunning.execute()\n"
 
+#: A watched folder whose path is mistyped (``dta``): ``{create}`` is filled in by the test.
+MISTYPED_FOLDER = COMMON + textwrap.dedent(
+    """
+
+    from anacostia_blockchain import FilesystemStoreNode
+
+
+    def build_pipeline():
+        store = SqliteMetadataStore("metadata_store", f"sqlite:///{WORK / 'metadata.db'}")
+        folder = FilesystemStoreNode("data_store", WORK / "dta", store{create})
+        return Pipeline(nodes=[store, folder, EvalNode("eval_node", [folder], store)])
+    """
+)
+
 NOT_A_PIPELINE = "pipeline = 42\n"
 BROKEN_IMPORT = "import this_module_does_not_exist_anywhere\n"
 FACTORY_RAISES = "def build_pipeline():\n    raise ValueError('no GPU found')\n"

@@ -29,7 +29,7 @@ def http(wallets: Wallets, tmp_path: Path) -> Iterator[TestClient]:
     )  # fmt: skip
     app = create_app(config, gateway=ChainGateway(wallets.client, {}), start_workers=False)
     authenticator: SiweAuthenticator = app.state.service.require_authenticator()
-    authenticator.chain = wallets.client  # contract accounts are asked on the chain the service reads
+    assert authenticator.chain is wallets.client  # contract accounts are asked on the chain the service reads
     with TestClient(app) as client:
         yield client
 

@@ -7,8 +7,8 @@
   and revert the one shared chain).
 - ``fresh_chain``: the session node, reverted after the test (``evm_snapshot`` / ``evm_revert``), so each test sees
   a clean chain.
-- ``hardhat_node`` / ``ganache_node``: a Hardhat Network / Ganache of their own for the session, for tests that
-  compare nodes whatever ``devnet`` is.
+- ``anvil_node`` / ``hardhat_node`` / ``ganache_node``: an anvil / Hardhat Network / Ganache of their own for the
+  session, for tests that compare nodes whatever ``devnet`` is.
 - marker ``anvil_only``: the test needs anvil itself (``anvil_*`` methods, state files, kill and restart); it is
   skipped when ``devnet`` is another node.
 - ``--chain-tests-only``: keep only the tests that use ``devnet`` (directly or through ``fresh_chain`` and other
@@ -53,7 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "anvil_only: needs anvil itself; skipped when the devnet fixture is another node")
+    config.addinivalue_line("markers", "anvil_only: needs anvil itself; skipped when devnet is another node")
 
 
 def chosen_node(config: pytest.Config) -> str:
@@ -100,6 +100,12 @@ def fresh_chain(devnet: DevNode) -> Iterator[DevNode]:
         yield devnet
     finally:
         devnet.revert(snapshot)
+
+
+@pytest.fixture(scope="session")
+def anvil_node() -> Iterator[Devnet]:
+    with Devnet() as node:
+        yield node
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ class Wording:
         return re.search(self.pattern, message, re.IGNORECASE) is not None
 
 
-#: Every wording recognised, with the clients it was observed from (tests/chain/nodes/test_error_wordings.py
+#: Every wording recognised, with the clients it was observed from (tests/chain/peer_nodes/test_error_wordings.py
 #: provokes each condition on anvil, Hardhat Network and Ganache and checks the row).
 WORDINGS: tuple[Wording, ...] = (
     Wording(Condition.NONCE_TOO_LOW, r"nonce too low", ("anvil", "hardhat", "geth")),

@@ -16,7 +16,7 @@ from .nonce import NonceManager
 from .pending import PendingTx, TxRequest
 from .personal_sign import RecoveredSigner, recover_personal_signer, sign_personal_message
 from .sender import MAX_REPAIRS, TxSender
-from .signer import DEFAULT_KEY_ENV, LocalSigner, SignedTx, checked_key_text
+from .signer import DEFAULT_KEY_ENV, LocalSigner, SignedTx, checked_key_text, decrypt_keystore
 
 __all__ = [
     "DEFAULT_KEY_ENV",
@@ -35,6 +35,7 @@ __all__ = [
     "bump",
     "call_shape",
     "checked_key_text",
+    "decrypt_keystore",
     "evm_target",
     "recover_personal_signer",
     "sign_personal_message",

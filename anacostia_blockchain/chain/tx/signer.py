@@ -55,6 +55,26 @@ def checked_key_text(key: str | bytes) -> str | bytes:
     return key
 
 
+def decrypt_keystore(path: str | Path, password: str) -> bytes:
+    """The 32-byte private key of an encrypted JSON keystore (Ethereum v3), for a key that is used in-process rather
+    than for signing transactions (the marketplace service's key). Errors name the file, never the key."""
+    path = Path(path)
+    try:
+        keystore = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SignerError(f"keystore {path} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise SignerError(f"keystore {path} is not readable JSON ({type(exc).__name__})") from None
+    try:
+        return bytes(Account.decrypt(keystore, password))
+    except ValueError as exc:
+        if "mac mismatch" in str(exc).lower():
+            raise SignerError(f"wrong password for keystore {path}") from None
+        raise SignerError(f"keystore {path} is malformed or uses an unsupported format") from None
+    except (KeyError, TypeError):
+        raise SignerError(f"keystore {path} is malformed or uses an unsupported format") from None
+
+
 @dataclass(frozen=True)
 class SignedTx:
     raw: bytes
@@ -96,22 +116,7 @@ class LocalSigner:
     @classmethod
     def from_keystore(cls, path: str | Path, password: str) -> LocalSigner:
         """From an encrypted JSON keystore (Ethereum v3, as written by ``Account.encrypt`` / geth / Foundry)."""
-        path = Path(path)
-        try:
-            keystore = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise SignerError(f"keystore {path} does not exist") from None
-        except (OSError, ValueError) as exc:
-            raise SignerError(f"keystore {path} is not readable JSON ({type(exc).__name__})") from None
-        try:
-            key = Account.decrypt(keystore, password)
-        except ValueError as exc:
-            if "mac mismatch" in str(exc).lower():
-                raise SignerError(f"wrong password for keystore {path}") from None
-            raise SignerError(f"keystore {path} is malformed or uses an unsupported format") from None
-        except (KeyError, TypeError):
-            raise SignerError(f"keystore {path} is malformed or uses an unsupported format") from None
-        return cls(Account.from_key(key))
+        return cls(Account.from_key(decrypt_keystore(path, password)))
 
     def write_keystore(
         self,

@@ -50,6 +50,7 @@ from . import auth, keys, market, runs, status
 from .responses import document_errors
 
 if TYPE_CHECKING:
+    from ...chain.rpc import ChainClient
     from ...ipfs import ContentStore
 
 DESCRIPTION = (
@@ -111,7 +112,7 @@ def _build_state(
         config=config,
         engine=engine,
         nonces=nonces,
-        authenticator=_authenticator(config, chain_id, nonces),
+        authenticator=_authenticator(config, chain_id, nonces, gateway.client if gateway is not None else None),
         live=LiveFeed(),
         gateway=gateway,
         keystore=KeyStore(engine, config.service_key) if config.service_key is not None else None,
@@ -132,7 +133,10 @@ def _build_state(
     return state
 
 
-def _authenticator(config: ServiceConfig, chain_id: int | None, nonces: NonceStore) -> SiweAuthenticator | None:
+def _authenticator(
+    config: ServiceConfig, chain_id: int | None, nonces: NonceStore, chain: ChainClient | None
+) -> SiweAuthenticator | None:
+    """SIWE login for this service; contract wallets (EIP-1271) are asked on ``chain``, the chain the service reads."""
     if chain_id is None:
         return None
     return SiweAuthenticator(
@@ -142,6 +146,7 @@ def _authenticator(config: ServiceConfig, chain_id: int | None, nonces: NonceSto
         nonces=nonces,
         tokens=SessionTokens(config.session_secret, config.session_ttl),
         max_age=config.message_max_age,
+        chain=chain,
     )
 
 

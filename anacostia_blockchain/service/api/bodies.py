@@ -171,7 +171,11 @@ class NonceBody(BaseModel):
 
 class LoginRequest(BaseModel):
     message: str = Field(max_length=4096, description="the exact EIP-4361 text that was signed")
-    signature: str = Field(max_length=200, description="0x-prefixed 65-byte personal_sign signature")
+    signature: str = Field(
+        max_length=4096,
+        description="0x-prefixed signature: 65-byte personal_sign for an account, or what an EIP-1271 contract wallet "
+        "accepts (e.g. concatenated owner signatures)",
+    )
 
 
 class SessionBody(BaseModel):

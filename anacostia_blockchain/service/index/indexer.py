@@ -37,6 +37,7 @@ from ...chain.contracts import ModelNFTClient
 from ...errors import AnacostiaError, IndexerError
 from ...sql import translate_errors
 from ..background_loop import BackgroundLoop
+from . import model_metrics
 from . import schema as s
 from .counts import add_counts
 from .listing_json import model_fragment
@@ -208,6 +209,7 @@ class Indexer(BackgroundLoop):
                 for table in (s.purchases, s.licenses):
                     conn.execute(delete(table).where(table.c.token_id.in_(chunk)))
                 deltas["models"] -= conn.execute(delete(s.models).where(s.models.c.token_id.in_(chunk))).rowcount
+            model_metrics.refresh_tokens(conn, tokens)  # the models are gone; replay brings back those that remain
             for chunk in _chunks(run_keys):
                 deltas["runs"] -= conn.execute(delete(s.runs).where(s.runs.c.key.in_(chunk))).rowcount
             deltas.update(self._replay(conn, "model", [str(t) for t in tokens]))  # update(): negatives stay
@@ -316,6 +318,7 @@ class Indexer(BackgroundLoop):
             added["models"] -= conn.execute(delete(s.models).where(s.models.c.token_id.in_(chunk))).rowcount
         if rows:
             conn.execute(insert(s.models), rows)
+            model_metrics.refresh_tokens(conn, [r["token_id"] for r in rows])
         if run_rows:
             for chunk in _chunks(list(run_rows)):
                 added["runs"] -= conn.execute(delete(s.runs).where(s.runs.c.key.in_(chunk))).rowcount

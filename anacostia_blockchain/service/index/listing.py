@@ -1,10 +1,11 @@
 """``GET /models`` as SQL: one filtered, ordered, offset-paged statement per page plus its total, served as JSON.
 
 Listing is offset-paged with a total count and a stable order (every sort ends with ``token_id``), so pages do not
-overlap or skip while the index grows at the end. Filtering by a metric joins the content-addressed ``nft_metrics``
-table on the model's metadata CID: a model whose metadata has not been fetched and verified yet has no metrics and is
-therefore not returned by a metric filter — unverified numbers are never used to rank models. Metric bounds and
-metric sorts compare the exact decimals through their byte keys (``metric_values.sort_key``).
+overlap or skip while the index grows at the end. Filtering by a metric reads ``model_metrics`` (each model's
+verified metrics by token id, ``model_metrics.py``): a model whose metadata has not been fetched and verified yet has
+no metrics and is therefore not returned by a metric filter — unverified numbers are never used to rank models.
+Metric bounds and metric sorts compare the exact decimals through their byte keys (``metric_values.sort_key``); a
+filter on a metric alone is a walk of one ``model_metrics`` index, without touching ``models``.
 
 How a page stays cheap at any offset and under load:
 
@@ -93,18 +94,32 @@ class ListingShape:
         return cls(present, f.sort if "metric" in present or not f.sort.startswith("metric") else "newest")
 
 
+#: The filters that concern a model's metric only, and the sorts that need nothing else.
+METRIC_FILTERS = frozenset({"metric", "min_metric", "max_metric"})
+METRIC_ONLY_SORTS = frozenset({"metric_asc", "metric_desc", "token_id"})
+
+
+def _metric_only(shape: ListingShape) -> bool:
+    """Whether the page and count of ``shape`` come from ``model_metrics``' indexes alone (no model column needed)."""
+    return "metric" in shape.present and shape.present <= METRIC_FILTERS and shape.sort in METRIC_ONLY_SORTS
+
+
+def _metric_bounds(query: Select[Any], shape: ListingShape, mm: FromClause) -> Select[Any]:
+    query = query.where(mm.c.name == bindparam("metric"))
+    if "min_metric" in shape.present:
+        query = query.where(mm.c.sort_key >= bindparam("min_metric", type_=LargeBinary))
+    if "max_metric" in shape.present:
+        query = query.where(mm.c.sort_key <= bindparam("max_metric", type_=LargeBinary))
+    return query
+
+
 def _filtered(query: Select[Any], shape: ListingShape, m: FromClause) -> Select[Any]:
-    """Apply the filters of ``shape`` to rows of ``m`` as bound parameters (a metric filter joins ``nft_metrics`` and
-    selects its value as ``metric_value``)."""
+    """Apply the filters of ``shape`` to rows of ``m`` as bound parameters (a metric filter joins ``model_metrics``
+    and selects its sort key as ``metric_value``)."""
     if "metric" in shape.present:
-        mt = s.nft_metrics
-        query = query.join(mt, and_(mt.c.cid == m.c.metadata_cid, mt.c.name == bindparam("metric"))).add_columns(
-            mt.c.sort_key.label("metric_value")
-        )
-        if "min_metric" in shape.present:
-            query = query.where(mt.c.sort_key >= bindparam("min_metric", type_=LargeBinary))
-        if "max_metric" in shape.present:
-            query = query.where(mt.c.sort_key <= bindparam("max_metric", type_=LargeBinary))
+        mm = s.model_metrics
+        query = query.join(mm, mm.c.token_id == m.c.token_id).add_columns(mm.c.sort_key.label("metric_value"))
+        query = _metric_bounds(query, shape, mm)
     if "owner" in shape.present:
         query = query.where(m.c.owner == bindparam("owner"))
     if "listed" in shape.present:
@@ -114,6 +129,15 @@ def _filtered(query: Select[Any], shape: ListingShape, m: FromClause) -> Select[
     if "max_price_usd" in shape.present:
         query = query.where(m.c.price_usd <= bindparam("max_price_usd"))
     return query
+
+
+def _matching(shape: ListingShape) -> Select[Any]:
+    """``token_id`` (and ``metric_value``) of every model matching ``shape``: from ``model_metrics`` alone when only
+    a metric is filtered on, else from ``models`` (joined to ``model_metrics`` for a metric)."""
+    if _metric_only(shape):
+        mm = s.model_metrics
+        return _metric_bounds(select(mm.c.token_id, mm.c.sort_key.label("metric_value")), shape, mm)
+    return _filtered(select(s.models.c.token_id), shape, s.models)
 
 
 def _order_by(sort: SortKey, m: FromClause, metric_value: ColumnElement[Any] | None) -> list[ColumnElement[Any]]:
@@ -137,10 +161,10 @@ def _order_by(sort: SortKey, m: FromClause, metric_value: ColumnElement[Any] | N
 
 def picking_statement(shape: ListingShape) -> Select[Any]:
     """The token ids (and ``metric_value``) of one page of ``shape``, in page order, from the indexes alone."""
-    m = s.models
-    picked = _filtered(select(m.c.token_id), shape, m)
+    picked = _matching(shape)
+    source = s.model_metrics if _metric_only(shape) else s.models
     return (
-        picked.order_by(*_order_by(shape.sort, m, picked.selected_columns.get("metric_value")))
+        picked.order_by(*_order_by(shape.sort, source, picked.selected_columns.get("metric_value")))
         .limit(bindparam("page_limit", type_=BigInteger))
         .offset(bindparam("page_offset", type_=BigInteger))
     )
@@ -170,8 +194,7 @@ def page_statement(shape: ListingShape) -> Select[Any]:
 @lru_cache(maxsize=1024)
 def count_statement(shape: ListingShape) -> Select[Any]:
     """How many models match ``shape``'s filters, counted up to ``count_limit`` (index-only for every filter)."""
-    m = s.models
-    matches = _filtered(select(m.c.token_id), shape, m).limit(bindparam("count_limit", type_=BigInteger))
+    matches = _matching(shape).limit(bindparam("count_limit", type_=BigInteger))
     return select(func.count()).select_from(matches.subquery("matches"))
 
 

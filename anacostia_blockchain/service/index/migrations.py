@@ -12,8 +12,8 @@ from every component that opens the database (app, indexer, metadata fetcher) an
 3. every declared index with ``CREATE INDEX IF NOT EXISTS``, and the superseded ones dropped;
 4. metrics extracted again from the stored documents whose ``metrics_version`` is older than
    :data:`METRICS_VERSION` (earlier versions indexed JSON numbers only, so metadata with decimal-string metrics had
-   none), then fragments rendered for rows that have none (rows written by an older version), from the rows themselves,
-   and the row counts of ``counts.py`` counted where there are none yet.
+   none), ``model_metrics`` filled when it is new, then fragments rendered for rows that have none (rows written by
+   an older version), from the rows themselves, and the row counts of ``counts.py`` counted where there are none.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ...errors import ConfigurationError
 from ...metadata.schema import metadata as metadata_store_schema
 from ...sql import translate_errors
 from ..config import display_url
+from . import model_metrics
 from . import schema as s
 from .counts import initialize_counts
 from .listing_json import metadata_name_json, model_fragment
@@ -94,6 +95,8 @@ def _refuse_foreign_tables(conn: Connection) -> None:
 
 
 def _create_or_upgrade(engine: Engine) -> None:
+    with engine.connect() as conn:
+        new_model_metrics = not inspect(conn).has_table(s.model_metrics.name)
     s.metadata.create_all(engine)
     with engine.begin() as conn:
         inspector = inspect(conn)
@@ -108,6 +111,8 @@ def _create_or_upgrade(engine: Engine) -> None:
             for index in declared.indexes:
                 conn.execute(CreateIndex(index, if_not_exists=True))
         _extract_outdated_metrics(conn)
+        if new_model_metrics:
+            model_metrics.rebuild(conn)
         _render_missing_fragments(conn)
         initialize_counts(conn)
 
@@ -154,6 +159,7 @@ def write_metrics(conn: Connection, cid: str, metrics: Mapping[str, Decimal], *,
         .where(s.nft_metadata.c.cid == cid)
         .values(metrics_json=metrics_json(exact), metrics_version=METRICS_VERSION)
     )
+    model_metrics.refresh_document(conn, cid)
 
 
 def stored_metadata_fragments(conn: Connection, cid: str, name: str | None, status: str) -> tuple[str, str]:

@@ -11,6 +11,8 @@ Three kinds of tables, with different rules for reorgs:
   their surviving events, so derived state never disagrees with the log.
 - **Content-addressed data** (``nft_metadata``, ``nft_metrics``): keyed by CID, immutable, fetched from IPFS and
   checked against the CID. Reorgs cannot change what a CID means, so these rows are never rolled back.
+  ``model_metrics`` joins the two worlds — each model's verified metrics by token id, for the listing's metric
+  filters — and is refreshed by whichever side changes (``model_metrics.py``).
 
 Block numbers, token ids and run ids are 64-bit integers (``BIGINT``; a run id above 2**63 - 1 — RunRegistry allows
 uint64 — would not fit and is refused by the database). Wei and 18-decimal USD amounts are stored as decimal strings
@@ -206,6 +208,19 @@ nft_metrics = Table(
     Column("sort_key", LargeBinary),  # byte order = numeric order: what filters and metric sorts compare
     Index("ix_nft_metrics_name_key", "name", "sort_key", "cid"),
 )
+
+# Each model's verified metrics, by token (``model_metrics.py``): the metric filters and sorts of GET /models walk
+# these indexes alone, instead of joining every matching document to its models.
+model_metrics = Table(
+    "model_metrics",
+    metadata,
+    Column("token_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(128), primary_key=True),
+    Column("sort_key", LargeBinary, nullable=False),
+)
+Index("ix_model_metrics_asc", model_metrics.c.name, model_metrics.c.sort_key, model_metrics.c.token_id)
+Index("ix_model_metrics_desc", model_metrics.c.name, model_metrics.c.sort_key.desc(), model_metrics.c.token_id)
+Index("ix_model_metrics_token", model_metrics.c.name, model_metrics.c.token_id, model_metrics.c.sort_key)
 
 model_keys = Table(
     "model_keys",

@@ -138,11 +138,12 @@ def test_cli_deploy_with_env_key_then_keystore(
 ) -> None:
     key = fresh_chain.accounts[2].private_key
     monkeypatch.setenv("ANACOSTIA_PRIVATE_KEY", key)
-    argv = ["deploy", "--rpc-url", fresh_chain.rpc_url, "--chain-id", "31337", "--manifest", str(tmp_path)]
+    chain_id = str(fresh_chain.chain_id)
+    argv = ["deploy", "--rpc-url", fresh_chain.rpc_url, "--chain-id", chain_id, "--manifest", str(tmp_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "RunRegistry" in out and "deployed" in out and key[2:] not in out
-    address = DeploymentManifest.load(tmp_path, 31337).address("RunRegistry")
+    address = DeploymentManifest.load(tmp_path, fresh_chain.chain_id).address("RunRegistry")
 
     monkeypatch.delenv("ANACOSTIA_PRIVATE_KEY")
     keystore = LocalSigner.from_key(key).write_keystore(tmp_path / "k.json", "pw", kdf="pbkdf2", iterations=2)
@@ -152,7 +153,7 @@ def test_cli_deploy_with_env_key_then_keystore(
     out = capsys.readouterr().out
     assert "reused" in out and address in out
 
-    wrong_chain = [arg if arg != "31337" else "1" for arg in argv]
+    wrong_chain = [arg if arg != chain_id else "1" for arg in argv]
     assert main(wrong_chain) == 1
     assert "expected 1" in capsys.readouterr().err
     monkeypatch.delenv("DEPLOY_PW")
