@@ -33,6 +33,7 @@ summary is printed first, the one-line error follows on stderr); 2 usage; 130 in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -93,6 +94,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-v", "--verbose", action="store_true",
         help="also show the engine's INFO log lines on stderr (the nodes' own lines are shown anyway)",
+    )
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, metavar="PORT",
+        help="serve Prometheus metrics (runs, anchors, outbox, transactions) on 127.0.0.1:PORT/metrics while it "
+        "runs ($ANACOSTIA_METRICS_PORT)",
     )
     parser.set_defaults(func=run, node_log_level="INFO")
 
@@ -263,7 +269,8 @@ def run(args: argparse.Namespace) -> int:
         pipeline.force = True
     outcome = RunOutcome(started_at=time.time())
     try:
-        run_pipeline(pipeline, args.duration, outcome)
+        with _metrics_server(pipeline, args.metrics_port):
+            run_pipeline(pipeline, args.duration, outcome)
     except PipelineError:
         collect_runs(pipeline, outcome)
         _print(args, outcome)  # the summary first; cli.main prints the one-line error and exits 1
@@ -275,6 +282,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {'; '.join(problems)}", file=sys.stderr, flush=True)
         return 1
     return 0
+
+
+def _metrics_server(pipeline: Pipeline, port: int | None) -> contextlib.AbstractContextManager[object]:
+    """The pipeline's Prometheus endpoint on ``port`` (else ``ANACOSTIA_METRICS_PORT``; neither: none)."""
+    from ..settings import CliSettings, SettingsFiles, load
+
+    port = load(CliSettings, files=SettingsFiles.discover(), overrides={"metrics_port": port}).metrics_port
+    if port is None:
+        return contextlib.nullcontext()
+    from ..observability import MetricsServer, pipeline_metrics
+
+    server = MetricsServer(pipeline_metrics(pipeline), port).start()
+    print(f"metrics on {server.url}", file=sys.stderr, flush=True)
+    return server
 
 
 def _print(args: argparse.Namespace, outcome: RunOutcome) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..engine import Artifact, attributed_context
 from ..errors import ArtifactNotFoundError, MetadataValueError, NoActiveRunError, RunNotFoundError
@@ -61,6 +61,12 @@ class RunQueries:
             query = query.where(runs.c.status == str(status))
         with self._db.read("get runs") as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+    def run_counts(self) -> dict[str, int]:
+        """How many runs have each status (statuses with no run are absent); one aggregate query, for monitoring."""
+        query = select(runs.c.status, func.count()).group_by(runs.c.status)
+        with self._db.read("count runs") as conn:
+            return {str(status): int(n) for status, n in conn.execute(query)}
 
     def get_run(self, run_id: int) -> dict[str, Any]:
         with self._db.read("get run") as conn:

@@ -15,7 +15,6 @@ from ._service import ChainSettings
 from ._values import HexSecret
 
 
-
 def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 

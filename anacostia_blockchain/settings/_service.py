@@ -29,7 +29,9 @@ class ChainSettings(Settings):
 class ServiceSettings(ChainSettings):
     """See the module docstring; ``docs/operations.md`` describes each field."""
 
-    url_fields: ClassVar[frozenset[str]] = frozenset({"rpc_url", "database_url", "content_store", "rate_limit_redis_url"})
+    url_fields: ClassVar[frozenset[str]] = frozenset(
+        {"rpc_url", "database_url", "content_store", "rate_limit_redis_url"}
+    )
 
     database_url: str | None = None
     host: str | None = None

@@ -14,7 +14,9 @@ from anacostia_blockchain.engine import BaseResourceNode
 from anacostia_blockchain.errors import ConfigurationError
 
 
-def two_inputs(tmp_path: Path, url: str, **options: object) -> tuple[Pipeline, SqliteMetadataStore, dict[str, RecordingAction]]:
+def two_inputs(
+    tmp_path: Path, url: str, **options: object
+) -> tuple[Pipeline, SqliteMetadataStore, dict[str, RecordingAction]]:
     store = SqliteMetadataStore("metadata_store", url)
     left = FilesystemStoreNode("left", tmp_path / "left", store)
     right = FilesystemStoreNode("right", tmp_path / "right", store)
@@ -57,7 +59,7 @@ def test_any_starts_a_run_for_one_changed_resource_and_actions_without_changed_i
 
 
 def test_all_waits_for_every_resource(tmp_path: Path) -> None:
-    pipeline, store, actions = two_inputs(tmp_path, f"sqlite:///{tmp_path}/meta.db")  # the default policy
+    pipeline, store, _ = two_inputs(tmp_path, f"sqlite:///{tmp_path}/meta.db")  # the default policy
     with pipeline:
         write_file(tmp_path / "left" / "a.csv", "1")
         assert not pipeline.wait_for_runs(1, timeout=0.5)

@@ -71,9 +71,11 @@ class PerFile(BaseActionNode):
         self.target.save_artifact(artifact.location + ".rev", self.work(self.source.read_bytes(artifact)))
 
 
-def chain(tmp_path: Path, url: str, **pipeline_options: Any) -> tuple[Pipeline, SqliteMetadataStore, Upper, Count]:
+def chain(
+    tmp_path: Path, url_or_store: str | SqliteMetadataStore, **pipeline_options: Any
+) -> tuple[Pipeline, SqliteMetadataStore, Upper, Count]:
     """data -> upper (-> out) -> count (-> totals)."""
-    store = SqliteMetadataStore("metadata", url)
+    store = SqliteMetadataStore("metadata", url_or_store) if isinstance(url_or_store, str) else url_or_store
     data = FilesystemStoreNode("data", tmp_path / "data", store)
     out = FilesystemStoreNode("out", tmp_path / "out", store, monitoring=False)
     totals = FilesystemStoreNode("totals", tmp_path / "totals", store, monitoring=False)

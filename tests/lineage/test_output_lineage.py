@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
+from sqlalchemy import select
 
-from anacostia_blockchain.engine import Artifact, BaseActionNode, BaseNode, Pipeline, WorkUnit, executing
+from anacostia_blockchain.engine import Artifact, BaseActionNode, BaseNode, Pipeline, WorkUnit
 from anacostia_blockchain.errors import LineageError
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
 from anacostia_blockchain.metadata import SqliteMetadataStore
+from anacostia_blockchain.metadata.schema import reads
 from anacostia_blockchain.resources import FilesystemStoreNode
 from anacostia_blockchain.resources.ipfs_store import IPFSStoreNode
 
@@ -121,10 +123,6 @@ def test_reads_are_recorded_with_how_they_were_made(tmp_path: Path) -> None:
         out.save_artifact("x.txt", b"x")
 
     store, _ = run_once(tmp_path, f"sqlite:///{tmp_path}/meta.db", body, {"a1.txt": "one"})
-    from sqlalchemy import select
-
-    from anacostia_blockchain.metadata.schema import reads
-
     with store.runs.engine.connect() as conn:
         rows = conn.execute(select(reads.c.node_name, reads.c.via, reads.c.run_id)).all()
     assert [tuple(row) for row in rows] == [("job", "list", 1)]  # one artifact, logged at its first read
@@ -155,20 +153,22 @@ def test_reads_through_an_ipfs_resource_are_lineage_too(tmp_path: Path) -> None:
     assert lineage["execution"]["basis"] == "reads"
 
 
-def test_outside_a_node_derived_from_cannot_be_checked(tmp_path: Path) -> None:
-    store = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path}/meta.db")
-    out = FilesystemStoreNode("out", tmp_path / "out", store, monitoring=False)
-    store.open_store()
-    run_id = store.runs.begin_run("manual", [])
-    with executing(run_id, None, reads=None):
-        pass
-    from anacostia_blockchain.engine import context as engine_context
+def test_derived_from_needs_the_executing_node_a_helper_thread_cannot_claim_lineage(tmp_path: Path) -> None:
+    caught: list[BaseException] = []
 
-    token = engine_context._current.set(engine_context.ExecutionContext(run_id, None))  # a helper thread's view
-    try:
-        with pytest.raises(LineageError, match="call save_artifact from the node's execute"):
-            out.save_artifact("x.txt", b"x", derived_from=[1])
-    finally:
-        engine_context._current.reset(token)
+    def body(node: Job, data: FilesystemStoreNode, out: FilesystemStoreNode) -> None:
+        inputs = data.current_inputs()
+
+        def helper() -> None:  # a thread started inside execute() has no execution context
+            try:
+                out.save_artifact("x.txt", b"x", derived_from=inputs)
+            except LineageError as exc:
+                caught.append(exc)
+
+        thread = threading.Thread(target=helper)
+        thread.start()
+        thread.join()
+
+    run_once(tmp_path, f"sqlite:///{tmp_path}/meta.db", body, {"a1.txt": "one"})
+    assert len(caught) == 1 and "call save_artifact from the node's execute()" in str(caught[0])
     assert not (tmp_path / "out" / "x.txt").exists()
-    store.close_store()

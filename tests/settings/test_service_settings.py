@@ -106,7 +106,7 @@ def test_unknown_names_are_one_line_errors_with_a_suggestion(tmp_path: Path) -> 
         ServiceConfig.load(environ={}, files=SettingsFiles(config_file=toml_file))
     dotenv = tmp_path / ".env"
     dotenv.write_text("ANACOSTIA_INDEXER_BATCH=5\n")
-    with pytest.raises(ConfigurationError, match="unknown setting 'indexer_batch' .*'indexer_batch_blocks'"):
+    with pytest.raises(ConfigurationError, match=r"unknown setting 'indexer_batch' .*'indexer_batch_blocks'"):
         ServiceConfig.load(environ={}, files=SettingsFiles(env_file=dotenv))
     with pytest.raises(ConfigurationError, match="ANACOSTIA_EXPLORER_TX_UR: unknown setting"):
         ServiceConfig.from_env({"ANACOSTIA_EXPLORER_TX_UR": "https://x/"})
@@ -156,7 +156,7 @@ def test_the_service_key_comes_from_an_encrypted_keystore(tmp_path: Path) -> Non
 
 
 def test_a_named_settings_file_must_exist(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="settings file .*missing.toml does not exist"):
+    with pytest.raises(ConfigurationError, match=r"settings file .*missing\.toml does not exist"):
         SettingsFiles.discover({"ANACOSTIA_CONFIG": str(tmp_path / "missing.toml")})
     (tmp_path / "anacostia.toml").write_text("port = 8100\n")
     found = SettingsFiles.discover({}, cwd=tmp_path)

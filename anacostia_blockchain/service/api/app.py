@@ -7,7 +7,7 @@ What it wires together:
 - the chain (``ChainClient`` + contract addresses from the deployment manifest) -> :class:`ChainGateway`, the
   :class:`Indexer` and the :class:`MetadataFetcher` (background threads started and stopped with the app's lifespan);
 - the key store (only with a service key), the SIWE authenticator (only when the chain id is known);
-- the routes (``market``, ``runs``, ``auth``, ``status``, the dashboard), the error format
+- the routes (``market``, ``runs``, ``auth``, ``status``, the dashboard, ``/metrics`` for Prometheus), the error format
   (:mod:`~anacostia_blockchain.service.middleware.errors`) and the error statuses of the OpenAPI document
   (``responses.py``); ``/docs`` (Swagger UI) and ``/redoc`` with their assets from the ``fastapi-offline`` package;
 - middleware, outermost first: the client address from ``X-Forwarded-For`` (only for connections from
@@ -47,6 +47,7 @@ from ..run_verification import ContentManifestVerifier
 from ..state import ServiceState
 from ..types import ManifestVerifier
 from . import auth, keys, market, runs, status
+from .metrics import install_metrics
 from .responses import document_errors
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def create_app(
     for router in (market.router, keys.router, runs.router, auth.router, status.router, dashboard.router):
         app.include_router(router)
     dashboard.mount_static(app)
+    install_metrics(app, state)
     _add_middleware(app, state)
     return app
 

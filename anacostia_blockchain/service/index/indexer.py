@@ -104,6 +104,8 @@ class Indexer(BackgroundLoop):
         self.poll_seconds = poll_seconds
         super().__init__()  # listeners hear ``indexed`` after each committed batch and ``reorg`` after a rollback
         self.last_error: str | None = None
+        #: The chain's head block when the indexer last asked (``None`` before its first step): lag = head - cursor.
+        self.chain_head: int | None = None
         create_or_upgrade(engine)
 
     # --- hooks ----------------------------------------------------------------------------------------------------
@@ -131,7 +133,8 @@ class Indexer(BackgroundLoop):
         with translate_errors("indexing", detail=False):
             self.check_reorg()
             first = self.next_block()
-            head = self.reader.head() - self.confirmations
+            self.chain_head = self.reader.head()
+            head = self.chain_head - self.confirmations
             if first > head:
                 return None
             last = min(head, first + self.batch_blocks - 1)

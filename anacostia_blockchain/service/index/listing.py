@@ -36,7 +36,6 @@ from sqlalchemy import (
     FromClause,
     LargeBinary,
     Select,
-    and_,
     bindparam,
     func,
     select,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from ...chain.contracts import stage_name
@@ -142,13 +142,16 @@ def _attach_models(conn: Connection, runs: list[dict[str, Any]]) -> None:
     if not by_key:
         return
     m = s.models
-    matches = tuple_(m.c.pipeline_id, m.c.run_id).in_(list(by_key))
-    for pipeline_id, run_id, token_id in conn.execute(
-        select(m.c.pipeline_id, m.c.run_id, m.c.token_id).where(matches).order_by(m.c.token_id)
-    ):
-        found = by_key.get((str(pipeline_id).lower(), int(run_id)))
-        if found is not None:
-            found["models"].append(int(token_id))
+    run_ids: dict[str, list[int]] = {}
+    for pipeline_id, run_id in by_key:
+        run_ids.setdefault(pipeline_id, []).append(run_id)
+    for pipeline_id, ids in run_ids.items():  # one indexed lookup (pipeline_id, run_id IN ...) per pipeline
+        for run_id, token_id in conn.execute(
+            select(m.c.run_id, m.c.token_id)
+            .where(m.c.pipeline_id == pipeline_id, m.c.run_id.in_(ids))
+            .order_by(m.c.token_id)
+        ):
+            by_key[(pipeline_id, int(run_id))]["models"].append(int(token_id))
 
 
 def index_status(conn: Connection) -> dict[str, Any]:

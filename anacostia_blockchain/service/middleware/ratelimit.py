@@ -66,6 +66,8 @@ class RateLimitMiddleware:
         self.buckets = buckets if buckets is not None else TokenBuckets(limit)
         self._blocking = bool(getattr(self.buckets, "blocking", False))
         self.enabled = limit.per_second > 0
+        #: Requests answered 429 (read by the service's ``/metrics``).
+        self.refusals = 0
 
     @staticmethod
     def client_key(scope: Scope) -> str:
@@ -82,6 +84,7 @@ class RateLimitMiddleware:
         if wait <= 0:
             await self.app(scope, receive, send)
             return
+        self.refusals += 1
         retry_after = max(1, math.ceil(wait)) if math.isfinite(wait) else 3600
         error = RateLimitedError(f"too many requests: retry after {retry_after}s", retry_after=retry_after)
         await send_error(send, error, [(b"retry-after", str(retry_after).encode())])

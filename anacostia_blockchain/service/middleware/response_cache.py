@@ -58,6 +58,9 @@ class ResponseCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._inflight: dict[str, asyncio.Event] = {}
+        #: Cacheable requests answered from the cache / computed by the app (read by the service's ``/metrics``).
+        self.hits = 0
+        self.misses = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or self.ttl <= 0 or not CACHEABLE.match(scope["path"]):
@@ -73,9 +76,11 @@ class ResponseCache:
                 await leader.wait()
                 entry = self._fresh(key, version)
         if entry is not None:
+            self.hits += 1
             await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
             await send({"type": "http.response.body", "body": entry.body})
             return
+        self.misses += 1
         done = self._inflight.setdefault(key, asyncio.Event())
         try:
             await self._fill(key, version, now, scope, receive, send)

@@ -66,8 +66,8 @@ class Provoker:
             self.node.set_balance(signer.address, 10**18)
         return signer
 
-    def raw(self, signer: LocalSigner, timeout: float | None = None, **fields: Any) -> Observed:
-        tx = {"nonce": self.client.nonce(signer.address, "latest"), **self.base, **fields}
+    def raw(self, signer: LocalSigner, nonce: int, timeout: float | None = None, **fields: Any) -> Observed:
+        tx = {"nonce": nonce, **self.base, **fields}
         return _ask(self.client, "eth_sendRawTransaction", [to_hex(signer.sign_transaction(tx).raw)], timeout)
 
     def call(self, method: str, fn: str, *args: Any) -> Observed:
@@ -78,40 +78,40 @@ class Provoker:
 # --- the conditions --------------------------------------------------------------------------------------------------
 def nonce_too_low(p: Provoker) -> Observed:
     signer = p.fresh_signer()
-    for _ in range(2):
-        assert p.raw(signer).error is None
-    return p.raw(signer, nonce=1)  # (not nonce 0: Ganache 7 executes a nonce-0 transaction again)
+    for nonce in range(2):
+        assert p.raw(signer, nonce).error is None
+    return p.raw(signer, 1, value=2)  # (not nonce 0: Ganache 7 executes a nonce-0 transaction again)
 
 
 def nonce_too_high(p: Provoker) -> Observed:
     signer = p.fresh_signer()
     try:
-        seen = p.raw(signer, nonce=1, timeout=2.0)
+        seen = p.raw(signer, 1, timeout=2.0)
     except ChainConnectionError:  # Ganache's eager instamine answers only once nonce 0 arrived
         seen = Observed(result="waited")
-    assert p.raw(signer, nonce=0).error is None  # fill the gap (anvil and Ganache then mine both)
+    assert p.raw(signer, 0).error is None  # fill the gap (anvil and Ganache then mine both)
     return seen
 
 
 def insufficient_funds(p: Provoker) -> Observed:
-    return p.raw(p.fresh_signer(funded=False))
+    return p.raw(p.fresh_signer(funded=False), 0)
 
 
 def fee_below_base_fee(p: Provoker) -> Observed:
-    return p.raw(p.fresh_signer(), maxFeePerGas=1, maxPriorityFeePerGas=1)
+    return p.raw(p.fresh_signer(), 0, maxFeePerGas=1, maxPriorityFeePerGas=1)
 
 
 def intrinsic_gas_too_low(p: Provoker) -> Observed:
-    return p.raw(p.fresh_signer(), gas=20_000)
+    return p.raw(p.fresh_signer(), 0, gas=20_000)
 
 
 def _in_the_pool(p: Provoker, second: dict[str, Any]) -> Observed:
     signer = p.fresh_signer()
-    assert p.raw(signer).error is None  # nonce 0 mined first (Ganache 7 would execute a nonce-0 resend again)
+    assert p.raw(signer, 0).error is None  # nonce 0 mined first (Ganache 7 would execute a nonce-0 resend again)
     p.node.set_automine(False)
     try:
-        assert p.raw(signer).error is None
-        return p.raw(signer, **second)
+        assert p.raw(signer, 1).error is None
+        return p.raw(signer, 1, **second)
     finally:
         p.node.set_automine(True)
         p.node.mine()
@@ -138,7 +138,8 @@ def revert_in_eth_estimate_gas(p: Provoker) -> Observed:
 
 
 def revert_in_eth_send_raw_transaction(p: Provoker) -> Observed:
-    return p.raw(p.signer, to=p.probe.address, value=0, gas=100_000, data=p.probe.encode("failWith", "x"))
+    nonce = p.client.nonce(p.signer.address, "pending")
+    return p.raw(p.signer, nonce, to=p.probe.address, value=0, gas=100_000, data=p.probe.encode("failWith", "x"))
 
 
 #: docs row -> (how to provoke it, the condition recognised when the node answers with an error)
