@@ -20,12 +20,18 @@ The tree::
     ├── MetadataStoreError                 the SQL store (wraps SQLAlchemy errors)
     │   ├── RunNotFoundError
     │   ├── MetadataValueError             a metric/param/tag key or value the store cannot record
-    │   └── OutboxError                    the persistent outbox (unknown entry, bad transition)
+    │   ├── OutboxError                    the persistent outbox (unknown entry, bad transition)
+    │   └── PipelineLeaseError             another live process runs this pipeline on the database
+    │       └── LeaseLostError             this process's lease was taken over: it stopped writing
     ├── ResourceError                      resource nodes
     │   ├── ArtifactNotFoundError
     │   ├── ArtifactWriteError             could not save an artifact (disk full, permissions); nothing recorded
     │   ├── InvalidArtifactPathError       an artifact name that is absolute or escapes the resource folder
     │   └── LineageError                   save_artifact(derived_from=...) names what the node did not read (ValueError)
+    ├── ArtefactError                      datasets and models as artefacts (artefacts/)
+    │   ├── ArtefactNotFoundError          no artefact, artifact or CID by that name (a LookupError)
+    │   ├── SerializerNotFoundError        an unknown model serializer, or its library is not installed (a LookupError)
+    │   └── UnsafeSerializerError          loading a pickle-based format without allow_pickle=True (a PermissionError)
     ├── ChainError                         everything below chain/
     │   ├── ChainConnectionError           RPC unreachable or failing
     │   ├── ChainIdMismatchError           the node serves another chain than expected
@@ -149,6 +155,23 @@ class OutboxError(MetadataStoreError):
     """The persistent outbox (unknown entry, bad transition)."""
 
 
+class PipelineLeaseError(MetadataStoreError):
+    """Another live process holds the lease of this pipeline on this database.
+
+    Built from facts: ``PipelineLeaseError(message, pipeline=..., holder=...)``; ``holder`` describes the process
+    holding the lease (host, pid, seconds since its last heartbeat).
+    """
+
+    def __init__(self, message: str, *, pipeline: str | None = None, holder: str | None = None) -> None:
+        super().__init__(message)
+        self.pipeline = pipeline
+        self.holder = holder
+
+
+class LeaseLostError(PipelineLeaseError):
+    """This process's lease of the pipeline expired and another process took it over: nothing more is written."""
+
+
 class ResourceError(AnacostiaError):
     """Resource nodes."""
 
@@ -167,6 +190,22 @@ class InvalidArtifactPathError(ResourceError):
 
 class LineageError(ResourceError, ValueError):
     """``save_artifact(..., derived_from=[...])`` names an artifact the executing node did not read."""
+
+
+class ArtefactError(AnacostiaError):
+    """Datasets and models as artefacts: batches, checkpoints, serializers, the catalog, lineage graphs."""
+
+
+class ArtefactNotFoundError(ArtefactError, LookupError):
+    """No artefact, artifact or CID by that name in the catalog, the run store or the content store."""
+
+
+class SerializerNotFoundError(ArtefactError, LookupError):
+    """An unknown model serializer, or one whose library is not installed (the message names the extra)."""
+
+
+class UnsafeSerializerError(ArtefactError, PermissionError):
+    """Loading a format that can run code (pickle) without ``allow_pickle=True``, or untrusted types in a skops file."""
 
 
 # --- chain -----------------------------------------------------------------------------------------------------------

@@ -4,14 +4,16 @@ Setup (timed and reported, not a goal): a fresh anvil (automine) with RunRegistr
 against it, and ``--models`` (default 10,000) models as a publishing pipeline makes them: each from its own anchored
 run, whose manifest (metrics, params) is on an embedded IPFS blockstore, with NFT metadata written by the project's
 own writer (``actions.model_metadata``: metrics as exact decimal strings under ``properties.metrics``). Runs are
-anchored 100 per ``anchorRuns`` transaction, models minted one per block, all through :class:`TxSender`.
+anchored 100 per ``anchorRuns`` transaction and models minted as fast as the node takes them, all through
+:class:`TxSender`.
 
 Sections:
 
 - ``indexer``: catch-up throughput (events/s) of :class:`Indexer` over the whole chain into a fresh SQLite index,
   ``batch_blocks=2000`` (``batched``), against the same indexer reading one block per step (``block_at_a_time``, what a
   naive poller does) over the first 1,500 blocks of the same chain. PostgreSQL is measured too
-  (``batched_postgres``). The metadata fetcher then resolves every document (``metadata_fetch_seconds``).
+  (``batched_postgres``). The metadata fetcher then resolves every document (``metadata_fetch_seconds``), and
+  PostgreSQL's statistics are gathered (``ANALYZE``, as autovacuum would).
 - ``api``: each list query and ``/status`` served by ``anacostia-chain serve`` (uvicorn, one process, rate limit off)
   on the index, hammered by ``--clients`` (50) closed-loop keep-alive HTTP/1.1 clients: requests/s, p50, p99 and max
   for ``GET /models`` newest first, sorted by token id, filtered and sorted by a metric
@@ -22,7 +24,8 @@ Sections:
   ``git archive <commit> | tar -x -C DIR``) serves a copy of the same two indexes (``baseline_uncached``,
   ``baseline_uncached_postgres``), measured in the same run; ``with_response_cache`` is this tree with the cache on.
   Servers are measured interleaved per scenario (two turns of ``--seconds / 2``, the order reversed in the second)
-  so a shared machine's drifting load hits all alike.
+  so a shared machine's drifting load hits all alike; each result also gives the CPU time the API process spent per
+  request (``server_cpu_ms_per_request``), the one number other work on the machine does not change.
 
     .venv/bin/python benchmarks/marketplace.py --baseline-src /path/to/baseline
 """
@@ -44,6 +47,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -176,6 +180,10 @@ def bench_indexer(chain: Devnet, seeded: dict[str, Any], workdir: Path, ipfs: Em
     result["batched_postgres"] = timed_catch_up(pg_indexer)
     result["metadata_fetch_seconds_postgres"] = fetch_all(MetadataFetcher(pg_indexer.engine, ipfs))
     pg_indexer.engine.dispose()
+    # What autovacuum does within a minute of a bulk load (the test server runs with autovacuum off): without
+    # statistics the planner guesses, and picks plans no running deployment would.
+    with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("ANALYZE")
     return result
 
 
@@ -214,33 +222,59 @@ async def _client(port: int, paths: list[str], deadline: float, latencies: list[
         writer.close()
 
 
-async def _load(port: int, paths: list[str], clients: int, seconds: float) -> tuple[list[float], list[str], float]:
-    """``clients`` closed-loop clients for ``seconds`` (after a 1 s warm-up): latencies, error statuses, elapsed."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Sample:
+    """What one server answered in one scenario (summed over turns)."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+    server_cpu: float = 0.0
+
+
+async def _load(server: Served, paths: list[str], clients: int, seconds: float, sample: Sample) -> None:
+    """``clients`` closed-loop clients for ``seconds`` (after a 1 s warm-up), added to ``sample``."""
     warm: list[float] = []
-    await asyncio.gather(*(_client(port, paths, time.perf_counter() + 1.0, warm, []) for _ in range(clients)))
-    latencies: list[float] = []
-    errors: list[str] = []
+    await asyncio.gather(*(_client(server.port, paths, time.perf_counter() + 1.0, warm, []) for _ in range(clients)))
+    cpu = cpu_seconds(server.pid)
     started = time.perf_counter()
-    await asyncio.gather(*(_client(port, paths, started + seconds, latencies, errors) for _ in range(clients)))
-    return latencies, errors, time.perf_counter() - started
+    await asyncio.gather(
+        *(_client(server.port, paths, started + seconds, sample.latencies, sample.errors) for _ in range(clients))
+    )
+    sample.elapsed += time.perf_counter() - started
+    sample.server_cpu += cpu_seconds(server.pid) - cpu
 
 
-def _summary(latencies: list[float], errors: list[str], elapsed: float) -> dict[str, Any]:
-    ordered = sorted(latencies)
+def _summary(sample: Sample) -> dict[str, Any]:
+    ordered = sorted(sample.latencies)
     return {
-        "requests": len(latencies),
-        "errors": len(errors),
-        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "requests": len(ordered),
+        "errors": len(sample.errors),
+        "requests_per_s": round(len(ordered) / sample.elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 2),
         "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2),
         "max_ms": round(ordered[-1] * 1000, 2),
+        # CPU the API process spent per request: what a request costs, whatever else the machine is doing
+        "server_cpu_ms_per_request": round(sample.server_cpu / len(ordered) * 1000, 3),
     }
 
 
+@dataclass(frozen=True)
+class Served:
+    port: int
+    pid: int
+
+
 @contextmanager
-def api_server(database_url: str, cache_seconds: float, source: Path | None = None) -> Iterator[int]:
-    """``anacostia-chain serve`` on ``database_url`` (rate limit off, no indexer); yields its port. ``source``: run
-    the package found in that tree instead of this one (the baseline of a comparison)."""
+def api_server(database_url: str, cache_seconds: float, source: Path | None = None) -> Iterator[Served]:
+    """``anacostia-chain serve`` on ``database_url`` (rate limit off, no indexer); yields its port and process id.
+    ``source``: run the package found in that tree instead of this one (the baseline of a comparison)."""
     port = free_port()
     env = {**os.environ, "ANACOSTIA_RATE_LIMIT": "0:1", "ANACOSTIA_CHAIN_ID": "31337",
            "ANACOSTIA_RESPONSE_CACHE_SECONDS": str(cache_seconds)}
@@ -268,7 +302,7 @@ def api_server(database_url: str, cache_seconds: float, source: Path | None = No
                     detail = server.stderr.read().decode(errors="replace") if server.stderr else ""
                     raise RuntimeError(f"the API server did not start: {detail[-2000:]}") from None
                 time.sleep(0.1)
-        yield port
+        yield Served(port, server.pid)
     finally:
         server.terminate()
         server.wait(15)
@@ -287,19 +321,17 @@ def scenarios(owner: str) -> dict[str, list[str]]:
     }
 
 
-def bench_api(servers: dict[str, int], paths: dict[str, list[str]], clients: int, seconds: float,
+def bench_api(servers: dict[str, Served], paths: dict[str, list[str]], clients: int, seconds: float,
               rounds: int = 2) -> dict[str, dict[str, Any]]:
     """Every scenario against every server, interleaved: ``rounds`` turns of ``seconds / rounds`` each, the server
     order reversed every round, so drifting load on a shared machine affects all servers alike."""
-    samples = {(name, label): ([], [], 0.0) for name in paths for label in servers}
+    samples = {(name, label): Sample() for name in paths for label in servers}
     for name, scenario in paths.items():
         for turn in range(rounds):
             order = list(servers) if turn % 2 == 0 else list(reversed(servers))
             for label in order:
-                latencies, errors, elapsed = asyncio.run(_load(servers[label], scenario, clients, seconds / rounds))
-                seen = samples[(name, label)]
-                samples[(name, label)] = (seen[0] + latencies, seen[1] + errors, seen[2] + elapsed)
-    return {label: {name: _summary(*samples[(name, label)]) for name in paths} for label in servers}
+                asyncio.run(_load(servers[label], scenario, clients, seconds / rounds, samples[(name, label)]))
+    return {label: {name: _summary(samples[(name, label)]) for name in paths} for label in servers}
 
 
 def copy_sqlite(database: Path, copy: Path) -> str:

@@ -5,9 +5,18 @@
 regression, and saves the model *encrypted* to the model resource. :class:`EvaluateClassifierNode` reads back the
 model this run produced and logs its metrics on a held-out set.
 
-The model is stored as canonical JSON (``classes``, ``coef``, ``intercept``), not a pickle: a buyer can load it
-without executing anything, and the same weights always give the same bytes, hence the same CID. Floats are written
-with ``repr`` precision, so the JSON reproduces the fitted model exactly.
+The model is stored as canonical JSON (the ``linear-json`` serializer of :mod:`~anacostia_blockchain.artefacts`),
+not a pickle: a buyer can load it without executing anything, and the same weights always give the same bytes, hence
+the same CID.
+
+Training records what it trained on as artefacts, saved next to the model and anchored with the run:
+
+- ``artefacts/training-batch.json`` — a :class:`~anacostia_blockchain.artefacts.DatasetBatch` listing every
+  prepared batch the model was fitted on (CID, sha256, size, in training order), its formula (this node's code
+  fingerprint and params, derived from the previous training batch) and the record schema;
+- ``artefacts/checkpoint.json`` — a :class:`~anacostia_blockchain.artefacts.ModelCheckpoint`: the encrypted
+  weights, the serialized model's CID, serializer, framework and version, input and output schemas, ``trained_on``
+  the batch.
 
 Hooks for subclasses: :meth:`TrainClassifierNode.build_estimator`, :meth:`TrainClassifierNode.records_to_xy`,
 :meth:`EvaluateClassifierNode.evaluation_set`.
@@ -19,41 +28,53 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
+from ..artefacts import (
+    ArtefactStore,
+    Catalog,
+    ContentRef,
+    DataSchema,
+    DatasetBatch,
+    Formula,
+    LinearModel,
+    ModelCheckpoint,
+    SavedArtefact,
+    serializer,
+)
+from ..artefacts.catalog import TaggedRuns
+from ..artefacts.serializers import LINEAR_JSON_FORMAT
 from ..crypto import DataKey, decrypt_bytes, encrypt_bytes, key_for_private_key, normalize_public_key, read_header
 from ..engine.action import BaseActionNode
 from ..engine.artifact import Artifact
 from ..engine.metadata_store import BaseMetadataStoreNode
 from ..engine.node import BaseNode
-from ..errors import ConfigurationError, ValidationError
+from ..engine.states import ArtifactState
+from ..errors import ConfigurationError
 from ..ipfs import compute_cid
 from ..resources.ipfs_store import IPFSStoreNode
 
-MODEL_FORMAT = "anacostia/logreg-json@1"
+MODEL_FORMAT = LINEAR_JSON_FORMAT
+MODEL_SERIALIZER = "linear-json"
 MODEL_LOCATION = "model.json.enc"
+BATCH_LOCATION = "artefacts/training-batch.json"
+CHECKPOINT_LOCATION = "artefacts/checkpoint.json"
+#: How the demo's weights are encrypted (the envelope of :mod:`anacostia_blockchain.crypto.envelope`).
+ENVELOPE_ENCRYPTION = "anacostia-envelope@1"
 
 
 def model_to_bytes(classes: Sequence[int], coef: np.ndarray, intercept: np.ndarray) -> bytes:
-    """Canonical JSON of a linear classifier (sorted keys, no whitespace, ``repr`` floats)."""
-    document = {
-        "format": MODEL_FORMAT,
-        "classes": [int(c) for c in classes],
-        "coef": [[float(v) for v in row] for row in np.asarray(coef)],
-        "intercept": [float(v) for v in np.asarray(intercept)],
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    """Canonical JSON of a linear classifier (the ``linear-json`` serializer)."""
+    return serializer(MODEL_SERIALIZER).dumps(LinearModel(np.asarray(classes), np.asarray(coef),
+                                                          np.asarray(intercept)))
 
 
 def predict(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
     """Predict with a model saved by :func:`model_to_bytes` (no scikit-learn, no pickle)."""
-    document = json.loads(model_bytes)
-    if document.get("format") != MODEL_FORMAT:
-        raise ValidationError(f"not a {MODEL_FORMAT} model: format {document.get('format')!r}")
-    scores = np.asarray(x, dtype=float) @ np.asarray(document["coef"]).T + np.asarray(document["intercept"])
-    return np.asarray(document["classes"])[np.argmax(scores, axis=1)]
+    model: LinearModel = serializer(MODEL_SERIALIZER).loads(model_bytes)
+    return model.predict(x)
 
 
 def _with(predecessors: Sequence[BaseNode], *resources: BaseNode) -> list[BaseNode]:
@@ -84,6 +105,8 @@ class TrainClassifierNode(BaseActionNode):
         feature_fields: Sequence[str],
         label_field: str = "label",
         regularization: float = 1.0,
+        dataset_name: str = "training",
+        record_schema: DataSchema | None = None,
         loggers: logging.Logger | Iterable[logging.Logger] | None = None,
     ) -> None:
         super().__init__(name, _with(predecessors, data_resource, model_resource), loggers)
@@ -97,6 +120,8 @@ class TrainClassifierNode(BaseActionNode):
         self.feature_fields = tuple(feature_fields)
         self.label_field = label_field
         self.regularization = regularization
+        self.dataset_name = dataset_name
+        self.record_schema = record_schema
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
@@ -112,10 +137,19 @@ class TrainClassifierNode(BaseActionNode):
         y = np.array([record[self.label_field] for record in records], dtype=np.int64)
         return x, y
 
+    def input_schema(self) -> DataSchema:
+        """The model's input: one float column per feature."""
+        return DataSchema.of(f"{self.name}.input", [(f, "float") for f in self.feature_fields])
+
+    def output_schema(self) -> DataSchema:
+        return DataSchema.of(f"{self.name}.output", [(self.label_field, "int")])
+
     # --- the job -------------------------------------------------------------------------------------------------
     def training_batches(self) -> list[Artifact]:
-        """Every prepared batch (consumed or produced by earlier runs, and this run's own)."""
-        return [a for a in self.data_resource.list_artifacts() if a.state.value in ("current", "old")]
+        """Every prepared batch (consumed or produced by earlier runs, and this run's own), oldest first."""
+        found = self.data_resource.list_artifacts(ArtifactState.OLD) + self.data_resource.list_artifacts(
+            ArtifactState.CURRENT)
+        return sorted(found, key=lambda a: a.id)
 
     def load_records(self, batches: list[Artifact]) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
@@ -143,14 +177,39 @@ class TrainClassifierNode(BaseActionNode):
         envelope = encrypt_bytes(
             model, DataKey.generate(), plaintext_cid=model_cid, recipient_public_keys=self.recipient_public_keys
         )
-        saved = self.model_resource.save_artifact(MODEL_LOCATION, envelope)
+        artefacts = ArtefactStore(self.model_resource, self.metadata_store)
+        weights = artefacts.save_content(MODEL_LOCATION, envelope)
+        batch = self.save_training_batch(artefacts, batches)
+        checkpoint = ModelCheckpoint.describe(
+            f"{self.name}.model", estimator, MODEL_SERIALIZER, weights, input_schema=self.input_schema(),
+            output_schema=self.output_schema(), trained_on=batch.ref, encryption=ENVELOPE_ENCRYPTION,
+            plaintext=ContentRef.of_bytes(model, cid=model_cid),
+        )
+        saved = artefacts.save(checkpoint, CHECKPOINT_LOCATION)
         self.metadata_store.log_params(
             estimator="LogisticRegression", C=self.regularization, training_batches=len(batches)
         )
         self.metadata_store.log_metrics(training_records=len(records), train_accuracy=float(estimator.score(x, y)))
-        self.metadata_store.set_tags(model_plaintext_cid=model_cid, model_cid=saved.cid, model_format=MODEL_FORMAT)
-        self.log(f"trained on {len(records)} records from {len(batches)} batches; model {model_cid}")
+        self.metadata_store.set_tags(model_plaintext_cid=model_cid, model_cid=weights.cid, model_format=MODEL_FORMAT,
+                                     training_batch_cid=batch.ref.cid, checkpoint_cid=saved.ref.cid)
+        self.log(f"trained on {len(records)} records from {len(batches)} batches (batch {batch.ref.cid}); "
+                 f"model {model_cid}")
         return True
+
+    def save_training_batch(self, artefacts: ArtefactStore, batches: list[Artifact]) -> SavedArtefact:
+        """The dataset batch this run trains on: every prepared batch, derived from the previous training batch."""
+        previous = self.previous_batch()
+        formula = Formula.of_node(self, parents=[previous] if previous is not None else [])
+        items = tuple(ContentRef.of_artifact(a) for a in batches)
+        return artefacts.save(DatasetBatch(self.dataset_name, items, formula, self.record_schema), BATCH_LOCATION)
+
+    def previous_batch(self) -> ContentRef | None:
+        """The newest training batch of an earlier successful run (``None`` for the first)."""
+        runs = self.metadata_store.runs
+        if not hasattr(runs, "get_tag_rows"):
+            return None
+        found = Catalog(cast(TaggedRuns, runs)).artefacts(DatasetBatch.kind, self.dataset_name)
+        return found[-1].ref if found else None
 
 
 class EvaluateClassifierNode(BaseActionNode):

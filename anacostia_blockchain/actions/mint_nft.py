@@ -4,8 +4,9 @@ Per execution the node picks one anchored run of the source pipeline that has no
 oldest first), loads its manifest by CID and checks it against the anchored root (:mod:`.anchored_run`), builds
 the metadata JSON (:mod:`.model_metadata`), stores it in the content store (by default the reader's, i.e. where
 the manifests live: an ``EmbeddedBlockstore`` or a ``KuboClient``) and mints with ``tokenURI = ipfs://<cid>`` and
-the run's provenance. Token id, tx hash, metadata CID and the source run are recorded as tags of the current run in
-the metadata store.
+the run's provenance. When the run saved a model checkpoint, the metadata points at it and at the exact dataset
+batch it was trained on (both fetched by CID and checked against the anchored run first). Token id, tx hash,
+metadata CID and the source run are recorded as tags of the current run in the metadata store.
 
 Why it is safe to retry or restart: what is unpublished is derived from the chain (``RunAnchored`` minus
 ``ModelMinted`` for the pipeline), so an outage only delays publishing; and ModelNFT accepts one token per
@@ -86,8 +87,9 @@ class MintModelNFTNode(BaseActionNode):
         return run.status == "success" and all(run.has_metric(name) for name in self.required_metrics)
 
     def build_metadata(self, run: VerifiedRun) -> dict[str, Any]:
-        """The metadata document (override to add fields; keep it derived from ``run``)."""
-        return build_model_metadata(run, self.options)
+        """The metadata document (override to add fields; keep it derived from ``run``). The run's checkpoint and
+        training batch documents are fetched from the reader's content store (where the run's outputs live)."""
+        return build_model_metadata(run, self.options, self.reader.content)
 
     def token_owner(self) -> str:
         """Who receives the token: ``owner`` if given, else the minting account."""

@@ -18,8 +18,9 @@ Finality: an anchor is *confirmed* when its transaction is mined and *final* onc
 blocks deep (see :mod:`.finality`); until then the sender re-checks it every ``recheck_interval`` seconds and an
 anchor whose block was rolled back is anchored again.
 
-``pipelineId`` is ``keccak256(pipeline)``. One anchorer per database: its outbox delivers every ``run-anchor``
-entry in that database through this anchorer's connection. Verification (:meth:`verify_run`, :meth:`prove`,
+``pipelineId`` is ``keccak256(pipeline)``. One anchorer per pipeline: its outbox delivers the ``run-anchor``
+entries of its pipeline (their keys start with its ``pipelineId``), so pipelines sharing a database never deliver,
+resume or re-check each other's anchors. Verification (:meth:`verify_run`, :meth:`prove`,
 :meth:`verify_proof`) is :class:`~.verifier.RunVerifier`: read-only, no key needed.
 """
 
@@ -95,7 +96,7 @@ class RunAnchorer:
         self.pipeline_id = compute_pipeline_id(pipeline)
         self.content_store = content_store
         self._log = log
-        self.outbox = Outbox(runs.engine, backoff=backoff)
+        self.outbox = Outbox(runs.engine, backoff=backoff, key_prefix=anchor_key(self.pipeline_id, None))
         self.archive = ManifestArchive(runs.engine)
         self.sender = AnchorSender(
             self.outbox,
@@ -140,8 +141,9 @@ class RunAnchorer:
             self.connection.close()
 
     def release_stale_claims(self) -> int:
-        """Give back anchors still claimed at start: they belong to a process that died mid-delivery (one anchorer
-        per database), and would otherwise wait for their lease (two minutes) to expire.
+        """Give back this pipeline's anchors still claimed at start: they belong to a process that died mid-delivery
+        (the pipeline's lease makes this process its only one), and would otherwise wait for their lease (two
+        minutes) to expire.
 
         Safe even if that delivery reached the chain: ``RunRegistry`` never overwrites an anchored run (the batch
         form skips it, the single form reverts ``RunAlreadyAnchored``) and the sender then compares the roots.

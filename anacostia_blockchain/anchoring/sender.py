@@ -39,9 +39,10 @@ logger = logging.getLogger(__name__)
 ANCHOR_KIND = "run-anchor"
 
 
-def anchor_key(pipeline_id: bytes, run_id: int) -> str:
-    """The outbox key of a run's anchor (unique per pipeline and run: enqueueing twice is a no-op)."""
-    return f"0x{pipeline_id.hex()}:{run_id}"
+def anchor_key(pipeline_id: bytes, run_id: int | None) -> str:
+    """The outbox key of a run's anchor (unique per pipeline and run: enqueueing twice is a no-op); with
+    ``run_id=None``, the prefix every anchor key of the pipeline starts with."""
+    return f"0x{pipeline_id.hex()}:{'' if run_id is None else run_id}"
 
 
 def anchor_payload(request: AnchorRequest) -> dict[str, Any]:

@@ -1,5 +1,7 @@
-"""The ``anacostia-chain`` command line: a thin shell over the library (see :mod:`.main`)."""
+"""The ``anacostia-chain`` command line: a thin shell over the library.
 
-from .main import main
+Its way in is :func:`anacostia_blockchain.cli.main.main` (the console script, ``python -m anacostia_blockchain``);
+nothing is imported here, so ``python -m anacostia_blockchain.cli.main`` runs that module exactly once.
+"""
 
-__all__ = ["main"]
+__all__: list[str] = []

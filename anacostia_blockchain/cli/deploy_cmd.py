@@ -26,6 +26,7 @@ from ..chain.tx.signer import DEFAULT_KEY_ENV, LocalSigner
 from ..errors import ConfigurationError, DeploymentError
 from ._errors import EXIT_INTERRUPTED
 from ._progress import Progress
+from ._project import DEFAULT_DEPLOYMENTS
 from ._types import RPC_URL_ENV, rpc_url
 
 DESCRIPTION = f"""Deploy the shipped contracts of the deploy plan (or --contracts A,B) and write the deployment
@@ -46,7 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--password-env", default="ANACOSTIA_KEYSTORE_PASSWORD", help="env var holding the keystore password"
     )
     parser.add_argument("--chain-id", type=int, default=None, help="refuse to deploy unless the node serves this chain")
-    parser.add_argument("--manifest", default="deployments", help="directory of per-chain manifests")
+    parser.add_argument(
+        "--manifest", default=str(DEFAULT_DEPLOYMENTS),
+        help=f"directory of per-chain manifests (default {DEFAULT_DEPLOYMENTS})",
+    )
     parser.add_argument("--contracts", default=None, help="comma-separated subset of the plan (default: all)")
     parser.add_argument(
         "--redeploy-changed", action="store_true", help="redeploy contracts whose shipped artifact changed"

@@ -24,7 +24,7 @@ from ._help import HelpFormatter, finish_help
 from ._logging import FORMATS, LEVELS, configure_logging
 
 #: Command modules, in --help order. A module that is absent is skipped.
-COMMAND_MODULES = ("devnet", "deploy", "run", "verify", "export", "ipfs", "serve", "demo")
+COMMAND_MODULES = ("devnet", "deploy", "run", "verify", "lineage", "export", "ipfs", "serve", "demo")
 
 EPILOG = """Exit codes: 0 ok, 1 error (one line on stderr; --debug for the traceback), 2 usage, 130 interrupted;
 `verify` also 3 tampered, 4 not anchored.

@@ -42,6 +42,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -284,18 +285,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _metrics_server(pipeline: Pipeline, port: int | None) -> contextlib.AbstractContextManager[object]:
-    """The pipeline's Prometheus endpoint on ``port`` (else ``ANACOSTIA_METRICS_PORT``; neither: none)."""
+@contextlib.contextmanager
+def _metrics_server(pipeline: Pipeline, port: int | None) -> Iterator[None]:
+    """The pipeline's Prometheus endpoint on ``port`` (else ``ANACOSTIA_METRICS_PORT``; neither: none) while it runs."""
     from ..settings import CliSettings, SettingsFiles, load
 
     port = load(CliSettings, files=SettingsFiles.discover(), overrides={"metrics_port": port}).metrics_port
     if port is None:
-        return contextlib.nullcontext()
+        yield
+        return
     from ..observability import MetricsServer, pipeline_metrics
 
-    server = MetricsServer(pipeline_metrics(pipeline), port).start()
-    print(f"metrics on {server.url}", file=sys.stderr, flush=True)
-    return server
+    with MetricsServer(pipeline_metrics(pipeline), port) as server:
+        print(f"metrics on {server.url}", file=sys.stderr, flush=True)
+        yield
 
 
 def _print(args: argparse.Namespace, outcome: RunOutcome) -> None:

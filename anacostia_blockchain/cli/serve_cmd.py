@@ -60,10 +60,8 @@ def _config(args: argparse.Namespace) -> Any:
     from ..service import ServiceConfig
     from ..settings import ServiceSettings, SettingsFiles, load
 
-    options: dict[str, object] = {
-        name: getattr(args, name)
-        for name in ("host", "port", "database_url", "rpc_url", "chain_id", "deployments", "content_store", "siwe_domain")
-    }
+    given = ("host", "port", "database_url", "rpc_url", "chain_id", "deployments", "content_store", "siwe_domain")
+    options: dict[str, object] = {name: getattr(args, name) for name in given}
     options["cors_origins"] = tuple(args.cors_origin) if args.cors_origin else None
     options["run_indexer"] = False if args.no_indexer else None
     settings = load(ServiceSettings, files=SettingsFiles.discover(config_file=args.config), overrides=options)

@@ -5,6 +5,8 @@
     training_store (BlockchainMetadataStore) ── every run anchored in RunRegistry
     incoming (watched folder) ─> validate_clean_encrypt ─> prepared_data (IPFS, encrypted)
                                          └─> train ─> models (IPFS, encrypted) ─> evaluate (held-out accuracy)
+                                               └─ models/artefacts/: the training batch (every prepared batch so far,
+                                                  by CID, with its formula and record schema) and the checkpoint
 
 ``digits-publishing`` (input: the anchored runs of ``digits-training``)::
 
@@ -13,8 +15,10 @@
                                          └─> promote (on-chain gate: the anchored accuracy must reach the bar;
                                                       never below the production model's: else published, not promoted)
 
-A publishing run starts when a training run is anchored, so everything it publishes comes from a manifest whose
-root the chain holds; metrics in the NFT metadata, the promoted value and the price basis are all provable.
+Each model NFT's metadata points at its checkpoint and training batch manifests, so its exact training set can be
+rebuilt from the chain and IPFS. A publishing run starts when a training run is anchored, so everything it
+publishes comes from a manifest whose root the chain holds; metrics in the NFT metadata, the promoted value and the
+price basis are all provable.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from ..actions.pricing import DynamicPricingNode
 from ..actions.pricing_rules import CurvePricing
 from ..actions.promote import PromoteModelNode
 from ..actions.register_ip import RegisterIPNode
+from ..artefacts import DataSchema
 from ..chain.contracts.merkle import scale_metric
 from ..chain.story.terms import commercial_use
 from ..chain.tx.signer import LocalSigner
@@ -110,6 +115,9 @@ def build_training(world: DemoWorld) -> TrainingPipeline:
         operator_private_key=operator_key,
         recipient_public_keys=[operator_public, service_public],
         feature_fields=[f"p{i}" for i in range(PIXELS)],
+        dataset_name="digits-training",
+        record_schema=DataSchema.of("digits-records", [(field.name, field.type) for field in schema.fields],
+                                    kind="record"),
     )
     split = load_split()
     evaluate = EvaluateClassifierNode(

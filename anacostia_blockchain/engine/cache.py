@@ -105,12 +105,14 @@ class ExecutionSpec:
 
     @classmethod
     def build(
-        cls, node_name: str, code: CodeFingerprint, params: Mapping[str, Any], inputs: Iterable[Artifact],
+        cls, node_name: str, code: CodeFingerprint, params: Mapping[str, Any] | str, inputs: Iterable[Artifact],
         upstream: Iterable[str] = (), unit: str | None = None,
     ) -> ExecutionSpec:
-        """The spec and key of an execution of ``node_name`` (``unit``: a work unit inside it)."""
+        """The spec and key of an execution of ``node_name`` (``unit``: a work unit inside it); ``params`` may be
+        given as its :func:`params_digest` already."""
         unique = {artifact.id: artifact for artifact in inputs}
-        spec = cls(node_name, code, params_digest(params), tuple(unique.values()), tuple(sorted(set(upstream))), unit)
+        digest = params if isinstance(params, str) else params_digest(params)
+        spec = cls(node_name, code, digest, tuple(unique.values()), tuple(sorted(set(upstream))), unit)
         return spec.with_key()
 
     def with_key(self) -> ExecutionSpec:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import NoActiveRunError
 from .artifact import Artifact
-from .cache import ExecutionSpec, is_reusable
+from .cache import ExecutionSpec, is_reusable, params_digest
 from .context import ExecutionContext, current_execution, executing
 from .reads import ReadLog
 from .states import NodeStatus
@@ -77,8 +77,10 @@ def run_units(node: BaseActionNode, units: Iterable[WorkUnit], fn: Callable[[Wor
     """Reuse or execute ``units`` for ``node`` (see the module docstring)."""
     context = _require_context(node)
     base = node.cache_params()
-    planned = [(unit, ExecutionSpec.build(node.name, node.code, {"node": base, "unit": dict(unit.params)},
-                                          unit.inputs, unit=unit.name)) for unit in units]
+    plain = params_digest({"node": base, "unit": {}})  # most units have no params of their own
+    planned = [(unit, ExecutionSpec.build(node.name, node.code,
+                                          params_digest({"node": base, "unit": dict(unit.params)}) if unit.params
+                                          else plain, unit.inputs, unit=unit.name)) for unit in units]
     report = UnitReport()
     pending = _link(node, context, planned, report)
     first_of_key: dict[str, tuple[WorkUnit, ExecutionSpec]] = {}

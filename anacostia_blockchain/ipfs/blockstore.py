@@ -23,14 +23,14 @@ Design choices a user should know:
 - Thread- and process-safe: block writes are idempotent and atomic; pin updates are serialised by a lock and an
   exclusive ``flock`` on ``pins.lock`` so two processes sharing a repository never lose each other's pins. Adds and
   CAR imports hold a shared ``flock`` on ``gc.lock`` from their first block to their pin, and ``gc`` holds it
-  exclusively, so garbage collection never deletes the blocks of an add that has not pinned yet.
+  exclusively, so garbage collection never deletes the blocks of an add that has not pinned yet. Where the system
+  has no ``flock`` (Windows) these locks hold within one process only (:mod:`._file_lock`).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import json
 import os
 import threading
@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import ContentNotFoundError, CorruptBlockError, StorageError
+from ._file_lock import file_lock
 from .car import read_car, write_car, write_car_file
 from .cid import CID
 from .importer import ImportResult, display_name, import_bytes, import_paths, import_stream
@@ -363,21 +364,13 @@ class EmbeddedBlockstore:
 
     @contextlib.contextmanager
     def _gc_guard(self, *, exclusive: bool) -> Iterator[None]:
-        with (self.path / "gc.lock").open("a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+        with file_lock(self.path / "gc.lock", exclusive=exclusive):
+            yield
 
     @contextlib.contextmanager
     def _pins_locked(self) -> Iterator[None]:
-        with self._pin_lock, (self.path / "pins.lock").open("a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+        with self._pin_lock, file_lock(self.path / "pins.lock", exclusive=True):
+            yield
 
     def _add_pins(self, cids: Iterable[CID]) -> None:
         with self._pins_locked():

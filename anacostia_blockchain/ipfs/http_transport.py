@@ -7,19 +7,28 @@ Tests can pass any object with that one method. Network failures and timeouts be
 The clients share :func:`request_with_retries` (one back-off loop; each client says which statuses are worth
 another try and what a final failure means) and :class:`TransportClient` (closing, context manager).
 
+Connections are reused (one httpx ``Client`` per API client, its pool kept for the client's life) and the proxy
+settings of the environment are honoured (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``: httpx's
+``trust_env``).
+
 Kubo reports a failure that happens after a streamed response has started in the ``X-Stream-Error`` HTTP
-*trailer*. httpx's default transport (httpcore) drops trailers, so requests go through a minimal h11-based httpx
-transport that keeps them: ``HttpResponse.trailers`` is filled once the body has been read to the end. It opens one
-connection per request (no pooling: RPC calls here are few and large), supports ``http`` and ``https``.
+*trailer*. httpx's default transport (httpcore) drops trailers, so :class:`~.kubo.KuboClient` asks for
+``HttpTransport(trailers=True)``: a minimal h11-based httpx transport that keeps them (``HttpResponse.trailers`` is
+filled once the body has been read to the end), keeps idle connections alive for the next request, and supports
+``http`` and ``https``. A request that the environment sends through a forward proxy goes through httpx's own
+transport instead, where trailers are not seen (proxies do not reliably forward them either).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import select
 import socket
 import ssl
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, Self
@@ -64,11 +73,19 @@ class Transport(Protocol):
                 timeout: float | None = None) -> HttpResponse: ...
 
 
+_Origin = tuple[str, str, int]
+
+
 class _H11Stream(httpx.SyncByteStream):
-    def __init__(self, conn: h11.Connection, sock: socket.socket, trailers: dict[str, str]) -> None:
+    """A response body read from ``sock``; read to its end on a connection both sides keep, the connection goes back
+    to ``release`` for the next request, else it is closed."""
+
+    def __init__(self, conn: h11.Connection, sock: socket.socket, trailers: dict[str, str],
+                 release: Callable[[h11.Connection, socket.socket], None]) -> None:
         self._conn = conn
         self._sock = sock
         self._trailers = trailers
+        self._release: Callable[[h11.Connection, socket.socket], None] | None = release
 
     def __iter__(self) -> Iterator[bytes]:
         while True:
@@ -78,12 +95,27 @@ class _H11Stream(httpx.SyncByteStream):
             elif isinstance(event, h11.EndOfMessage):
                 for name, value in event.headers:
                     self._trailers[name.decode("latin-1").lower()] = value.decode("latin-1")
+                if self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE and self._release:
+                    release, self._release = self._release, None
+                    self._conn.start_next_cycle()
+                    release(self._conn, self._sock)
                 return
             elif isinstance(event, h11.ConnectionClosed):
                 raise httpx.RemoteProtocolError("connection closed before the response ended")
 
     def close(self) -> None:
-        self._sock.close()
+        if self._release is not None:  # not handed back: the body was not read to its end, or the server closes
+            self._release = None
+            self._sock.close()
+
+
+def _still_open(sock: socket.socket) -> bool:
+    """Whether an idle keep-alive connection is still usable (the server has not closed it or sent anything)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 def _next_event(conn: h11.Connection, sock: socket.socket) -> object:
@@ -105,29 +137,31 @@ def _next_event(conn: h11.Connection, sock: socket.socket) -> object:
 
 
 class TrailerAwareTransport(httpx.BaseTransport):
-    """An httpx transport over h11 that exposes response trailers as ``response.extensions["trailers"]``."""
+    """An httpx transport over h11 that exposes response trailers as ``response.extensions["trailers"]``.
 
-    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    Idle connections are kept (up to ``max_idle`` per origin) and reused; with ``trust_env`` a URL the environment's
+    proxy settings route through a proxy is sent with httpx's own transport for that proxy (no trailers there).
+    """
+
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None, trust_env: bool = True, max_idle: int = 4) -> None:
         self._ssl_context = ssl_context
+        self._trust_env = trust_env
+        self._max_idle = max_idle
+        self._idle: dict[_Origin, list[tuple[h11.Connection, socket.socket]]] = {}
+        self._proxied: dict[str, httpx.HTTPTransport] = {}
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        proxy = self._proxy_for(request.url)
+        if proxy is not None:
+            return self._proxy_transport(proxy).handle_request(request)
         url = request.url
-        port = url.port or (443 if url.scheme == "https" else 80)
+        origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
         timeouts = request.extensions.get("timeout", {})
+        conn, sock = self._checkout(origin) or (h11.Connection(h11.CLIENT), self._connect(origin, timeouts))
         try:
-            sock = socket.create_connection((url.host, port), timeout=timeouts.get("connect"))
-        except TimeoutError as exc:
-            raise httpx.ConnectTimeout(f"connecting to {url.host}:{port} timed out") from exc
-        except OSError as exc:
-            raise httpx.ConnectError(f"cannot connect to {url.host}:{port}: {exc.strerror or exc}") from exc
-        try:
-            if url.scheme == "https":
-                context = self._ssl_context or ssl.create_default_context()
-                sock = context.wrap_socket(sock, server_hostname=url.host)
             sock.settimeout(timeouts.get("read"))
-            conn = h11.Connection(h11.CLIENT)
             headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"connection"]
-            headers.append((b"Connection", b"close"))
             sock.sendall(conn.send(h11.Request(method=request.method, target=url.raw_path, headers=headers)))
             for chunk in request.stream:  # type: ignore[union-attr]
                 if chunk:
@@ -150,18 +184,84 @@ class TrailerAwareTransport(httpx.BaseTransport):
             raise
         trailers: dict[str, str] = {}
         return httpx.Response(
-            event.status_code, headers=event.headers, stream=_H11Stream(conn, sock, trailers),
+            event.status_code, headers=event.headers,
+            stream=_H11Stream(conn, sock, trailers, lambda c, s: self._checkin(origin, c, s)),
             extensions={"trailers": trailers, "http_version": b"HTTP/1.1"},
         )
 
+    def _connect(self, origin: _Origin, timeouts: dict[str, float | None]) -> socket.socket:
+        scheme, host, port = origin
+        try:
+            sock = socket.create_connection((host, port), timeout=timeouts.get("connect"))
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from exc
+        except OSError as exc:
+            raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from exc
+        if scheme != "https":
+            return sock
+        try:
+            return (self._ssl_context or ssl.create_default_context()).wrap_socket(sock, server_hostname=host)
+        except (OSError, ssl.SSLError) as exc:
+            sock.close()
+            raise httpx.ConnectError(f"TLS with {host}:{port} failed: {exc}") from exc
+
+    def _checkout(self, origin: _Origin) -> tuple[h11.Connection, socket.socket] | None:
+        with self._lock:
+            idle = self._idle.get(origin, [])
+            while idle:
+                conn, sock = idle.pop()
+                if _still_open(sock):
+                    return conn, sock
+                sock.close()
+        return None
+
+    def _checkin(self, origin: _Origin, conn: h11.Connection, sock: socket.socket) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(origin, [])
+            if len(idle) < self._max_idle:
+                idle.append((conn, sock))
+                return
+        sock.close()
+
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        """The environment's proxy for ``url`` (``None``: direct). ``proxy_bypass`` reads ``NO_PROXY`` from the
+        environment whenever the environment names a proxy, which is the only case it is asked."""
+        if not self._trust_env:
+            return None
+        proxies = urllib.request.getproxies_environment()
+        proxy = proxies.get(url.scheme) or proxies.get("all")
+        return None if not proxy or urllib.request.proxy_bypass(url.host) else proxy
+
+    def _proxy_transport(self, proxy: str) -> httpx.HTTPTransport:
+        with self._lock:
+            if proxy not in self._proxied:
+                self._proxied[proxy] = httpx.HTTPTransport(proxy=proxy, verify=self._ssl_context or True)
+            return self._proxied[proxy]
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, {}
+            proxied, self._proxied = self._proxied, {}
+        for connections in idle.values():
+            for _, sock in connections:
+                sock.close()
+        for transport in proxied.values():
+            transport.close()
+
 
 class HttpTransport:
-    """httpx with trailer support; ``request`` is the only I/O method and the httpx exception boundary."""
+    """One pooled httpx client; ``request`` is the only I/O method and the httpx exception boundary.
+
+    ``trailers``: go through :class:`TrailerAwareTransport` (Kubo's RPC API); ``trust_env``: honour the
+    environment's proxy settings (and, without ``trailers``, its ``SSL_CERT_FILE``)."""
 
     def __init__(self, *, timeout: float = 60.0, connect_timeout: float = 10.0,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, trailers: bool = False, trust_env: bool = True) -> None:
+        transport = TrailerAwareTransport(ssl_context=ssl_context, trust_env=trust_env) if trailers else None
         self._client = httpx.Client(
-            transport=TrailerAwareTransport(ssl_context=ssl_context),
+            transport=transport,
+            verify=ssl_context or True,
+            trust_env=trust_env,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
         )
 

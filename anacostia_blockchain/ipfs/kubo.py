@@ -76,7 +76,7 @@ class KuboClient(TransportClient):
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        self._transport = transport or HttpTransport(timeout=timeout)
+        self._transport = transport or HttpTransport(timeout=timeout, trailers=True)
         self.default_options = default_options or ImportOptions()
         self._daemon: dict[str, object] | None = None
 

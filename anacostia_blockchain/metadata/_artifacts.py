@@ -2,6 +2,9 @@
 
 ``new`` means *ready*: an input waiting for its retry after a failed run (``retry_at`` in the future) is stored as
 ``new`` but neither counted nor listed as ``new`` until its time comes, and no run consumes it before then.
+
+Every query is kept to the store's pipeline (``_scoped``), and every version records it: two pipelines may both
+have a resource named ``data`` in one database.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_
 from ..engine import Artifact, ArtifactState, ExecutionContext
 from ..errors import ArtifactNotFoundError
 from ._database import Database, inserted_id
-from .schema import artifacts, lineage
+from .schema import ARTIFACT_FIELDS, artifacts, lineage
 
 _CHUNK = 500
 #: States a version leaves for ``deleted`` when its content disappears; a ``current`` one stays current until its
@@ -50,8 +53,10 @@ class ArtifactRecords:
     """The artifact half of :class:`~anacostia_blockchain.metadata.RunStore` (see ``engine.RunRecords``)."""
 
     name: str
+    pipeline: str | None
     _db: Database
     _active_run_id: int | None
+    _scoped: Callable[[Any], ColumnElement[bool]]
     #: ``(conn, execution_id, run_id, output_id, derived_from, basis)``: from ``_executions.ExecutionRecords``.
     record_outputs: Callable[[Connection, int, int, int, Sequence[Artifact], str], None]
 
@@ -68,12 +73,13 @@ class ArtifactRecords:
             produced_by_node=produced.node_name if produced else None, cid=cid, attempts=0, retry_at=None,
             quarantine_reason=None,
         )
-        values = {**artifact.to_dict(), "state": artifact.state.value}
+        values = {**artifact.to_dict(), "state": artifact.state.value, "pipeline": self.pipeline}
         del values["id"]
         with self._db.write("record artifact") as conn:
             conn.execute(
                 artifacts.update()
-                .where(artifacts.c.resource == resource, artifacts.c.location == location,
+                .where(self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource,
+                       artifacts.c.location == location,
                        artifacts.c.deleted_at.is_(None))
                 .values(state=deleted_state(), deleted_at=now)
             )
@@ -94,7 +100,7 @@ class ArtifactRecords:
         state_value = ArtifactState(state).value
         rows = [{"resource": resource, "location": location, "sha256": sha256, "size": int(size),
                  "mtime_ns": mtime_ns, "state": state_value, "detected_at": now,
-                 "detected_run_id": self._active_run_id, "attempts": 0}
+                 "detected_run_id": self._active_run_id, "attempts": 0, "pipeline": self.pipeline}
                 for location, sha256, size, mtime_ns in versions]
         if not rows:
             return 0
@@ -103,7 +109,8 @@ class ArtifactRecords:
             for start in range(0, len(locations), _CHUNK):
                 conn.execute(
                     artifacts.update()
-                    .where(artifacts.c.resource == resource, artifacts.c.location.in_(locations[start:start + _CHUNK]),
+                    .where(self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource,
+                           artifacts.c.location.in_(locations[start:start + _CHUNK]),
                            artifacts.c.deleted_at.is_(None))
                     .values(state=deleted_state(), deleted_at=now)
                 )
@@ -119,7 +126,8 @@ class ArtifactRecords:
             for start in range(0, len(wanted), _CHUNK):
                 result = conn.execute(
                     artifacts.update()
-                    .where(artifacts.c.resource == resource, artifacts.c.location.in_(wanted[start:start + _CHUNK]),
+                    .where(self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource,
+                           artifacts.c.location.in_(wanted[start:start + _CHUNK]),
                            artifacts.c.deleted_at.is_(None))
                     .values(state=deleted_state(), deleted_at=now)
                 )
@@ -129,19 +137,22 @@ class ArtifactRecords:
     def count_artifacts(self, resource: str, state: ArtifactState) -> int:
         with self._db.read("count artifacts") as conn:
             query = select(func.count()).select_from(artifacts).where(
-                artifacts.c.resource == resource, _state_filter(ArtifactState(state), time.time())
+                self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource,
+                _state_filter(ArtifactState(state), time.time())
             )
             return int(conn.execute(query).scalar_one())
 
     def list_artifacts(self, resource: str, state: ArtifactState | None = None) -> list[Artifact]:
-        query = select(artifacts).where(artifacts.c.resource == resource).order_by(artifacts.c.id)
+        query = (select(*ARTIFACT_FIELDS).where(self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource)
+                 .order_by(artifacts.c.id))
         if state is not None:
             query = query.where(_state_filter(ArtifactState(state), time.time()))
         with self._db.read("list artifacts") as conn:
             return [row_to_artifact(row) for row in conn.execute(query)]
 
     def present_artifacts(self, resource: str) -> dict[str, Artifact]:
-        query = (select(artifacts).where(artifacts.c.resource == resource, artifacts.c.deleted_at.is_(None))
+        query = (select(*ARTIFACT_FIELDS).where(self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource,
+                                                artifacts.c.deleted_at.is_(None))
                  .order_by(artifacts.c.id))
         with self._db.read("load artifacts") as conn:
             return {row.location: row_to_artifact(row) for row in conn.execute(query)}
@@ -154,8 +165,9 @@ class ArtifactRecords:
 
     def prune_old(self, resource: str, keep: int) -> list[Artifact]:
         """Mark all but the newest ``keep`` present ``old`` versions deleted and return them (to remove)."""
-        query = (select(artifacts)
-                 .where(artifacts.c.resource == resource, artifacts.c.state == ArtifactState.OLD.value,
+        query = (select(*ARTIFACT_FIELDS)
+                 .where(self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource,
+                        artifacts.c.state == ArtifactState.OLD.value,
                         artifacts.c.deleted_at.is_(None))
                  .order_by(artifacts.c.id.desc()).offset(keep))
         now = time.time()
@@ -171,7 +183,8 @@ class ArtifactRecords:
         if not resources:
             return None
         query = select(func.min(artifacts.c.retry_at)).where(
-            artifacts.c.resource.in_(list(resources)), artifacts.c.state == ArtifactState.NEW.value,
+            self._scoped(artifacts.c.pipeline), artifacts.c.resource.in_(list(resources)),
+            artifacts.c.state == ArtifactState.NEW.value,
             artifacts.c.retry_at > time.time(),
         )
         with self._db.read("next input retry") as conn:

@@ -7,11 +7,16 @@ writes). An in-memory SQLite database has a single connection, so reads take the
 
 If the writer connection breaks (PostgreSQL restarted), the failing call raises
 :class:`~anacostia_blockchain.errors.MetadataStoreError` and the next write opens a fresh connection.
+
+A pipeline's store sets ``lease`` (:class:`~._lease.PipelineLease`): a ``fenced`` write, and any write once the
+lease's local deadline passed, renews the lease as the first statement of its transaction and raises
+:class:`~anacostia_blockchain.errors.LeaseLostError` (writing nothing) when another process took the pipeline over.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ..errors import MetadataStoreError
 from ..sql import create_store_engine, is_memory_sqlite, parse_store_url, translate_errors
+from ._lease import PipelineLease
 
 
 def inserted_id(result: CursorResult[object]) -> int:
@@ -41,6 +47,8 @@ class Database:
         self._writer: Connection | None = None
         self._write_lock = threading.RLock()
         self._shared_connection = is_memory_sqlite(self._url)
+        #: The pipeline lease that fences writes (``None``: an unscoped store, nothing to fence).
+        self.lease: PipelineLease | None = None
 
     @property
     def url(self) -> str:
@@ -55,13 +63,21 @@ class Database:
         return self._writer
 
     @contextmanager
-    def write(self, what: str) -> Iterator[Connection]:
-        """A transaction on the writer connection; committed on exit, rolled back on error."""
+    def write(self, what: str, *, fenced: bool = False) -> Iterator[Connection]:
+        """A transaction on the writer connection; committed on exit, rolled back on error. ``fenced``: renew the
+        lease inside it first (see the module docstring)."""
         with self._write_lock, translate_errors(f"{self.name}: {what}"):
             conn = self._writer_connection()
+            lease = self.lease
+            started = time.monotonic()
+            renewing = lease is not None and (fenced or lease.due())
             try:
                 with conn.begin():
+                    if renewing and lease is not None:
+                        lease.hold(conn)
                     yield conn
+                if renewing and lease is not None:
+                    lease.renewed(started)
             except DBAPIError as exc:
                 if exc.connection_invalidated:
                     conn.close()

@@ -8,22 +8,27 @@ as their content is present where it was written (the same sha256 at the same lo
 Linking a reused result into a run writes, in one transaction, a new version of each output (same resource, location
 and content; ``produced`` by this run and node, so downstream nodes see it as ``current``), its ``produced`` lineage
 edge, and its per-output lineage mapped onto the new execution's inputs by content.
+
+The cache is kept to the store's pipeline: only executions of its runs are reused, and only outputs present in its
+own resources count as present.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, inspect, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, insert, inspect, select, update
 
 from ..engine import Artifact, ArtifactState, ExecutionSpec, NodeStatus, Read, ReusableExecution
 from ..engine.fingerprint import CodeFingerprint
 from ._artifacts import deleted_state, row_to_artifact
 from ._database import Database, inserted_id
 from .schema import (
+    ARTIFACT_FIELDS,
     PROVENANCE_TABLES,
     artifact_edges,
     artifacts,
@@ -68,8 +73,11 @@ class ExecutionRecords:
     """Executions, reads, per-output lineage edges and cache lookups (see the module docstring)."""
 
     name: str
+    pipeline: str | None
     _db: Database
     _known_fingerprints: set[str]
+    _scoped: Callable[[Any], ColumnElement[bool]]
+    _in_runs: Callable[[Any], ColumnElement[bool]]
 
     # --- fingerprints ----------------------------------------------------------------------------------------------
     def store_fingerprint(self, conn: Connection, code: CodeFingerprint) -> None:
@@ -125,48 +133,16 @@ class ExecutionRecords:
     # --- the cache ---------------------------------------------------------------------------------------------------
     def find_reusable(self, keys: Sequence[str]) -> dict[str, ReusableExecution]:
         wanted = list(dict.fromkeys(keys))
-        if not wanted:
-            return {}
-        with self._db.read("find reusable") as conn:
-            candidates: dict[str, list[Any]] = {}
-            for chunk in _chunks(wanted):
-                query = (select(executions.c.id, executions.c.run_id, executions.c.cache_key)
-                         .where(executions.c.cache_key.in_(list(chunk)), executions.c.reusable.is_(True))
-                         .order_by(executions.c.id.desc()))
-                for row in conn.execute(query):
-                    candidates.setdefault(row.cache_key, []).append(row)
-            outputs = self._outputs_of(conn, [row.id for rows in candidates.values() for row in rows])
-            present = self._present(conn, [a for items in outputs.values() for a in items])
         found: dict[str, ReusableExecution] = {}
-        for key, rows in candidates.items():
-            for row in rows:
-                produced = outputs.get(row.id, [])
-                if produced and all((a.resource, a.location, a.sha256) in present for a in produced):
-                    found[key] = ReusableExecution(row.id, row.run_id, row.run_id, key, tuple(produced))
-                    break
+        with self._db.read("find reusable") as conn:
+            for chunk in _chunks(wanted):
+                found.update(_newest_present(conn.execute(self._reusable_statement, {"keys": list(chunk)})))
         return found
 
-    @staticmethod
-    def _outputs_of(conn: Connection, execution_ids: Sequence[int]) -> dict[int, list[Artifact]]:
-        found: dict[int, list[Artifact]] = {}
-        for chunk in _chunks(list(execution_ids)):
-            query = (select(execution_outputs.c.execution_id, artifacts)
-                     .join(artifacts, artifacts.c.id == execution_outputs.c.artifact_id)
-                     .where(execution_outputs.c.execution_id.in_(list(chunk))).order_by(artifacts.c.id))
-            for row in conn.execute(query):
-                found.setdefault(row.execution_id, []).append(row_to_artifact(row))
-        return found
-
-    @staticmethod
-    def _present(conn: Connection, items: Sequence[Artifact]) -> set[tuple[str, str, str]]:
-        """``(resource, location, sha256)`` of the given contents that are present now (not deleted)."""
-        shas = sorted({a.sha256 for a in items})
-        present: set[tuple[str, str, str]] = set()
-        for chunk in _chunks(shas):
-            query = select(artifacts.c.resource, artifacts.c.location, artifacts.c.sha256).where(
-                artifacts.c.sha256.in_(list(chunk)), artifacts.c.deleted_at.is_(None))
-            present.update((row.resource, row.location, row.sha256) for row in conn.execute(query))
-        return present
+    @cached_property
+    def _reusable_statement(self) -> Any:
+        """The lookup statement (built once per store: building it costs more than running it)."""
+        return _reusable_query(self._in_runs(executions), self._scoped)
 
     def link_reused(
         self, run_id: int, links: Sequence[tuple[ExecutionSpec, ReusableExecution]], *, copy_logged: bool = False
@@ -177,15 +153,18 @@ class ExecutionRecords:
         with self._db.write("link reused results") as conn:
             for code in {spec.code.digest: spec.code for spec, _ in links}.values():
                 self.store_fingerprint(conn, code)
-            ids = self._insert_returning(conn, executions, [
+            ids = _insert_returning(conn, executions, [
                 execution_row(run_id, spec, NodeStatus.REUSED, now, ended_at=now, reused_from=source.execution_id,
-                              reused_from_run=source.origin_run_id) for spec, source in links])
+                              reused_from_run=source.origin_run_id) for spec, source in links], ("cache_key", "unit"))
             edges = self._source_edges(conn, [a.id for _, source in links for a in source.outputs])
-            self._supersede(conn, [a for _, source in links for a in source.outputs], now)
+            self._supersede(conn, [a for _, source in links for a in source.outputs], now,
+                            self._scoped(artifacts.c.pipeline))
             versions = [(execution_id, spec, output) for execution_id, (spec, source) in zip(ids, links, strict=True)
                         for output in source.outputs]
-            new_ids = self._insert_returning(conn, artifacts, [
-                {**_version_values(output, run_id, spec.node_name, now)} for _, spec, output in versions])
+            new_ids = _insert_returning(conn, artifacts, [
+                {**_version_values(output, run_id, spec.node_name, now), "pipeline": self.pipeline}
+                for _, spec, output in versions],
+                ("resource", "location", "sha256"))
             conn.execute(insert(lineage), [
                 {"run_id": run_id, "artifact_id": new_id, "relation": "produced", "node_name": spec.node_name}
                 for new_id, (_, spec, _) in zip(new_ids, versions, strict=True)])
@@ -198,13 +177,6 @@ class ExecutionRecords:
             if copy_logged:
                 for spec, source in links:
                     _copy_logged(conn, source.origin_run_id, run_id, spec.node_name, now)
-        return ids
-
-    def _insert_returning(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-        ids: list[int] = []
-        for chunk in _chunks(rows):
-            result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), list(chunk))
-            ids.extend(int(row[0]) for row in result)
         return ids
 
     @staticmethod
@@ -221,7 +193,7 @@ class ExecutionRecords:
         return edges
 
     @staticmethod
-    def _supersede(conn: Connection, outputs: Sequence[Artifact], now: float) -> None:
+    def _supersede(conn: Connection, outputs: Sequence[Artifact], now: float, scope: ColumnElement[bool]) -> None:
         """The present versions at the outputs' locations are superseded by the new versions written next."""
         by_resource: dict[str, list[str]] = {}
         for artifact in outputs:
@@ -229,17 +201,64 @@ class ExecutionRecords:
         for resource, locations in by_resource.items():
             for chunk in _chunks(sorted(set(locations))):
                 conn.execute(update(artifacts).where(
-                    artifacts.c.resource == resource, artifacts.c.location.in_(list(chunk)),
+                    scope, artifacts.c.resource == resource, artifacts.c.location.in_(list(chunk)),
                     artifacts.c.deleted_at.is_(None)).values(state=deleted_state(), deleted_at=now))
 
     def run_outputs(self, run_id: int, node_names: Sequence[str]) -> list[Artifact]:
         if not node_names:
             return []
-        query = (select(artifacts).join(lineage, lineage.c.artifact_id == artifacts.c.id)
+        query = (select(*ARTIFACT_FIELDS).join(lineage, lineage.c.artifact_id == artifacts.c.id)
                  .where(lineage.c.run_id == run_id, lineage.c.relation == "produced",
                         lineage.c.node_name.in_(list(node_names))).order_by(artifacts.c.id))
         with self._db.read("run outputs") as conn:
             return [row_to_artifact(row) for row in conn.execute(query)]
+
+
+def _reusable_query(in_runs: ColumnElement[bool], scoped: Callable[[Any], ColumnElement[bool]]) -> Any:
+    """Reusable executions with the keys bound as ``keys`` (of runs ``in_runs``), newest first, one row per output,
+    with whether the output's content is still present where it was written (one statement: presence is a
+    correlated ``EXISTS`` on the ``(resource, location)`` index)."""
+    present = artifacts.alias("present")
+    still_there = (select(present.c.id).where(
+        scoped(present.c.pipeline), present.c.resource == artifacts.c.resource,
+        present.c.location == artifacts.c.location, present.c.sha256 == artifacts.c.sha256,
+        present.c.deleted_at.is_(None)).exists())
+    return (select(executions.c.id.label("execution_id"), executions.c.run_id.label("execution_run"),
+                   executions.c.cache_key, still_there.label("present"), *ARTIFACT_FIELDS)
+            .join(execution_outputs, execution_outputs.c.execution_id == executions.c.id)
+            .join(artifacts, artifacts.c.id == execution_outputs.c.artifact_id)
+            .where(executions.c.cache_key.in_(bindparam("keys", expanding=True)), executions.c.reusable.is_(True),
+                   in_runs)
+            .order_by(executions.c.id.desc(), artifacts.c.id))
+
+
+def _newest_present(rows: Iterable[Any]) -> dict[str, ReusableExecution]:
+    """Per key, the newest execution whose outputs are all present."""
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.execution_id, []).append(row)
+    found: dict[str, ReusableExecution] = {}
+    for execution_id, outputs in grouped.items():  # newest first
+        first = outputs[0]
+        if first.cache_key in found or not all(row.present for row in outputs):
+            continue
+        found[first.cache_key] = ReusableExecution(execution_id, first.execution_run, first.execution_run,
+                                                   first.cache_key, tuple(row_to_artifact(row) for row in outputs))
+    return found
+
+
+def _insert_returning(conn: Connection, table: Any, rows: list[dict[str, Any]], match: tuple[str, ...]) -> list[int]:
+    """Insert ``rows`` in multi-row statements and return their ids in ``rows`` order, matching the returned rows on
+    the ``match`` columns (rows equal on them are interchangeable). Asking the driver to keep the order instead makes
+    SQLAlchemy insert SQLite rows one at a time."""
+    returned: dict[tuple[Any, ...], list[int]] = {}
+    statement = insert(table).returning(table.c.id, *(table.c[name] for name in match))
+    for chunk in _chunks(rows):
+        for row in conn.execute(statement, list(chunk)):
+            returned.setdefault(tuple(row[1:]), []).append(int(row[0]))
+    for ids in returned.values():
+        ids.sort(reverse=True)
+    return [returned[tuple(row[name] for name in match)].pop() for row in rows]
 
 
 def _version_values(output: Artifact, run_id: int, node_name: str, now: float) -> dict[str, Any]:
@@ -325,7 +344,7 @@ class ProvenanceExport:
                 .where(execution_outputs.c.artifact_id == artifact_id)).first()
             if row is None:
                 return None
-            inputs = conn.execute(select(artifacts, artifact_edges.c.basis)
+            inputs = conn.execute(select(*ARTIFACT_FIELDS, artifact_edges.c.basis)
                                   .join(artifact_edges, artifact_edges.c.input_id == artifacts.c.id)
                                   .where(artifact_edges.c.output_id == artifact_id,
                                          artifact_edges.c.relation == "derived_from")

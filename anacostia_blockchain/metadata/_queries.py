@@ -7,7 +7,8 @@ Every result is plain data (dicts, lists, :class:`~anacostia_blockchain.engine.A
 the run in progress. Outside a run (a script after the pipeline ran, a dashboard) the row queries
 (``get_metrics``, ``get_param_rows``, ``get_tag_rows``) return the rows of every run, filtered by whatever else was
 given; ``get_params``/``get_tags`` describe one run and need a ``run_id`` there
-(:class:`~anacostia_blockchain.errors.NoActiveRunError` without one).
+(:class:`~anacostia_blockchain.errors.NoActiveRunError` without one). "Every run" is every run of the store's
+pipeline (of every pipeline for a reader without one); a run asked for by its id is found whatever its pipeline.
 """
 
 from __future__ import annotations
@@ -15,22 +16,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 
 from ..engine import Artifact, attributed_context
 from ..errors import ArtifactNotFoundError, MetadataValueError, NoActiveRunError, RunNotFoundError
 from ._artifacts import row_to_artifact
 from ._database import Database
 from ._values import decode_value
-from .schema import artifacts, lineage, metrics, node_runs, params, runs, tags
+from .schema import ARTIFACT_FIELDS, RUN_FIELDS, artifacts, lineage, metrics, node_runs, params, runs, tags
 
 
 class RunQueries:
     """The read half of :class:`~anacostia_blockchain.metadata.RunStore`."""
 
     name: str
+    pipeline: str | None
     _db: Database
     _active_run_id: int | None
+    _scoped: Callable[[Any], ColumnElement[bool]]
     #: From ``_executions.ProvenanceExport``.
     provenance_export: Callable[[int], dict[str, list[dict[str, Any]]]]
     output_lineage: Callable[[int], dict[str, Any] | None]
@@ -56,7 +59,7 @@ class RunQueries:
 
     def get_runs(self, status: str | None = None) -> list[dict[str, Any]]:
         """Every run, oldest first (optionally only those with ``status``)."""
-        query = select(runs).order_by(runs.c.id)
+        query = select(*RUN_FIELDS).where(self._scoped(runs.c.pipeline)).order_by(runs.c.id)
         if status is not None:
             query = query.where(runs.c.status == str(status))
         with self._db.read("get runs") as conn:
@@ -64,13 +67,13 @@ class RunQueries:
 
     def run_counts(self) -> dict[str, int]:
         """How many runs have each status (statuses with no run are absent); one aggregate query, for monitoring."""
-        query = select(runs.c.status, func.count()).group_by(runs.c.status)
+        query = select(runs.c.status, func.count()).where(self._scoped(runs.c.pipeline)).group_by(runs.c.status)
         with self._db.read("count runs") as conn:
             return {str(status): int(n) for status, n in conn.execute(query)}
 
     def get_run(self, run_id: int) -> dict[str, Any]:
         with self._db.read("get run") as conn:
-            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+            row = conn.execute(select(*RUN_FIELDS).where(runs.c.id == run_id)).first()
         if row is None:
             raise RunNotFoundError(f"{self.name}: no run {run_id}")
         return dict(row._mapping)
@@ -88,7 +91,7 @@ class RunQueries:
         the current run, else of every run; only ``key`` / ``node_name`` when given."""
         query = select(metrics.c.run_id, metrics.c.node_name, metrics.c.key, metrics.c.value, metrics.c.step,
                        metrics.c.timestamp).order_by(metrics.c.id)
-        query = _filtered(query, metrics, self._scope(run_id), node_name, key)
+        query = _filtered(query, metrics, self._scope(run_id), node_name, key).where(self._in_runs(metrics))
         with self._db.read("get metrics") as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
@@ -117,13 +120,19 @@ class RunQueries:
     def _keyed_query(self, table: Any, run_id: int | None, node_name: str | None) -> list[dict[str, Any]]:
         query = select(table.c.run_id, table.c.node_name, table.c.key, table.c.value).order_by(
             table.c.run_id, table.c.key)
-        query = _filtered(query, table, self._scope(run_id), node_name, None)
+        query = _filtered(query, table, self._scope(run_id), node_name, None).where(self._in_runs(table))
         with self._db.read(f"get {table.name}") as conn:
             return [{**row._mapping, "value": decode_value(row.value)} for row in conn.execute(query)]
 
+    def _in_runs(self, table: Any) -> ColumnElement[bool]:
+        """Rows of ``table`` that belong to runs of this store's pipeline."""
+        if self.pipeline is None:
+            return true()
+        return table.c.run_id.in_(select(runs.c.id).where(self._scoped(runs.c.pipeline)))
+
     def run_artifacts(self, run_id: int) -> dict[str, list[Artifact]]:
         """``{"consumed": [...], "produced": [...]}`` for a run, from the lineage edges."""
-        query = (select(lineage.c.relation, artifacts).join(artifacts, artifacts.c.id == lineage.c.artifact_id)
+        query = (select(lineage.c.relation, *ARTIFACT_FIELDS).join(artifacts, artifacts.c.id == lineage.c.artifact_id)
                  .where(lineage.c.run_id == run_id).order_by(lineage.c.id))
         result: dict[str, list[Artifact]] = {"consumed": [], "produced": []}
         with self._db.read("run artifacts") as conn:
@@ -134,7 +143,7 @@ class RunQueries:
     def get_artifact(self, artifact_id: int) -> Artifact:
         """The recorded version with this id (:class:`ArtifactNotFoundError` if there is none)."""
         with self._db.read("get artifact") as conn:
-            row = conn.execute(select(artifacts).where(artifacts.c.id == artifact_id)).first()
+            row = conn.execute(select(*ARTIFACT_FIELDS).where(artifacts.c.id == artifact_id)).first()
         if row is None:
             raise ArtifactNotFoundError(f"{self.name}: no artifact with id {artifact_id}")
         return row_to_artifact(row)
@@ -171,7 +180,7 @@ class RunQueries:
         artifact_id = artifact.id if isinstance(artifact, Artifact) else int(artifact)
         consuming_runs = select(lineage.c.run_id).where(lineage.c.artifact_id == artifact_id,
                                                         lineage.c.relation == "consumed")
-        query = (select(artifacts).join(lineage, lineage.c.artifact_id == artifacts.c.id)
+        query = (select(*ARTIFACT_FIELDS).join(lineage, lineage.c.artifact_id == artifacts.c.id)
                  .where(lineage.c.relation == "produced", lineage.c.run_id.in_(consuming_runs))
                  .order_by(artifacts.c.id))
         with self._db.read("derived artifacts") as conn:

@@ -45,7 +45,8 @@ class BlockchainMetadataStore(SqlMetadataStore):
     ``deployments`` is a :class:`DeploymentManifest` or the path/dir it is loaded from (``RunRegistry`` entry).
     ``signer`` must hold ``ANCHOR_ROLE`` on the registry. ``tx_options`` go to the ``TxSender`` (e.g. a short
     ``submit_timeout`` so an outage is detected quickly). ``pipeline`` (default: the node's name) is hashed into the
-    ``pipelineId``: pass a stable, unique name if several pipelines share one registry. ``content_store``,
+    ``pipelineId`` and names the pipeline in the database: pass a stable, unique name if several pipelines share one
+    registry or one database. ``content_store``,
     ``batch_size``, ``receipt_timeout``, ``backoff``, ``confirmations`` and ``recheck_interval`` go to the
     :class:`RunAnchorer`. Extra keyword arguments go to ``SqlMetadataStore``.
     """
@@ -73,7 +74,7 @@ class BlockchainMetadataStore(SqlMetadataStore):
         recheck_interval: float = 1.0,
         **sql_options: Any,
     ) -> None:
-        super().__init__(name, uri, loggers, **sql_options)
+        super().__init__(name, uri, loggers, pipeline=pipeline, **sql_options)
         if is_memory_sqlite(parse_store_url(uri)):
             raise ConfigurationError(
                 f"{name}: anchoring needs a persistent database (its outbox must survive a restart); "
@@ -94,7 +95,7 @@ class BlockchainMetadataStore(SqlMetadataStore):
         self.anchoring = RunAnchorer(
             self.runs,
             connection,
-            pipeline=pipeline or name,
+            pipeline=self.runs.pipeline or name,
             batch_size=batch_size,
             receipt_timeout=receipt_timeout,
             backoff=backoff,

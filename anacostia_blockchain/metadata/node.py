@@ -9,6 +9,12 @@ Queries with the Anacostia signatures are on the node too: ``get_metrics(node_na
 action's ``execute()``, or while a run is in progress) without ``run_id`` they answer for the current run; outside a
 run (a script after the pipeline ran) they return the matching rows of every run.
 
+Many pipelines may share one database: ``pipeline`` (default: the node's name) names this one; the store sees only
+its runs and artifacts and holds its lease while the pipeline runs. A second process of the same pipeline is refused
+at launch, or, with ``standby=True``, waits there and takes over when the running one stops or dies (within
+``lease_ttl`` seconds). A process whose lease was taken over stops its pipeline with
+:class:`~anacostia_blockchain.errors.LeaseLostError`.
+
 ``SqliteMetadataStore`` is the same class under the name of the Anacostia API.
 """
 
@@ -19,6 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..engine import BaseMetadataStoreNode
+from ..errors import LeaseLostError
 from .run_store import RunStore
 
 
@@ -36,6 +43,9 @@ class SqlMetadataStore(BaseMetadataStoreNode):
         input_retry_limit: int = 3,
         input_retry_backoff: float = 1.0,
         max_input_retry_backoff: float = 300.0,
+        pipeline: str | None = None,
+        standby: bool = False,
+        lease_ttl: float = 15.0,
     ) -> None:
         runs = RunStore(
             uri,
@@ -43,11 +53,22 @@ class SqlMetadataStore(BaseMetadataStoreNode):
             input_retry_limit=input_retry_limit,
             input_retry_backoff=input_retry_backoff,
             max_input_retry_backoff=max_input_retry_backoff,
+            pipeline=pipeline or name,
+            standby=standby,
+            lease_ttl=lease_ttl,
         )
         super().__init__(name, runs, loggers)
+        if runs.lease is not None:
+            runs.lease.on_lost = self._lease_lost
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {self.runs.url!r})"
+
+    def _lease_lost(self, exc: LeaseLostError) -> None:
+        """Another process took the pipeline over: stop this one (``Pipeline.execute`` raises the error)."""
+        self.log(str(exc), level="CRITICAL")
+        if self._coordinator is not None:
+            self._coordinator.node_crashed(self, exc)
 
     # --- the Anacostia query API (rows; see the module docstring for the run they answer for) -----------------------
     def get_metrics(self, node_name: str | None = None, run_id: int | None = None) -> list[dict[str, Any]]:

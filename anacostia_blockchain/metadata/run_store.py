@@ -1,6 +1,6 @@
 """``RunStore(uri)``: runs, node results, metrics, params, tags, artifacts and lineage in a SQL database.
 
-A plain object (no thread): the pipeline's metadata store node holds one as ``store.runs``, and tools that only read
+A plain object: the pipeline's metadata store node holds one as ``store.runs``, and tools that only read
 (``anacostia-chain verify``, dashboards, scripts) open their own on the same URL. The URL decides the database
 (``sqlite:///path/metadata.db``, ``postgresql://user@host/db``). Hot paths (``log_metrics``, node results, run
 start/end) are single Core statements on one writer connection (see :mod:`._database`); ``log_batch`` inserts its
@@ -12,30 +12,51 @@ Input retries: when a run fails, each input goes back to ``new`` with ``retry_at
 returns its inputs to ``new`` without counting an attempt.
 
 Params and tags are per run and keyed: logging a key again replaces the value.
+
+Many pipelines, many processes, one database: a store given a ``pipeline`` (the metadata store node gives its
+pipeline's name) sees and writes only that pipeline's runs, artifacts and node registrations, and :meth:`open`
+takes the pipeline's lease (``metadata/_lease.py``; its heartbeat is the store's one thread): a second live process
+of the pipeline is refused with :class:`~anacostia_blockchain.errors.PipelineLeaseError`, or, with ``standby=True``,
+waits in :meth:`open` until the active one stops or dies, then takes over. Crash recovery touches only this
+pipeline's runs left ``running`` by an owner whose lease ended. Rows written without a pipeline (by a version before
+pipelines were scoped) are adopted by the next pipeline that opens the database. A store without a ``pipeline`` is
+a reader over every pipeline: it takes no lease and recovers nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, inspect, literal, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, insert, literal, or_, select, true, update
 from sqlalchemy.engine import URL
 
 from ..engine import ArtifactState, BaseNode, ExecutionContext, MetricRow, NodeStatus, RunStatus
-from ..errors import ConfigurationError, MetadataStoreError, MetadataValueError, RunNotFoundError
+from ..errors import (
+    ConfigurationError,
+    LeaseLostError,
+    MetadataStoreError,
+    MetadataValueError,
+    PipelineStateError,
+    RunNotFoundError,
+)
 from . import schema
 from ._artifacts import ArtifactRecords
 from ._database import Database, inserted_id
 from ._executions import ExecutionRecords, ProvenanceExport
+from ._lease import Heartbeat, PipelineLease
+from ._migrations import migrate
 from ._queries import RunQueries
 from ._values import check_key, encode_value, metric_rows, metric_step, metric_value, plain_metric_triples
-from .schema import SCHEMA_VERSION, artifacts, lineage, node_runs, nodes, runs
+from .schema import artifacts, lineage, node_runs, nodes, runs
 
 _METRIC_COLUMNS = ("run_id", "node_name", "key", "value", "step", "timestamp")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
+logger = logging.getLogger(__name__)
 
 
 class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
@@ -49,7 +70,12 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
         input_retry_limit: int = 3,
         input_retry_backoff: float = 1.0,
         max_input_retry_backoff: float = 300.0,
+        pipeline: str | None = None,
+        lease_ttl: float = 15.0,
+        standby: bool = False,
     ) -> None:
+        if pipeline is not None and (not isinstance(pipeline, str) or not pipeline.strip() or len(pipeline) > 200):
+            raise ConfigurationError(f"pipeline must be a non-empty name of at most 200 characters, got {pipeline!r}")
         if not isinstance(input_retry_limit, int) or input_retry_limit < 1:
             raise ConfigurationError(f"input_retry_limit must be an int >= 1, got {input_retry_limit!r}")
         if input_retry_backoff < 0 or max_input_retry_backoff < 0:
@@ -58,6 +84,14 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
         self.input_retry_backoff = input_retry_backoff
         self.max_input_retry_backoff = max_input_retry_backoff
         self.name = name
+        #: The pipeline this store reads and writes (``None``: a reader over every pipeline).
+        self.pipeline = pipeline
+        #: Whether :meth:`open` waits for a running process of the pipeline to stop instead of refusing.
+        self.standby = bool(standby)
+        #: The pipeline's lease (``None`` for a reader); held between :meth:`open` and :meth:`close`.
+        self.lease = PipelineLease(pipeline, ttl=lease_ttl) if pipeline is not None else None
+        self._heartbeat: Heartbeat | None = None
+        self._closing = threading.Event()
         self._db = Database(uri, name)
         self._active_run_id: int | None = None
         self._known_fingerprints: set[str] = set()
@@ -73,7 +107,7 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
         )
 
     def __repr__(self) -> str:
-        return f"RunStore({self.url!r}, name={self.name!r})"
+        return f"RunStore({self.url!r}, name={self.name!r}, pipeline={self.pipeline!r})"
 
     @property
     def engine(self) -> Engine:
@@ -92,32 +126,88 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def open(self) -> list[int]:
-        """Create the schema if needed, check its version (migrating an older one in place), and recover runs a
-        crash left ``running`` (returned)."""
+        """Create the schema if needed, check its version (migrating an older one in place), take the pipeline's
+        lease (waiting for it as a standby) and recover the runs a crash left ``running`` (returned)."""
+        self._closing.clear()
         with self._db.write("create schema") as conn:
-            version = _schema_version(conn)
-            if version is not None and version > SCHEMA_VERSION:
-                raise MetadataStoreError(
-                    f"{self.name}: the database has schema version {version}, newer than this library's "
-                    f"{SCHEMA_VERSION}: upgrade anacostia-blockchain"
-                )
-            schema.metadata.create_all(conn)  # version 1 -> 2 only adds tables
-            if version is None:
-                conn.execute(insert(schema.schema_info).values(version=SCHEMA_VERSION))
-            elif version < SCHEMA_VERSION:
-                conn.execute(update(schema.schema_info).values(version=SCHEMA_VERSION))
+            migrate(conn, self.name)
         self._provenance_ready = True
+        if self.lease is None:
+            return []
+        self._take_lease(self.lease)
         return self.recover_interrupted()
 
+    def _take_lease(self, lease: PipelineLease) -> None:
+        waiting = False
+        while True:
+            started = time.monotonic()
+            try:
+                with self._db.write("take the pipeline lease") as conn:
+                    holder = lease.try_acquire(conn)
+                    if holder is None:
+                        self._adopt_unscoped(conn)
+            except MetadataStoreError as exc:
+                if lease.is_race(exc):
+                    continue
+                raise
+            if holder is None:
+                break
+            if not self.standby:
+                raise lease.refusal(holder)
+            if not waiting:
+                logger.warning("%s: pipeline %r is running (%s): waiting as its standby", self.name, self.pipeline,
+                               holder.describe(lease.clock()))
+                waiting = True
+            if self._closing.wait(lease.ttl / 3):
+                raise PipelineStateError(f"{self.name}: closed while waiting as the standby of {self.pipeline!r}")
+        lease.acquired(started)
+        self._db.lease = lease
+        self._heartbeat = Heartbeat(self.name, lease.ttl / 3, self._renew_lease)
+        self._heartbeat.start()
+
+    def _renew_lease(self) -> bool:
+        try:
+            with self._db.write("renew the pipeline lease", fenced=True):
+                pass
+        except LeaseLostError:
+            return False
+        return True
+
+    def _adopt_unscoped(self, conn: Connection) -> None:
+        """Rows written without a pipeline (before pipelines were scoped) become this pipeline's."""
+        conn.execute(update(runs).where(runs.c.pipeline.is_(None)).values(pipeline=self.pipeline))
+        conn.execute(update(artifacts).where(artifacts.c.pipeline.is_(None)).values(pipeline=self.pipeline))
+
     def close(self) -> None:
-        """Close the connections (a later call reconnects)."""
+        """Stop the heartbeat, release the lease (a standby takes over at once) and close the connections (a later
+        call reconnects; :meth:`open` takes the lease again)."""
+        self._closing.set()
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+        lease, self._db.lease = self._db.lease, None
+        if lease is not None:
+            try:
+                with self._db.write("release the pipeline lease") as conn:
+                    lease.release(conn)
+            except MetadataStoreError as exc:  # the database is down: the lease expires by itself
+                logger.warning("%s: could not release the pipeline lease: %s", self.name, exc)
         self._db.close()
 
+    def _scoped(self, column: Any) -> ColumnElement[bool]:
+        """The condition that keeps a query to this store's pipeline (always true for a reader)."""
+        return true() if self.pipeline is None else column == self.pipeline
+
     def recover_interrupted(self) -> list[int]:
-        """Runs left ``running`` by a stopped process become ``aborted``; their inputs return to ``new``."""
+        """This pipeline's runs left ``running`` by a process whose lease ended become ``aborted``; their inputs
+        return to ``new``. A reader (no pipeline) recovers nothing: it cannot know whether their process lives."""
+        if self.lease is None:
+            return []
         now = time.time()
-        with self._db.write("recover interrupted runs") as conn:
-            run_ids = list(conn.execute(select(runs.c.id).where(runs.c.status == RunStatus.RUNNING.value)).scalars())
+        with self._db.write("recover interrupted runs", fenced=True) as conn:
+            run_ids = list(conn.execute(select(runs.c.id).where(
+                runs.c.status == RunStatus.RUNNING.value, runs.c.pipeline == self.pipeline,
+                or_(runs.c.owner.is_(None), runs.c.owner != self.lease.owner)).order_by(runs.c.id)).scalars())
             for run_id in run_ids:
                 self._release_inputs(conn, run_id, now, failed=False, error=None)
                 conn.execute(update(node_runs).where(node_runs.c.run_id == run_id,
@@ -130,13 +220,15 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
 
     def register_nodes(self, pipeline_nodes: Sequence[BaseNode]) -> None:
         now = time.time()
-        rows = [{"name": node.name, "kind": node.node_kind, "class_name": type(node).__qualname__,
+        scope = self.pipeline or ""
+        rows = [{"pipeline": scope, "name": node.name, "kind": node.node_kind, "class_name": type(node).__qualname__,
                  "module": type(node).__module__, "code_fingerprint": node.code_fingerprint, "registered_at": now}
                 for node in pipeline_nodes]
         if not rows:
             return
         with self._db.write("register nodes") as conn:
-            conn.execute(delete(nodes).where(nodes.c.name.in_([row["name"] for row in rows])))
+            conn.execute(delete(nodes).where(nodes.c.pipeline == scope,
+                                             nodes.c.name.in_([row["name"] for row in rows])))
             conn.execute(insert(nodes), rows)
             for node in pipeline_nodes:
                 self.store_fingerprint(conn, node.code)
@@ -144,14 +236,17 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
     # --- runs ----------------------------------------------------------------------------------------------------
     def begin_run(self, trigger: str, resources: Sequence[str]) -> int:
         now = time.time()
-        with self._db.write("begin run") as conn:
+        owner = self.lease.owner if self.lease is not None else None
+        with self._db.write("begin run", fenced=True) as conn:
             run_id = inserted_id(conn.execute(
-                insert(runs).values(status=RunStatus.RUNNING.value, started_at=now, trigger=trigger)
+                insert(runs).values(status=RunStatus.RUNNING.value, started_at=now, trigger=trigger,
+                                    pipeline=self.pipeline, owner=owner)
             ))
             if resources:
                 conn.execute(
                     update(artifacts)
-                    .where(artifacts.c.resource.in_(list(resources)), artifacts.c.state == ArtifactState.NEW.value,
+                    .where(self._scoped(artifacts.c.pipeline), artifacts.c.resource.in_(list(resources)),
+                           artifacts.c.state == ArtifactState.NEW.value,
                            (artifacts.c.retry_at.is_(None)) | (artifacts.c.retry_at <= now))
                     .values(state=ArtifactState.CURRENT.value, consumed_run_id=run_id, retry_at=None)
                 )
@@ -170,7 +265,7 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
         if status is RunStatus.RUNNING:
             raise ConfigurationError("end_run needs a final status (success, failed or aborted)")
         now = time.time()
-        with self._db.write("end run") as conn:
+        with self._db.write("end run", fenced=True) as conn:
             current = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
             if current is None:
                 raise RunNotFoundError(f"{self.name}: no run {run_id}")
@@ -213,18 +308,18 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
 
     def release_quarantined(self, resource: str, artifact_ids: Iterable[int] | None = None) -> int:
         """Give quarantined inputs another chance (back to ``new`` with the attempt count reset)."""
-        query = update(artifacts).where(artifacts.c.resource == resource,
+        query = update(artifacts).where(self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource,
                                         artifacts.c.state == ArtifactState.QUARANTINED.value)
         if artifact_ids is not None:
             query = query.where(artifacts.c.id.in_(list(artifact_ids)))
-        with self._db.write("release quarantined") as conn:
+        with self._db.write("release quarantined", fenced=True) as conn:
             result = conn.execute(query.values(state=ArtifactState.NEW.value, attempts=0, retry_at=None,
                                                quarantine_reason=None))
         return result.rowcount
 
     def set_run_hash(self, run_id: int, run_hash: str) -> None:
         """Record a digest of the run (the blockchain store stores its manifest's Merkle root here)."""
-        with self._db.write("set run hash") as conn:
+        with self._db.write("set run hash", fenced=True) as conn:
             result = conn.execute(update(runs).where(runs.c.id == run_id).values(hash=run_hash))
         if result.rowcount == 0:
             raise RunNotFoundError(f"{self.name}: no run {run_id}")
@@ -323,9 +418,3 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
         conn.execute(delete(table).where(table.c.run_id == run_id, table.c.key.in_([r["key"] for r in rows])))
         conn.execute(insert(table), rows)
 
-
-def _schema_version(conn: Connection) -> int | None:
-    """The recorded schema version, or ``None`` for an empty database."""
-    if not inspect(conn).has_table(schema.schema_info.name):
-        return None
-    return conn.execute(select(schema.schema_info.c.version)).scalar()

@@ -15,9 +15,14 @@ Design choices:
   status and, when it was reused, the execution and run it was reused from. ``execution_outputs`` lists what each
   execution saved (or had linked), ``reads`` what it read through the resources, ``artifact_edges`` the per-output
   lineage (``output_id`` was ``derived_from`` ``input_id``; ``basis``: ``reads``, ``declared`` or ``reused``).
+- Many pipelines share one database: ``runs``, ``artifacts`` and ``nodes`` carry the ``pipeline`` that wrote them
+  (``NULL``/empty: written without one — by a version before pipelines were scoped, or by an unscoped
+  ``RunStore``; the next pipeline that opens the database adopts them), ``runs.owner`` the lease owner (process)
+  that began the run. ``pipeline_leases`` holds one row per running pipeline: its owner and heartbeat
+  (see ``metadata/_lease.py``).
 - ``anacostia_schema`` stores the schema version; ``open_store`` refuses a database written by a newer version and
-  migrates older ones in place (tables are only ever added to, columns only added as nullable): version 1 lacked
-  the execution tables above, which are created on open.
+  migrates older ones in place (see ``metadata/_migrations.py``): version 1 lacked the execution tables above,
+  version 2 the pipeline columns and the leases.
 - Other packages add their own tables to the same database with their own ``MetaData`` (never this one).
 """
 
@@ -37,7 +42,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -57,13 +62,17 @@ runs = Table(
     Column("trigger", Text),
     Column("error", Text),
     Column("hash", String(130)),
+    Column("pipeline", String(200)),
+    Column("owner", String(64)),
     sqlite_autoincrement=True,
 )
 Index("ix_runs_status", runs.c.status)
+Index("ix_runs_pipeline_status", runs.c.pipeline, runs.c.status)
 
 nodes = Table(
     "nodes",
     metadata,
+    Column("pipeline", String(200), primary_key=True, default=""),
     Column("name", String(200), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("class_name", String(300), nullable=False),
@@ -139,6 +148,7 @@ artifacts = Table(
     Column("retry_at", Float),
     Column("quarantine_reason", Text),
     Column("deleted_at", Float),
+    Column("pipeline", String(200)),
 )
 Index("ix_artifacts_resource_state", artifacts.c.resource, artifacts.c.state)
 Index("ix_artifacts_resource_location", artifacts.c.resource, artifacts.c.location)
@@ -224,6 +234,26 @@ artifact_edges = Table(
 )
 Index("ix_artifact_edges_output", artifact_edges.c.output_id)
 Index("ix_artifact_edges_input", artifact_edges.c.input_id)
+
+pipeline_leases = Table(
+    "pipeline_leases",
+    metadata,
+    Column("pipeline", String(200), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+#: Columns schema version 3 added to existing tables: ``(table, column)`` (nullable; their types are the schema's).
+SCOPE_COLUMNS = (("runs", "pipeline"), ("runs", "owner"), ("artifacts", "pipeline"))
+#: The columns a run record shows (``get_run``, ``export_run``, hence anchored manifests) and an artifact is read
+#: from: the scope columns are left out, so records and manifests read the same before and after the migration, and
+#: a read-only tool can read a database written by an older version without migrating it.
+RUN_FIELDS = tuple(column for column in runs.c if (runs.name, column.name) not in SCOPE_COLUMNS)
+ARTIFACT_FIELDS = tuple(column for column in artifacts.c if (artifacts.name, column.name) not in SCOPE_COLUMNS)
 
 #: The tables schema version 2 added (a database opened read-only may lack them).
 PROVENANCE_TABLES = ("code_fingerprints", "executions", "execution_outputs", "reads", "artifact_edges")

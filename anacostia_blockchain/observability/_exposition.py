@@ -59,6 +59,8 @@ class MetricsServer:
         return f"http://{self.host}:{self.port}/metrics"
 
     def start(self) -> Self:
+        if self._server is not None:
+            return self
         try:
             self._server, self._thread = start_http_server(self._requested_port, addr=self.host, registry=self.registry)
         except OSError as exc:

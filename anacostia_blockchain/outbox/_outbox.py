@@ -28,7 +28,9 @@ and delivered anew. ``final=True`` (the default) means "confirmed is done". A fi
 re-checked or reopened.
 
 Times are UNIX seconds from an injectable ``clock`` (tests control backoff without sleeping). The table is shared
-by every outbox kind (``kind`` column); several outboxes can live in one database.
+by every outbox kind (``kind`` column); several outboxes can live in one database. ``key_prefix`` keeps an outbox to
+the entries whose key starts with it (claims, listings, counts): the anchorer of one pipeline sees only that
+pipeline's anchors when several pipelines share a database.
 """
 
 from __future__ import annotations
@@ -130,8 +132,10 @@ class Outbox:
         backoff: Backoff | None = None,
         lease_seconds: float = 120.0,
         clock: Callable[[], float] = time.time,
+        key_prefix: str = "",
     ) -> None:
         self.engine = engine
+        self.key_prefix = key_prefix
         self.backoff = backoff or Backoff()
         self.lease_seconds = lease_seconds
         self.clock = clock
@@ -183,6 +187,12 @@ class Outbox:
             callback()
 
     # --- plumbing ---------------------------------------------------------------------------------------------------
+    def _of(self, kind: str) -> Any:
+        """Entries of ``kind`` this outbox sees (those whose key starts with ``key_prefix``)."""
+        if not self.key_prefix:
+            return self.table.c.kind == kind
+        return and_(self.table.c.kind == kind, self.table.c.key.startswith(self.key_prefix, autoescape=True))
+
     @staticmethod
     def _translate(what: str) -> AbstractContextManager[None]:
         return translate_errors(f"outbox: could not {what}", error=OutboxError)
@@ -267,7 +277,7 @@ class Outbox:
         c = self.table.c
         with self._tx("claim") as conn:
             candidates = conn.execute(
-                select(self.table).where(c.kind == kind, self._claimable(now)).order_by(c.id).limit(limit)
+                select(self.table).where(self._of(kind), self._claimable(now)).order_by(c.id).limit(limit)
             ).all()
             claimed: list[OutboxEntry] = []
             for row in candidates:
@@ -326,7 +336,7 @@ class Outbox:
         c = self.table.c
         query = (
             select(self.table)
-            .where(c.kind == kind, c.status == CONFIRMED, c.final_at.is_(None))
+            .where(self._of(kind), c.status == CONFIRMED, c.final_at.is_(None))
             .order_by(c.id)
             .limit(limit)
         )
@@ -417,7 +427,7 @@ class Outbox:
     def entries(self, kind: str, status: str | None = None) -> list[OutboxEntry]:
         if status is not None and status not in STATUSES:
             raise OutboxError(f"unknown outbox status {status!r}; expected one of {', '.join(STATUSES)}")
-        query = select(self.table).where(self.table.c.kind == kind).order_by(self.table.c.id)
+        query = select(self.table).where(self._of(kind)).order_by(self.table.c.id)
         if status is not None:
             query = query.where(self.table.c.status == status)
         with self._tx("list entries") as conn:
@@ -425,7 +435,7 @@ class Outbox:
 
     def counts(self, kind: str) -> dict[str, int]:
         """Entries of ``kind`` per status (every status present, zero when none)."""
-        query = select(self.table.c.status, func.count()).where(self.table.c.kind == kind).group_by(self.table.c.status)
+        query = select(self.table.c.status, func.count()).where(self._of(kind)).group_by(self.table.c.status)
         with self._tx("count entries") as conn:
             found = {status: int(n) for status, n in conn.execute(query).all()}
         return {status: found.get(status, 0) for status in STATUSES}
@@ -435,10 +445,10 @@ class Outbox:
         c = self.table.c
         with self._tx("find the next due entry") as conn:
             next_retry = conn.execute(
-                select(func.min(c.next_attempt_at)).where(c.kind == kind, c.status.in_((PENDING, SENT)))
+                select(func.min(c.next_attempt_at)).where(self._of(kind), c.status.in_((PENDING, SENT)))
             ).scalar()
             next_lease = conn.execute(
-                select(func.min(c.lease_until)).where(c.kind == kind, c.status == CLAIMED)
+                select(func.min(c.lease_until)).where(self._of(kind), c.status == CLAIMED)
             ).scalar()
         due = [t for t in (next_retry, next_lease) if t is not None]
         if not due:

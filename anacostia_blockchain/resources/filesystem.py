@@ -17,6 +17,10 @@ atomic writes (temp file + rename) for producers that may run while the pipeline
 many ``old`` versions: after each run the oldest others are deleted from the folder. ``monitoring=False`` makes an
 output store: not watched, never triggers runs.
 
+``glob="plates/{plate}/{well}.tif"`` declares which files are the resource's content and names the parts of their
+paths (:mod:`.datums`): files that do not match are ignored, saving one is an :class:`InvalidArtifactPathError`, and
+``Input(resource)`` uses the glob to build datums.
+
 A watched folder that does not exist at launch is created with a warning naming it (so a mistyped path shows);
 ``create=True`` creates it quietly, ``create=False`` makes it an error.
 
@@ -49,6 +53,7 @@ from ..errors import (
     NoActiveRunError,
     ResourceError,
 )
+from .datums import GlobPattern, as_glob
 from .watch_events import FolderChange, Gone, Landed, LandedTree, is_ignored, open_for_writing
 from .watched_folder import STOP, WatchedFolderResource
 
@@ -119,8 +124,11 @@ class FilesystemStoreNode(WatchedFolderResource):
         loggers: logging.Logger | Iterable[logging.Logger] | None = None,
         *,
         create: bool | None = None,
+        glob: str | GlobPattern | None = None,
     ) -> None:
         super().__init__(name, metadata_store, loggers, monitoring=monitoring)
+        #: Which files are content, with named capture groups (``None``: every file).
+        self.glob = as_glob(glob)
         #: A missing watched folder: ``True`` creates it, ``False`` is an error at launch, ``None`` creates it with a
         #: warning naming it (a mistyped path shows). Output folders (``monitoring=False``) are always created.
         self.create = create
@@ -172,13 +180,14 @@ class FilesystemStoreNode(WatchedFolderResource):
                 delay = _RETRY_MIN
 
     # --- paths ---------------------------------------------------------------------------------------------------
-    def _location(self, path: str | os.PathLike[str]) -> str | None:
-        """Relative POSIX location of ``path`` in the folder, or ``None`` if outside it or a temp file."""
+    def _location(self, path: str | os.PathLike[str], *, content: bool = True) -> str | None:
+        """Relative POSIX location of ``path`` in the folder, or ``None`` if outside it, a temp file, or (``content``)
+        a file its glob does not match."""
         relative = os.path.relpath(os.fspath(path), self.resource_path)
         if relative == "." or relative.startswith(".." + os.sep) or relative == "..":
             return None
         location = PurePosixPath(Path(relative).as_posix())
-        if is_ignored(location):
+        if is_ignored(location) or (content and self.glob is not None and self.glob.match(str(location)) is None):
             return None
         return str(location)
 
@@ -188,6 +197,10 @@ class FilesystemStoreNode(WatchedFolderResource):
         if not raw or candidate.is_absolute() or ".." in candidate.parts or candidate.name.startswith(TEMP_PREFIX):
             raise InvalidArtifactPathError(
                 f"resource {self.name!r}: artifact name {raw!r} must be a relative path inside the folder"
+            )
+        if self.glob is not None and self.glob.match(str(candidate)) is None:
+            raise InvalidArtifactPathError(
+                f"resource {self.name!r}: artifact name {raw!r} does not match its glob {self.glob.pattern!r}"
             )
         return str(candidate)
 
@@ -282,7 +295,7 @@ class FilesystemStoreNode(WatchedFolderResource):
             self._index[location] = sha256
 
     def _forget(self, path: str, is_directory: bool) -> None:
-        location = self._location(path)
+        location = self._location(path, content=not is_directory)
         if location is None:
             return
         with self._lock:

@@ -9,13 +9,17 @@ Why these events (watchdog's ``on_created`` fires before a file is written, so i
   directories moved in are reported as ``LandedTree`` (their files are complete).
 - ``FileDeletedEvent`` / ``DirDeletedEvent`` -> ``Gone``.
 
+Close events and read leases are Linux's (inotify, ``F_SETLEASE``). Elsewhere the watch falls back to watchdog's
+platform observer (FSEvents, kqueue, Windows' ReadDirectoryChangesW, or polling), which reports writes as
+created/modified events: each is a ``Landed`` candidate, and :func:`open_for_writing` answers ``False``, so a file
+counts as complete once the caller's before/after stat check sees it unchanged while it is read.
+
 This module is the only importer of watchdog; its exceptions become :class:`ResourceError` here.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,14 +29,30 @@ from watchdog.events import (
     DirDeletedEvent,
     DirMovedEvent,
     FileClosedEvent,
+    FileCreatedEvent,
     FileDeletedEvent,
+    FileModifiedEvent,
     FileMovedEvent,
     FileSystemEvent,
     FileSystemEventHandler,
 )
-from watchdog.observers.inotify import InotifyObserver
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.utils import UnsupportedLibcError
 
 from ..errors import ResourceError
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+try:
+    from watchdog.observers.inotify import InotifyObserver
+except (ImportError, OSError, UnsupportedLibcError):  # not Linux
+    InotifyObserver = None  # type: ignore[assignment,misc]
+
+#: Linux's read lease; ``None`` where the system has none (then :func:`open_for_writing` answers ``False``).
+SETLEASE: int | None = getattr(fcntl, "F_SETLEASE", None)
 
 #: Names a watched folder never treats as content: editors' swap files and writers' temporary files.
 IGNORED_SUFFIXES = (".partial", ".tmp", ".swp", "~")
@@ -53,16 +73,18 @@ def open_for_writing(path: str | os.PathLike[str]) -> bool:
     or a file owned by another user without ``CAP_LEASE``) this answers ``False`` and callers rely on their
     before/after stat check alone.
     """
+    if SETLEASE is None or fcntl is None:
+        return False
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False
     try:
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+        fcntl.fcntl(fd, SETLEASE, fcntl.F_RDLCK)
     except OSError as exc:
         return exc.errno == errno.EAGAIN
     else:
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        fcntl.fcntl(fd, SETLEASE, fcntl.F_UNLCK)
         return False
     finally:
         os.close(fd)
@@ -105,6 +127,8 @@ class _ChangeHandler(FileSystemEventHandler):
         if not event.is_directory:
             self._sink(Landed(_text(event.src_path)))
 
+    on_created = on_modified = on_closed  # only scheduled without close events (see the module docstring)
+
     def on_moved(self, event: FileSystemEvent) -> None:
         src, dest = _text(event.src_path), _text(event.dest_path)
         if src:
@@ -117,22 +141,29 @@ class _ChangeHandler(FileSystemEventHandler):
 
 
 class FolderWatch:
-    """An inotify watch on ``root`` (recursive) delivering :data:`FolderChange` values to ``sink``.
+    """A watch on ``root`` (recursive; inotify on Linux) delivering :data:`FolderChange` values to ``sink``.
 
     ``sink`` runs on watchdog's emitter thread and must only enqueue.
     """
 
-    def __init__(self, root: Path, sink: Callable[[FolderChange], None]) -> None:
+    def __init__(
+        self, root: Path, sink: Callable[[FolderChange], None], *, observer: BaseObserver | None = None
+    ) -> None:
+        """``observer``: a watchdog observer to use instead of inotify (the fallback elsewhere; tests force it)."""
         self.root = root
-        self._observer = InotifyObserver(generate_full_events=True)
+        self.close_events = observer is None and InotifyObserver is not None
+        self._observer: BaseObserver
+        if self.close_events:
+            self._observer = InotifyObserver(generate_full_events=True)
+        else:
+            self._observer = observer if observer is not None else Observer()
         self._handler = _ChangeHandler(sink)
 
     def start(self) -> None:
+        events: list[type[FileSystemEvent]] = [FileMovedEvent, DirMovedEvent, FileDeletedEvent, DirDeletedEvent]
+        events += [FileClosedEvent] if self.close_events else [FileCreatedEvent, FileModifiedEvent]
         try:
-            self._observer.schedule(
-                self._handler, str(self.root), recursive=True,
-                event_filter=[FileClosedEvent, FileMovedEvent, DirMovedEvent, FileDeletedEvent, DirDeletedEvent],
-            )
+            self._observer.schedule(self._handler, str(self.root), recursive=True, event_filter=events)
             self._observer.start()
         except OSError as exc:
             raise ResourceError(

@@ -239,6 +239,10 @@ def test_python_dash_m_runs_the_same_shell() -> None:
     usage = subprocess.run([sys.executable, "-m", "anacostia_blockchain", "no-such-command"], capture_output=True,
                            text=True, timeout=120)
     assert usage.returncode == 2 and "usage: anacostia-chain" in usage.stderr
+    for module in ("anacostia_blockchain", "anacostia_blockchain.cli.main"):  # no runpy warning: loaded once
+        version = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True,
+                                 timeout=120)
+        assert version.returncode == 0 and version.stderr == "" and version.stdout.startswith("anacostia-chain ")
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -321,12 +325,12 @@ def test_ctrl_c_while_the_commands_load_is_one_line_with_130(capsys, monkeypatch
 STARTING = (
     "import os, sys\n"
     "from anacostia_blockchain.cli.main import main\n"
-    "os.write(2, b'starting\\n')\n"  # from here on, main() loads the commands, parses, starts anvil
+    "os.write(2, b'starting\\n')\n"  # main() is entered right after: it loads the commands, parses, starts anvil
     "sys.exit(main(sys.argv[1:]))\n"
 )
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.3, 1.0, 2.0])
+@pytest.mark.parametrize("delay", [0.05, 0.3, 1.0, 2.0])  # from loading the commands to starting anvil
 def test_ctrl_c_during_start_up_never_shows_a_traceback(delay: float) -> None:
     process = subprocess.Popen([sys.executable, "-c", STARTING, "devnet", "--port", "0"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)

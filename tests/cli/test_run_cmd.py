@@ -83,7 +83,7 @@ def test_factory_in_a_file_runs_until_the_deadline_and_reports_its_runs(work: Pa
     assert only["nodes"] == {"eval_node": "success"}
     assert (work / "executed").read_text().split() == [str(only["id"])]
     # the database holds what the summary says, and the store was closed cleanly (the input is old now)
-    store = SqliteMetadataStore("check", f"sqlite:///{work / 'metadata.db'}")
+    store = SqliteMetadataStore("metadata_store", f"sqlite:///{work / 'metadata.db'}")  # same pipeline
     assert [r["status"] for r in store.runs.get_runs()] == ["success"]
 
 

@@ -8,14 +8,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 
 from anacostia_blockchain.anchoring import ManifestArchive, RunManifest, RunVerifier
 from anacostia_blockchain.chain import ChainClient, LocalSigner, TxSender
 from anacostia_blockchain.chain.dev import Devnet
 from anacostia_blockchain.errors import TamperedManifestError
 from anacostia_blockchain.metadata import BlockchainMetadataStore, RunStore
-from anacostia_blockchain.metadata.schema import SCHEMA_VERSION, artifact_edges, artifacts, schema_info
+from anacostia_blockchain.metadata.schema import (
+    PROVENANCE_TABLES,
+    SCHEMA_VERSION,
+    artifact_edges,
+    artifacts,
+    schema_info,
+)
 from anacostia_blockchain.outbox import Backoff, Outbox
 
 from .lineage_kit import chain, drop
@@ -70,8 +76,9 @@ def test_lineage_fingerprints_and_reuse_are_anchored_and_verified_on_chain(
         assert check.ok and check.on_chain
 
         with store.runs.engine.begin() as conn:  # someone rewrites what an output was made from
-            edge = conn.execute(select(artifact_edges.c.id).join(artifacts, artifacts.c.id == artifact_edges.c.output_id)
-                                .where(artifact_edges.c.run_id == 1, artifacts.c.location == "a.txt.up")).scalar_one()
+            query = (select(artifact_edges.c.id).join(artifacts, artifacts.c.id == artifact_edges.c.output_id)
+                     .where(artifact_edges.c.run_id == 1, artifacts.c.location == "a.txt.up"))
+            edge = conn.execute(query).scalar_one()
             conn.execute(update(artifact_edges).where(artifact_edges.c.id == edge).values(basis="inputs"))
         with pytest.raises(TamperedManifestError) as caught:
             store.verify_run(1)
@@ -104,7 +111,8 @@ def test_manifests_written_before_provenance_existed_still_verify_before_and_aft
     migrated.open()
     try:
         with migrated.engine.connect() as conn:
-            assert conn.execute(select(schema_info.c.version)).scalar_one() == SCHEMA_VERSION == 2
+            assert conn.execute(select(schema_info.c.version)).scalar_one() == SCHEMA_VERSION
+            assert set(PROVENANCE_TABLES) <= set(inspect(conn).get_table_names())
         for run_id in old_runs:
             assert _verifier(migrated).verify_local(run_id).verdict == "verified"
     finally:

@@ -43,7 +43,7 @@ def test_identical_content_under_a_new_name_is_reused_with_its_outputs_metrics_a
 
 
 def test_changed_content_executes_and_a_forced_node_executes_anyway(tmp_path: Path, store_url: str) -> None:
-    pipeline, store, upper, count = chain(tmp_path, store_url)
+    pipeline, store, upper, _ = chain(tmp_path, store_url)
     with pipeline:
         drop(tmp_path / "data", "a.txt", "hello")
         assert pipeline.wait_for_runs(1, timeout=30)
@@ -79,11 +79,11 @@ def test_results_are_reused_across_a_restart(tmp_path: Path, store_url: str) -> 
 
 def test_the_pipeline_force_flag_executes_everything(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/meta.db"
-    pipeline, store, _, _ = chain(tmp_path, url)
+    pipeline, _, _, _ = chain(tmp_path, url)
     with pipeline:
         drop(tmp_path / "data", "a.txt", "hello")
         assert pipeline.wait_for_runs(1, timeout=30)
-    forced, store, upper, count = chain(tmp_path, url, force=True)
+    forced, _, upper, count = chain(tmp_path, url, force=True)
     with forced:
         drop(tmp_path / "data", "b.txt", "hello")
         assert forced.wait_for_runs(1, timeout=30)

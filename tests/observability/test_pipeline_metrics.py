@@ -46,8 +46,8 @@ def admin(fresh_chain: Devnet) -> Iterator[TxSender]:
 def store(fresh_chain: Devnet, admin: TxSender, tmp_path: Path) -> Iterator[BlockchainMetadataStore]:
     registry = admin.deploy("RunRegistry", admin.signer.address, admin.signer.address)
     s = BlockchainMetadataStore(
-        "metadata", f"sqlite:///{tmp_path / 'metadata.db'}", signer=LocalSigner.from_key(fresh_chain.accounts[0].private_key),
-        rpc_url=fresh_chain.rpc_url, registry_address=registry.address, pipeline=LABELS["pipeline"],
+        "metadata", f"sqlite:///{tmp_path / 'metadata.db'}", signer=admin.signer, rpc_url=fresh_chain.rpc_url,
+        registry_address=registry.address, pipeline=LABELS["pipeline"],
     )
     s.open_store()
     try:

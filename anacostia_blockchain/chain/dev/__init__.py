@@ -21,6 +21,7 @@ from .dev_node import DEV_MNEMONIC, DevAccount, DevNode, ExternalNode, ProcessNo
 from .devnet import Devnet, find_anvil
 from .js_nodes import GanacheNode, HardhatNode
 from .node_control import NodeControl
+from .placement import CREATE2_DEPLOYER, create2_address, place_contract, set_code_at
 from .story_devnet import (
     STORY_COMPAT_CHAIN_ID,
     STORY_DEPLOY_PLAN,
@@ -32,6 +33,7 @@ from .story_devnet import (
 )
 
 __all__ = [
+    "CREATE2_DEPLOYER",
     "DEPLOY_PLAN",
     "DEV_MNEMONIC",
     "STORY_COMPAT_CHAIN_ID",
@@ -48,14 +50,17 @@ __all__ = [
     "PlannedContract",
     "ProcessNode",
     "RoleGrant",
+    "create2_address",
     "deploy_all",
     "deploy_story_suite",
     "dev_accounts",
     "ensure_deployed",
     "find_anvil",
     "free_port",
+    "place_contract",
     "place_story_suite",
     "place_story_suite_on_devnet",
+    "set_code_at",
     "start_story_devnet",
     "story_artifact_names",
 ]

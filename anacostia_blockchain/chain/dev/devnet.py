@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -21,8 +23,28 @@ from .dev_node import PROJECT_ROOT, DevAccount, ProcessNode, free_port
 
 __all__ = ["ANVIL_ENV", "NPM_ANVIL", "DevAccount", "Devnet", "find_anvil", "free_port"]
 
-#: anvil installed by ``npm ci`` in a checkout of this project (any ``@foundry-rs/anvil*`` package links it here).
-NPM_ANVIL = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+#: ``@foundry-rs/anvil``'s platform packages (its optional dependencies: npm installs the one for this machine).
+_NPM_PLATFORMS = {
+    ("linux", "x86_64"): "linux-amd64",
+    ("linux", "aarch64"): "linux-arm64",
+    ("darwin", "x86_64"): "darwin-amd64",
+    ("darwin", "arm64"): "darwin-arm64",
+    ("win32", "amd64"): "win32-amd64",
+}
+
+
+def _npm_anvil() -> Path:
+    """Where ``npm ci`` in a checkout of this project puts this machine's anvil binary: in the platform package,
+    not ``node_modules/.bin/anvil`` (a Node wrapper that would stand between the devnet and the anvil process)."""
+    platform_name = _NPM_PLATFORMS.get((sys.platform, platform.machine().lower()))
+    if platform_name is None:
+        return PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+    binary = "anvil.exe" if sys.platform == "win32" else "anvil"
+    return PROJECT_ROOT / "node_modules" / "@foundry-rs" / f"anvil-{platform_name}" / "bin" / binary
+
+
+#: anvil installed by ``npm ci`` in a checkout of this project (``@foundry-rs/anvil``, every platform's binary).
+NPM_ANVIL = _npm_anvil()
 #: The variable naming an anvil binary explicitly (``ANVIL_PATH`` is accepted too).
 ANVIL_ENV = "ANACOSTIA_ANVIL"
 

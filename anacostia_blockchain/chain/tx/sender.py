@@ -289,9 +289,8 @@ class TxSender:
                     return
                 batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
             batch.sort(key=lambda p: p.nonce)  # repairs are queued first; keep every batch in nonce order
-            submit = self._submit_one_by_one if self._one_per_request else self._submit_batch
             try:
-                submit(batch)
+                self._submit(batch)
             except _SubmitFailed as failed:
                 self._retry_later(failed.unsent, failed.error, backoff)
                 backoff = min(backoff * 2, 2.0)
@@ -299,24 +298,19 @@ class TxSender:
             backoff = 0.05
             self._poll_now.set()
 
-    def _submit_batch(self, batch: list[PendingTx]) -> None:
-        """All of ``batch`` in one JSON-RPC batch (the node may run its items in any order)."""
-        try:
-            replies = self.client.rpc_batch([("eth_sendRawTransaction", [to_hex(p.raw)]) for p in batch])
-        except ChainConnectionError as exc:
-            raise _SubmitFailed(batch, exc) from exc
-        for pending, reply in zip(batch, replies, strict=True):
-            self._on_send_reply(pending, reply)
-
-    def _submit_one_by_one(self, batch: list[PendingTx]) -> None:
-        """One request per transaction, in nonce order, for nodes that refuse a nonce arriving before its
-        predecessor (see :meth:`_resubmit_after_predecessors`); stops at the first refused nonce."""
-        for index, pending in enumerate(batch):
+    def _submit(self, batch: list[PendingTx]) -> None:
+        """``batch`` as one JSON-RPC batch (the node may run its items in any order) or, once the node refused a
+        nonce as too early (:meth:`_resubmit_after_predecessors`), one request per transaction in nonce order,
+        stopping at the first one refused."""
+        one_by_one = self._one_per_request
+        groups = [[pending] for pending in batch] if one_by_one else [batch]
+        for index, group in enumerate(groups):
             try:
-                (reply,) = self.client.rpc_batch([("eth_sendRawTransaction", [to_hex(pending.raw)])])
+                replies = self.client.rpc_batch([("eth_sendRawTransaction", [to_hex(p.raw)]) for p in group])
             except ChainConnectionError as exc:
-                raise _SubmitFailed(batch[index:], exc) from exc
-            if self._on_send_reply(pending, reply) == "too early":  # the rest waits behind it
+                raise _SubmitFailed(batch[index:] if one_by_one else batch, exc) from exc
+            outcomes = [self._on_send_reply(pending, reply) for pending, reply in zip(group, replies, strict=True)]
+            if one_by_one and "too early" in outcomes:  # the rest waits behind it
                 with self._queue_cv:
                     self._queue.extendleft(reversed(batch[index + 1 :]))
                 if index == 0:

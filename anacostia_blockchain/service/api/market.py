@@ -1,10 +1,7 @@
 """``/models``: browse the index, one model verified live, and its price quoted on chain.
 
-``GET /models`` is the hot path and is written for it (``index/listing.py``): an ``async`` endpoint that, on SQLite,
-answers from the event loop — two indexed statements of a fraction of a millisecond — instead of handing every
-request to the thread pool, where 40 threads contending for the GIL with the event loop made the tail latency several
-times the median. Requests whose cost is not bounded that way (PostgreSQL round trips, deep offsets) run on a few
-threads of their own (:data:`LISTING_THREADS`); see ``index.runs_on_event_loop``.
+``GET /models`` is the hot path and is written for it (``index/listing.py``): an ``async`` endpoint whose page is
+read on the event loop or on the app's listing threads (``offload.py``) and spliced from pre-rendered JSON.
 
 A model's data key is released by ``keys.py``.
 """
@@ -12,16 +9,15 @@ A model's data key is released by ``keys.py``.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any, Literal
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import WithJsonSchema
 
 from ...chain.encoding import checksum
 from ...errors import AnacostiaError, ConfigurationError, NotFoundError, ValidationError
-from ..index import ModelFilter, metric_decimal, metrics_json, model_page_json, queries, run_key, runs_on_event_loop
+from ..index import ModelFilter, metric_decimal, metrics_json, model_page_json, queries, run_key
 from ..state import ServiceState, StateDep
 from .bodies import (
     AnchorInfo,
@@ -34,13 +30,10 @@ from .bodies import (
     ModelPage,
     QuoteBody,
 )
+from .offload import read_index
 from .responses import errors
 
 router = APIRouter(tags=["models"])
-#: Threads computing listings that do not run on the event loop (PostgreSQL, deep pages). A few suffice — the database
-#: does the work on its own cores — and a queue in front of them keeps the order fair: with the shared 40-thread pool
-#: the threads fight each other and the event loop for the GIL, and the PostgreSQL p99 was three times as long.
-LISTING_THREADS = 4
 TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="ModelNFT token id")]
 #: A metric bound: any decimal, compared exactly (documented as a number; read as a decimal, never as a double).
 MetricBound = Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": -1e30, "maximum": 1e30})]
@@ -98,21 +91,10 @@ async def list_models(
         page=page,
         page_size=page_size,
     )
-    if runs_on_event_loop(state.engine, filters):
-        body = _model_page(state, filters)
-    else:
-        body = await anyio.to_thread.run_sync(_model_page, state, filters, limiter=_listing_threads(request))
+    body = await read_index(request, state.engine, filters.offset, partial(_model_page, state, filters))
     # ModelPage documents the body (response_model); the body itself is spliced from JSON the index rendered when
     # the rows were written (index/listing_json.py), so no Pydantic object is built or validated per item here.
     return Response(body, media_type="application/json")
-
-
-def _listing_threads(request: Request) -> anyio.CapacityLimiter:
-    """The app's own few threads for listings off the event loop (see :data:`LISTING_THREADS`)."""
-    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "listing_threads", None)
-    if limiter is None:
-        limiter = request.app.state.listing_threads = anyio.CapacityLimiter(LISTING_THREADS)
-    return limiter
 
 
 def _model_page(state: ServiceState, filters: ModelFilter) -> bytes:

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
 
 from ..index import queries
-from ..state import StateDep
+from ..state import ServiceState, StateDep
 from .bodies import StatusBody
+from .offload import read_index
 
 router = APIRouter(tags=["service"])
 
 
 @router.get("/status", response_model=StatusBody, summary="Index progress and health")
-def status(state: StateDep) -> StatusBody:
-    with state.engine.connect() as conn:
-        info = queries.index_status(conn)
-    return StatusBody(
+async def status(request: Request, state: StateDep) -> Response:
+    """Two one-row reads (the cursor and the counts the indexer keeps), on the event loop on SQLite."""
+    info = await read_index(request, state.engine, 0, partial(_index_status, state))
+    body = StatusBody(
         chain_id=state.gateway.chain_id if state.gateway is not None else state.config.chain_id,
         indexer_error=state.indexer.last_error if state.indexer is not None else None,
         explorer_tx_url=state.config.explorer_tx_url,
         **info,
     )
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+def _index_status(state: ServiceState) -> dict[str, Any]:
+    with state.engine.connect() as conn:
+        return queries.index_status(conn)

@@ -14,6 +14,7 @@ How a page stays cheap at any offset and under load:
   page; the total is an index-only ``COUNT`` that stops :data:`COUNT_AHEAD` matches past the page.
 - **Deferred join.** The page's token ids are picked from the index alone (the ``OFFSET`` skips index entries, never
   table rows); only those ids are joined to their rows and their metadata.
+- **One round trip.** The capped count rides along as a column of the page statement.
 - **Pre-rendered rows.** The selected columns are JSON fragments written with the rows (``listing_json.py``); the
   body is spliced, not built from objects.
 - **Statements built once.** A statement depends only on the *shape* of a request (which filters are present, which
@@ -202,8 +203,16 @@ def count_limit(offset: int, page_size: int) -> int:
     return offset + page_size + COUNT_AHEAD
 
 
+@lru_cache(maxsize=1024)
+def counted_page_statement(shape: ListingShape) -> Select[Any]:
+    """:func:`page_statement` with the capped count as a last column (an uncorrelated subquery: evaluated once), so
+    a page and its total are one round trip."""
+    return page_statement(shape).add_columns(count_statement(shape).scalar_subquery().label("total"))
+
+
 def model_page_json(conn: Connection, f: ModelFilter) -> bytes:
-    """The ``GET /models`` response body (a ``ModelPage``) for ``f``: two indexed statements, spliced JSON.
+    """The ``GET /models`` response body (a ``ModelPage``) for ``f``: one indexed statement, spliced JSON (a second
+    one, the count alone, only for a page past the last match).
 
     ``total`` counts the matches up to :func:`count_limit` (``total_exact`` false when there are more): counting
     every match of a broad filter walked thousands of index entries per request, more than the page itself."""
@@ -213,20 +222,20 @@ def model_page_json(conn: Connection, f: ModelFilter) -> bytes:
         if bound in params:
             params[bound] = sort_key(params[bound])
     limit = count_limit(f.offset, f.page_size)
-    counted = int(conn.execute(count_statement(shape), {**params, "count_limit": limit + 1}).scalar_one())
-    items: list[str] = []
-    if counted > f.offset:
-        params.update(page_limit=f.page_size, page_offset=f.offset)
-        items = [item_json(*_complete(conn, row)) for row in conn.execute(page_statement(shape), params)]
+    params.update(count_limit=limit + 1, page_limit=f.page_size, page_offset=f.offset)
+    rows = conn.execute(counted_page_statement(shape), params).all()
+    # an empty page (past the last match) carries no count: ask for it alone
+    counted = int(rows[0].total if rows else conn.execute(count_statement(shape), params).scalar_one())
+    items = [item_json(*_complete(conn, row)) for row in rows]
     return page_json(min(counted, limit), counted <= limit, f.page, f.page_size, items)
 
 
 def _complete(conn: Connection, row: Row[Any]) -> tuple[Any, ...]:
-    """``row`` with its fragments, rendered now if missing: a row written by an older version of the indexer or
-    fetcher still running against this database (a rolling upgrade). Otherwise ``row`` as is."""
-    token_id, model_json, minted_block, sales, name_json, status, metrics_json = tuple(row)
+    """``row``'s item fields with its fragments, rendered now if missing: a row written by an older version of the
+    indexer or fetcher still running against this database (a rolling upgrade). Otherwise ``row`` as is."""
+    token_id, model_json, minted_block, sales, name_json, status, metrics_json = tuple(row)[:7]
     if model_json is not None and (status is None or (name_json is not None and metrics_json is not None)):
-        return tuple(row)
+        return token_id, model_json, minted_block, sales, name_json, status, metrics_json
     model = conn.execute(select(s.models).where(s.models.c.token_id == token_id)).mappings().one()
     if model_json is None:
         model_json = model_fragment(model)
@@ -237,12 +246,11 @@ def _complete(conn: Connection, row: Row[Any]) -> tuple[Any, ...]:
     return token_id, model_json, minted_block, sales, name_json, status, metrics_json
 
 
-def runs_on_event_loop(engine: Engine, f: ModelFilter) -> bool:
-    """Whether the page of ``f`` is cheap and bounded enough to compute on the server's event loop.
+def runs_on_event_loop(engine: Engine, offset: int) -> bool:
+    """Whether an index read skipping ``offset`` rows is cheap and bounded enough for the server's event loop.
 
-    True for SQLite (in-process: the statements are a fraction of a millisecond of CPU, and running them inline
-    spares a thread hand-off whose GIL contention dominated the tail latency) up to :data:`EVENT_LOOP_MAX_OFFSET`.
-    False for a database across a socket — blocking the loop on a network round trip would stall every other
-    request — and for deep pages, whose OFFSET walk grows with the page number.
+    True for SQLite (in-process: the statements are a fraction of a millisecond of CPU) up to
+    :data:`EVENT_LOOP_MAX_OFFSET`. False for a database across a socket — blocking the loop on a network round trip
+    would stall every other request — and for deep pages, whose OFFSET walk grows with the page number.
     """
-    return engine.dialect.name == "sqlite" and f.offset <= EVENT_LOOP_MAX_OFFSET
+    return engine.dialect.name == "sqlite" and offset <= EVENT_LOOP_MAX_OFFSET

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, Select, and_, bindparam, func, select, true
 from sqlalchemy.engine import Connection
 
 from ...chain.contracts import stage_name
 from ...errors import NotFoundError
 from . import schema as s
-from .counts import read_counts
+from .counts import COUNTED
 from .listing import count_limit
 from .metric_values import metric_decimal
 
@@ -102,27 +102,63 @@ def license_candidates(conn: Connection, token_id: int, holder: str) -> list[int
     return list(dict.fromkeys(mine + others))
 
 
+RUN_COLUMNS = tuple(str(c.name) for c in s.runs.columns)  # plain str: to_json serializes quoted_name keys slowly
+
+
+def _runs_statements(filtered: bool) -> tuple[Select[Any], Select[Any]]:
+    """``(count, page)`` of ``GET /runs``, with or without a ``pipeline_id`` filter; parameters ``count_limit``,
+    ``page_limit``, ``page_offset`` (and ``pipeline_id``). The page's keys are picked from ``ix_runs_newest`` /
+    ``ix_runs_pipeline_newest`` alone, then joined to their rows, their models' token ids (one row per model) and
+    the capped count: one round trip."""
+    r, m = s.runs, s.models
+    keys = select(r.c.key)
+    if filtered:
+        keys = keys.where(r.c.pipeline_id == bindparam("pipeline_id"))
+    count = select(func.count()).select_from(keys.limit(bindparam("count_limit", type_=BigInteger)).subquery())
+    picked = (
+        keys.order_by(r.c.block_number.desc(), r.c.key)
+        .limit(bindparam("page_limit", type_=BigInteger))
+        .offset(bindparam("page_offset", type_=BigInteger))
+        .subquery("picked")
+    )
+    page = (
+        select(r, m.c.token_id.label("model"), count.scalar_subquery().label("total"))
+        .select_from(r.join(picked, picked.c.key == r.c.key))
+        .outerjoin(m, and_(m.c.pipeline_id == r.c.pipeline_id, m.c.run_id == r.c.run_id))
+        .order_by(r.c.block_number.desc(), r.c.key, m.c.token_id)
+    )
+    return count, page
+
+
+RUNS_STATEMENTS = {filtered: _runs_statements(filtered) for filtered in (False, True)}
+MODELS_OF_RUN = select(s.models.c.token_id).where(
+    s.models.c.pipeline_id == bindparam("pipeline_id"), s.models.c.run_id == bindparam("run_id")
+).order_by(s.models.c.token_id)
+
+
 def list_runs(
     conn: Connection, page: int, page_size: int, pipeline_id: str | None
 ) -> tuple[int, bool, list[dict[str, Any]]]:
     """``(total, total_exact, runs)``: one page of runs, newest anchor first, each with the token ids of the models
     minted from it; the total is counted like the model listing's (up to ``listing.count_limit``)."""
-    r = s.runs
-    keys = select(r.c.key)
-    if pipeline_id is not None:
-        keys = keys.where(r.c.pipeline_id == pipeline_id.lower())
+    count, page_query = RUNS_STATEMENTS[pipeline_id is not None]
     offset = (page - 1) * page_size
     limit = count_limit(offset, page_size)
-    counted = int(conn.execute(select(func.count()).select_from(keys.limit(limit + 1).subquery())).scalar_one())
-    runs: list[dict[str, Any]] = []
-    if counted > offset:
-        picked = keys.order_by(r.c.block_number.desc(), r.c.key).limit(page_size).offset(offset).subquery()
-        rows = conn.execute(
-            select(r).join(picked, picked.c.key == r.c.key).order_by(r.c.block_number.desc(), r.c.key)
-        ).mappings()
-        runs = [dict(row) for row in rows]
-        _attach_models(conn, runs)
-    return min(counted, limit), counted <= limit, runs
+    params: dict[str, Any] = {"count_limit": limit + 1, "page_limit": page_size, "page_offset": offset}
+    if pipeline_id is not None:
+        params["pipeline_id"] = pipeline_id.lower()
+    runs: dict[str, dict[str, Any]] = {}
+    counted: int | None = None
+    for row in conn.execute(page_query, params):
+        counted = int(row.total)
+        run = runs.get(row.key)
+        if run is None:
+            run = runs[row.key] = {**{name: row._mapping[name] for name in RUN_COLUMNS}, "models": []}
+        if row.model is not None:
+            run["models"].append(int(row.model))
+    if counted is None:  # a page past the last run
+        counted = int(conn.execute(count, params).scalar_one())
+    return min(counted, limit), counted <= limit, list(runs.values())
 
 
 def get_run(conn: Connection, key: str) -> dict[str, Any]:
@@ -130,32 +166,23 @@ def get_run(conn: Connection, key: str) -> dict[str, Any]:
     if row is None:
         raise NotFoundError(f"run {key} is not in the index")
     run = dict(row)
-    _attach_models(conn, [run])
+    models = conn.execute(MODELS_OF_RUN, {"pipeline_id": run["pipeline_id"], "run_id": run["run_id"]}).scalars()
+    run["models"] = [int(token) for token in models]
     return run
 
 
-def _attach_models(conn: Connection, runs: list[dict[str, Any]]) -> None:
-    """Set ``run["models"]`` of each run: its models' token ids, ascending (one query for all of them)."""
-    by_key = {(run["pipeline_id"], int(run["run_id"])): run for run in runs}
-    for run in runs:
-        run["models"] = []
-    if not by_key:
-        return
-    m = s.models
-    run_ids: dict[str, list[int]] = {}
-    for pipeline_id, run_id in by_key:
-        run_ids.setdefault(pipeline_id, []).append(run_id)
-    for pipeline_id, ids in run_ids.items():  # one indexed lookup (pipeline_id, run_id IN ...) per pipeline
-        for run_id, token_id in conn.execute(
-            select(m.c.run_id, m.c.token_id)
-            .where(m.c.pipeline_id == pipeline_id, m.c.run_id.in_(ids))
-            .order_by(m.c.token_id)
-        ):
-            by_key[(pipeline_id, int(run_id))]["models"].append(int(token_id))
+#: The cursor's next block with each kept count: /status in one round trip (no row before anything was indexed).
+STATUS = select(s.index_cursor.c.next_block, s.index_counts.c.name, s.index_counts.c.value).outerjoin_from(
+    s.index_cursor, s.index_counts, true()
+)
 
 
 def index_status(conn: Connection) -> dict[str, Any]:
-    """The cursor and the row counts the indexer keeps (``counts.py``): two one-row reads."""
-    next_block = conn.execute(select(s.index_cursor.c.next_block)).scalar()
-    counts = read_counts(conn)
-    return {"next_block": next_block, "models": counts["models"], "runs": counts["runs"], "events": counts["events"]}
+    """The cursor and the row counts the indexer keeps (``counts.py``)."""
+    next_block = None
+    counts = dict.fromkeys(COUNTED, 0)
+    for cursor, name, value in conn.execute(STATUS):
+        next_block = cursor
+        if name is not None:
+            counts[name] = int(value)
+    return {"next_block": next_block, **counts}

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from anacostia_blockchain.chain.abi import artifacts as artifacts_module
 from anacostia_blockchain.chain.dev import compiler
 from anacostia_blockchain.chain.dev.compiler import (
+    ARTIFACT_EVM_VERSIONS,
     CONTRACTS_DIR,
     PROJECT_ROOT,
     SOLC_VERSION,
+    artifacts_dir,
     compile_sources,
     list_artifacts,
     load_artifact,
@@ -27,11 +32,13 @@ def test_every_shipped_artifact_is_fresh() -> None:
     assert stale == [], f"artifacts older than contracts/: {stale}; run `make compile` and commit the result"
 
 
-def test_shipped_artifacts_are_complete() -> None:
-    names = list_artifacts()
-    assert "RunRegistry" in names
+@pytest.mark.parametrize("evm_version", ARTIFACT_EVM_VERSIONS)
+def test_shipped_artifacts_are_complete(evm_version: str) -> None:
+    names = list_artifacts(evm_version)
+    assert "RunRegistry" in names and names == list_artifacts()  # every set holds every contract
     for name in names:
-        artifact = load_artifact(name)
+        artifact = load_artifact(name, evm_version)
+        assert artifact.abi == load_artifact(name).abi  # only the bytecode depends on the target
         assert artifact.name == name
         assert isinstance(artifact.abi, list)
         assert artifact.bytecode.startswith("0x") and len(artifact.bytecode) > 2
@@ -39,6 +46,18 @@ def test_shipped_artifacts_are_complete() -> None:
         assert artifact.compiler_version.startswith(SOLC_VERSION)
         assert (PROJECT_ROOT / artifact.source_path).is_file(), artifact.source_path
         assert artifact.artifact_hash.startswith("0x") and len(artifact.artifact_hash) == 66
+
+
+def test_staleness_covers_every_artifact_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    shipped = tmp_path / "artifacts"
+    shutil.copytree(artifacts_dir(), shipped)
+    monkeypatch.setattr(artifacts_module, "ARTIFACTS_DIR", shipped)
+    assert stale_artifacts() == []
+    run_registry = shipped / "shanghai" / "RunRegistry.json"
+    document = json.loads(run_registry.read_text())
+    run_registry.write_text(json.dumps({**document, "sourceHash": "0x" + "00" * 32}))
+    (shipped / "shanghai" / "ModelNFT.json").unlink()
+    assert stale_artifacts() == ["shanghai/ModelNFT", "shanghai/RunRegistry"]
 
 
 def test_every_own_source_is_mit_and_pinned() -> None:

@@ -16,6 +16,7 @@ from anacostia_blockchain.chain.encoding import is_checksum_address
 from anacostia_blockchain.errors import ConfigurationError
 from anacostia_blockchain.ipfs import EmbeddedBlockstore
 from anacostia_blockchain.service import ServiceConfig
+from anacostia_blockchain.service.api.bodies import RunPage
 
 
 def test_errors_are_json_with_type_and_message(tmp_path: Path) -> None:
@@ -165,9 +166,13 @@ def test_runs_list_their_models_stages_are_names_and_addresses_are_checksummed(
     app = make_app(sqlite_url)
     with TestClient(app) as http:
         index_everything(app)
-        runs = http.get("/runs").json()["items"]
+        listed_runs = http.get("/runs")
+        # written without building RunBody objects: exactly what validating and dumping a RunPage gives
+        assert RunPage.model_validate_json(listed_runs.content).model_dump_json().encode() == listed_runs.content
+        runs = listed_runs.json()["items"]
         assert {run["run_id"]: run["models"] for run in runs} == {RUN_ID: [world.listed_token],
                                                                    PLAIN_RUN_ID: [world.plain_token]}
+        assert http.get("/runs", params={"page_size": 1, "page": 2}).json()["items"] == runs[1:]
         detail = http.get(f"/models/{world.listed_token}").json()
         assert detail["lineage"]["stage"] == "production"
         assert [(v["token_id"], v["version"], v["stage"]) for v in detail["lineage"]["versions"]] == [
