@@ -10,7 +10,7 @@ The tree::
     ├── ConfigurationError                 bad or missing configuration, a value out of range (a ValueError)
     ├── ToolchainError                     a local tool is missing or failed (message says the fix)
     │   ├── DevNodeStartError              a dev node (anvil, Hardhat, Ganache) missing / died early / did not answer
-    │   │   ├── AnvilNotFoundError         `anvil` binary missing: run `npm ci`
+    │   │   ├── AnvilNotFoundError         no anvil in $ANACOSTIA_ANVIL, node_modules or PATH
     │   │   └── AnvilStartError            anvil died early / did not answer / port busy
     │   └── CompilerError                  solc missing, or compilation failed
     ├── PipelineError                      the engine
@@ -111,7 +111,7 @@ class DevNodeStartError(ToolchainError):
 
 
 class AnvilNotFoundError(DevNodeStartError):
-    """`anvil` binary missing: run `npm ci`."""
+    """No `anvil` binary in $ANACOSTIA_ANVIL, the project's node_modules or PATH (the message names all three)."""
 
 
 class AnvilStartError(DevNodeStartError):

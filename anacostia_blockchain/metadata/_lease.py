@@ -145,13 +145,12 @@ class PipelineLease:
     def _lose(self) -> LeaseLostError:
         with self._lock:
             first = self._lost is None
-            if first:
-                self._lost = LeaseLostError(
-                    f"pipeline {self.pipeline!r}: this process's lease expired and another process took the "
-                    "pipeline over; this one writes nothing more (restart it as a standby)",
-                    pipeline=self.pipeline,
-                )
-            lost = self._lost
+            lost = self._lost or LeaseLostError(
+                f"pipeline {self.pipeline!r}: this process's lease expired and another process took the "
+                "pipeline over; this one writes nothing more (restart it as a standby)",
+                pipeline=self.pipeline,
+            )
+            self._lost = lost
         if first and self.on_lost is not None:
             try:
                 self.on_lost(lost)

@@ -80,4 +80,8 @@ def test_a_database_of_the_earlier_version_migrates_in_place(tmp_path: Path, db_
             assert kept(store.runs.export_run(int(run_id))) == kept(export)
     consumed = {a.location: a.consumed_run_id for a in data.list_artifacts() if a.state is ArtifactState.OLD}
     assert consumed == {"a.csv": 1, "b.csv": 2, "c.csv": runs[3]["id"], "d.csv": runs[4]["id"]}
-    assert RunStore(db_url, pipeline="another").get_runs() == []  # the adopted rows are this pipeline's
+    another = RunStore(db_url, pipeline="another")
+    try:
+        assert another.get_runs() == []  # the adopted rows are this pipeline's
+    finally:
+        another.close()
