@@ -18,7 +18,7 @@ test: setup
 	# The chain and anchoring tests once more, on Hardhat Network instead of anvil (only those using the chain).
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --chain-node hardhat --chain-tests-only tests/chain tests/anchoring
 
-setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/jsipfs $(STAMPS)/siwe-peer
+setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/tinyproxy $(STAMPS)/jsipfs $(STAMPS)/siwe-peer
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -48,6 +48,13 @@ $(STAMPS)/siwe-peer: $(SIWE_PEER)
 	@mkdir -p $(STAMPS)
 	test -x $(STAMPS)/siwe-venv/bin/python || python3 -m venv $(STAMPS)/siwe-venv
 	$(STAMPS)/siwe-venv/bin/python -m pip install -q -r $(SIWE_PEER)
+	@touch $@
+
+# A forward HTTP proxy for the IPFS clients' proxy test (tests/ipfs/test_ipfs_http_transport.py).
+$(STAMPS)/tinyproxy:
+	@mkdir -p $(STAMPS)
+	command -v tinyproxy >/dev/null 2>&1 || apt-get install -y -q tinyproxy >/dev/null 2>&1 \
+		|| (apt-get update -q >/dev/null && apt-get install -y -q tinyproxy >/dev/null)
 	@touch $@
 
 # Headless Chromium for the dashboard's browser test (tests/service/dashboard/test_dashboard.py); quick when already installed.

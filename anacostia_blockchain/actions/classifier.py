@@ -16,7 +16,9 @@ Training records what it trained on as artefacts, saved next to the model and an
   fingerprint and params, derived from the previous training batch) and the record schema;
 - ``artefacts/checkpoint.json`` — a :class:`~anacostia_blockchain.artefacts.ModelCheckpoint`: the encrypted
   weights, the serialized model's CID, serializer, framework and version, input and output schemas, ``trained_on``
-  the batch.
+  the batch;
+- ``artefacts/evaluation-batch.json`` (by the evaluation node) — the held-out set as a batch, which the checkpoint
+  was ``evaluated_on``.
 
 Hooks for subclasses: :meth:`TrainClassifierNode.build_estimator`, :meth:`TrainClassifierNode.records_to_xy`,
 :meth:`EvaluateClassifierNode.evaluation_set`.
@@ -61,6 +63,8 @@ MODEL_SERIALIZER = "linear-json"
 MODEL_LOCATION = "model.json.enc"
 BATCH_LOCATION = "artefacts/training-batch.json"
 CHECKPOINT_LOCATION = "artefacts/checkpoint.json"
+EVALUATION_SET_LOCATION = "artefacts/evaluation-set.jsonl"
+EVALUATION_BATCH_LOCATION = "artefacts/evaluation-batch.json"
 #: How the demo's weights are encrypted (the envelope of :mod:`anacostia_blockchain.crypto.envelope`).
 ENVELOPE_ENCRYPTION = "anacostia-envelope@1"
 
@@ -213,7 +217,8 @@ class TrainClassifierNode(BaseActionNode):
 
 
 class EvaluateClassifierNode(BaseActionNode):
-    """Evaluate the model this run produced on a held-out set and log ``accuracy`` and ``macro_f1``."""
+    """Evaluate the model this run produced on a held-out set and log ``accuracy`` and ``macro_f1``; the held-out
+    set is saved as a dataset batch the run's checkpoint was ``evaluated_on``."""
 
     def __init__(
         self,
@@ -238,6 +243,19 @@ class EvaluateClassifierNode(BaseActionNode):
     def evaluation_set(self) -> tuple[np.ndarray, np.ndarray]:
         return self._evaluation_set()
 
+    def record_evaluation(self, checkpoint: ContentRef, x: np.ndarray, y: np.ndarray) -> SavedArtefact:
+        """Save the held-out set (JSON lines ``{"x": [...], "y": label}``) as a dataset batch and record that
+        ``checkpoint`` was ``evaluated_on`` it."""
+        artefacts = ArtefactStore(self.model_resource, self.metadata_store)
+        lines = b"".join(json.dumps({"x": [float(v) for v in row], "y": int(label)}, separators=(",", ":")).encode()
+                         + b"\n" for row, label in zip(np.asarray(x), np.asarray(y), strict=True))
+        content = artefacts.save_content(EVALUATION_SET_LOCATION, lines)
+        schema = DataSchema.of(f"{self.name}.records", [("x", "json"), ("y", "int")], kind="record")
+        batch = artefacts.save(DatasetBatch(f"{self.name}.held-out", (content,), Formula.of_node(self), schema),
+                               EVALUATION_BATCH_LOCATION)
+        artefacts.relate("evaluated_on", checkpoint, batch.ref)
+        return batch
+
     def execute(self, *args: Any, **kwargs: Any) -> bool:
         from sklearn.metrics import accuracy_score, f1_score
 
@@ -247,6 +265,9 @@ class EvaluateClassifierNode(BaseActionNode):
             return True
         model = decrypt_envelope(self.model_resource.read_bytes(produced[-1]), self._operator_private_key)
         x, y = self.evaluation_set()
+        checkpoints = [a for a in self.model_resource.list_artifacts("current") if a.location == CHECKPOINT_LOCATION]
+        if checkpoints:
+            self.record_evaluation(ContentRef.of_artifact(checkpoints[-1]), x, y)
         predicted = predict(model, x)
         accuracy = float(accuracy_score(y, predicted))
         macro_f1 = float(f1_score(y, predicted, average="macro"))

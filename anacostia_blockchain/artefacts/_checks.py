@@ -8,8 +8,8 @@ Checks, each ``{"subject", "check", "ok", "detail"}``:
   the artefact tags, so each of those facts is checked with it;
 - ``content`` — every artifact with a CID is fetched from the content store (which checks each block against its
   CID) and its sha256 and size compared with what the run recorded;
-- ``batch`` — every item of a dataset batch is among what the step that saved the batch had read (the batch lists
-  exactly the content its producer used).
+- ``batch`` — every item of a dataset batch is among what the step that saved the batch had read or itself made
+  (the batch lists exactly the content its producer used).
 """
 
 from __future__ import annotations
@@ -81,9 +81,16 @@ def _batch_checks(graph: LineageGraph) -> list[dict[str, Any]]:
         if not items:
             continue
         read = {graph.artifacts[i].sha256 for i in graph.inputs_of(artifact_id)}
+        read |= {graph.artifacts[i].sha256 for i in items if _same_step(graph, i, artifact_id)}
         outside = [graph.artifacts[i].location for i in items if graph.artifacts[i].sha256 not in read]
         subject = f"batch {facts['name']} (artifact {artifact_id})"
         checks.append(_check(subject, "batch", not outside,
-                             f"all {len(items)} items were read by the step that saved it" if not outside
-                             else f"items not read by its producer: {', '.join(outside[:5])}"))
+                             f"all {len(items)} items were read (or made) by the step that saved it" if not outside
+                             else f"items neither read nor made by its producer: {', '.join(outside[:5])}"))
     return checks
+
+
+def _same_step(graph: LineageGraph, item_id: int, batch_id: int) -> bool:
+    """Whether the item was produced by the step (run and node) that saved the batch."""
+    item, batch = graph.steps.get(item_id), graph.steps.get(batch_id)
+    return item is not None and batch is not None and (item["run"], item["node"]) == (batch["run"], batch["node"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from anacostia_blockchain.artefacts import lineage_graph
 from anacostia_blockchain.engine import BaseActionNode, Pipeline
 from anacostia_blockchain.metadata import SqliteMetadataStore
 from anacostia_blockchain.resources import FilesystemStoreNode
@@ -86,3 +87,9 @@ def test_only_new_and_changed_datums_are_processed(tmp_path: Path, store_url: st
     assert lineage["execution"]["unit"] == "images=P1/A01.tif;masks=P1/A01.mask"
     reused = next(a for a in runs.list_artifacts("out") if a.location == "P1/A03.json" and a.produced_run_id == 3)
     assert runs.lineage(reused)["execution"]["reused_from_run"] == 1
+    graph = lineage_graph(runs, reused.id)  # the library form of `anacostia-chain lineage`
+    step = graph.steps[reused.id]
+    assert (step["run"], step["node"], step["reused_from_run"], step["unit"]) == (3, "per_well", 1,
+                                                                                  "images=P1/A03.tif")
+    assert sorted(graph.runs) == [1, 3] and [graph.artifacts[i].location for i in graph.inputs_of(reused.id)] == [
+        "P1/A03.tif"]
