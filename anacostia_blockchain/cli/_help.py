@@ -34,11 +34,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "anacostia-chain verify 3 --db sqlite:///metadata.db --pipeline metadata_store --rpc-url http://127.0.0.1:8545",
     ),
     "lineage": (
-        "anacostia-chain lineage QmPXfh...   # an artifact's provenance, from ./metadata.db and the embedded IPFS store",
-        "anacostia-chain lineage models:model.json.enc --db sqlite:///training.db --ipfs ./ipfs --verify --offline",
-        "anacostia-chain lineage 12 --json --verify --rpc-url http://127.0.0.1:8545",
-    ),
-    "lineage": (
         "anacostia-chain lineage models:model.pkl                   # in the project folder: ./metadata.db",
         "anacostia-chain lineage bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi --verify --json",
     ),

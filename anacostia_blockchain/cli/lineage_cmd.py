@@ -22,6 +22,7 @@ from typing import Any
 
 from ..artefacts import lineage_graph, verify_graph
 from ..artefacts.provenance import render
+from ..errors import ConfigurationError
 from ..ipfs import open_content_store
 from ._project import default_db, open_existing
 from ._types import RPC_URL_ENV, rpc_url
@@ -59,8 +60,6 @@ def run(args: argparse.Namespace) -> int:
     verifier = build_verifier(args) if args.verify else None  # fills --db and --pipeline from the project
     db = args.db or default_db()
     if not db:
-        from ..errors import ConfigurationError
-
         raise ConfigurationError("lineage needs --db (no ./metadata.db here; or ANACOSTIA_DB)")
     runs = open_existing(db, "lineage")
     content = open_content_store(args.ipfs)

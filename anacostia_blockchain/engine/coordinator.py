@@ -8,6 +8,10 @@ through one :class:`threading.Condition`:
   :meth:`node_finished` after;
 - the pipeline calls :meth:`pause`, :meth:`resume` and :meth:`stop`.
 
+A run starts when the pipeline's trigger policy says so (:mod:`.trigger`). A node that ends ``reused`` or
+``unchanged`` (:mod:`.cache`) counts as succeeded: its children are dispatched and the run can succeed; the
+coordinator keeps each node's cache key for its children's keys (:meth:`RunCoordinator.upstream`).
+
 The loop sleeps in ``Condition.wait`` with a timeout only when a deadline exists (a failed input's retry time, or
 the backoff after a failed run), so an idle pipeline uses no CPU. Runs are sequential; inside a run every action
 whose predecessors succeeded is dispatched at once, so independent branches execute in parallel.

@@ -134,6 +134,8 @@ class ExecutionRecords:
     def find_reusable(self, keys: Sequence[str]) -> dict[str, ReusableExecution]:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, ReusableExecution] = {}
+        if not wanted:
+            return found
         with self._db.read("find reusable") as conn:
             for chunk in _chunks(wanted):
                 found.update(_newest_present(conn.execute(self._reusable_statement, {"keys": list(chunk)})))

@@ -25,9 +25,10 @@ A watched folder that does not exist at launch is created with a warning naming 
 ``create=True`` creates it quietly, ``create=False`` makes it an error.
 
 ``save_artifact(name, content)`` writes atomically (temp file in the same folder, fsync, rename) and records the
-file as produced by the run and node executing now. Hidden files and folders (``.name``: atomic writers' temp
-files, including our own ``.anacostia-tmp-*``) and ``*.partial``/``*.tmp``/``*.swp``/``*~`` files are not content
-and are ignored.
+file as produced by the run and node executing now, derived from what that node read (``artifact_path``,
+``open_artifact``, ``read_bytes`` and listings count as reads) or from ``derived_from=[...]``. Hidden files and
+folders (``.name``: atomic writers' temp files, including our own ``.anacostia-tmp-*``) and
+``*.partial``/``*.tmp``/``*.swp``/``*~`` files are not content and are ignored.
 """
 
 from __future__ import annotations

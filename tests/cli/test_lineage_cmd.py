@@ -66,7 +66,7 @@ def test_lineage_verify_of_a_demo_model_passes(demo, chain, capsys) -> None:
     kinds = {facts["kind"] for facts in graph["artefacts"].values()}
     assert kinds == {"model_checkpoint", "dataset_batch"}
     edge_types = {edge["type"] for edge in graph["edges"]}
-    assert {"read", "described_by", "trained_on", "contains", "derived_from", "weights"} <= edge_types
+    assert {"read", "described_by", "trained_on", "evaluated_on", "contains", "derived_from", "weights"} <= edge_types
     # the model was trained on every prepared batch so far: both are read, both are in its training batch
     prepared = {a["location"] for a in graph["artifacts"].values() if a["resource"] == "prepared_data"}
     assert prepared == {"batch-01.jsonl.enc", "batch-02.jsonl.enc"}

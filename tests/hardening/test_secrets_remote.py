@@ -208,7 +208,7 @@ def test_credentials_inside_urls_stay_out_of_reprs_and_errors(devnet: Devnet, mo
     reprs = reachable_reprs([config, client, kubo, store])
 
     assert client.chain_id == devnet.chain_id
-    assert {"repr of ServiceConfig", "repr of ChainClient", "repr of KuboClient", "repr of SqliteMetadataStore"} <= {
+    assert {"repr of ServiceConfig", "repr of ChainClient", "repr of KuboClient", "repr of SqlMetadataStore"} <= {
         name for name, _ in reprs
     }
     secrets = SecretScanner()

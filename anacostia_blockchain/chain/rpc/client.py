@@ -126,11 +126,9 @@ class ChainClient:
 
     @functools.cached_property
     def client_version(self) -> str:
-        """``web3_clientVersion`` (``""`` when the node does not answer it)."""
+        """``web3_clientVersion`` (``""`` when the node does not answer it, whatever the way it refuses)."""
         try:
             return str(self.rpc("web3_clientVersion"))
-        except ChainConnectionError:
-            raise
         except ChainError:
             return ""
 
@@ -153,10 +151,8 @@ class ChainClient:
         for method in _AUTOMINE_QUERIES.get(self.node_kind, ()):
             try:
                 return self.rpc(method) is True
-            except ChainConnectionError:
-                raise
             except ChainError:
-                continue  # not offered by this node
+                continue  # not offered by this node (some providers refuse unknown methods with HTTP 4xx)
         return False
 
     # --- contracts ----------------------------------------------------------------------------------------------------

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 import pytest
 
 from anacostia_blockchain.chain.abi import Contract
 from anacostia_blockchain.chain.dev import Devnet, free_port
-from anacostia_blockchain.chain.rpc import ChainClient
+from anacostia_blockchain.chain.rpc import ChainClient, NodeKind
 from anacostia_blockchain.errors import (
     ChainConnectionError,
     ChainIdMismatchError,
     ConfigurationError,
     NoContractCodeError,
 )
+
+Responder = Callable[[bytes], tuple[int, bytes]]  # as in conftest.fake_node
 
 
 def test_connects_and_reads_chain_id(fresh_chain: Devnet) -> None:
@@ -64,3 +69,39 @@ def test_typed_block_reads(client: ChainClient, fresh_chain: Devnet) -> None:
     assert client.block_hashes([]) == {}
     account = fresh_chain.accounts[0].address
     assert client.nonces(account) == [client.nonce(account, "latest"), client.nonce(account, "pending")]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        (200, b'{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"the method does not exist"}}'),
+        (403, b"forbidden"),  # some providers refuse methods they do not serve at the HTTP level
+    ],
+)
+def test_a_node_that_cannot_say_whether_it_automines_is_taken_as_not_automining(
+    fake_node: Callable[[Responder], str], refusal: tuple[int, bytes]
+) -> None:
+    asked: list[str] = []
+
+    def node(body: bytes) -> tuple[int, bytes]:
+        request = json.loads(body)
+        asked.append(request["method"])
+        if request["method"] == "eth_chainId":
+            return 200, b'{"jsonrpc":"2.0","id":1,"result":"0x5"}'
+        return refusal
+
+    client = ChainClient(fake_node(node))
+    assert client.node_kind is NodeKind.OTHER and client.client_version == ""
+    assert client.automines() is False
+    assert asked == ["eth_chainId", "web3_clientVersion", "anvil_getAutomine", "hardhat_getAutomine"]
+
+
+def test_interval_mining_is_not_automine(fresh_chain: Devnet) -> None:
+    client = ChainClient(fresh_chain.rpc_url)
+    assert client.automines() is True
+    fresh_chain.rpc("evm_setIntervalMining", [1])
+    try:
+        assert client.automines() is False
+    finally:
+        fresh_chain.rpc("evm_setIntervalMining", [0])
+        fresh_chain.set_automine(True)
