@@ -219,6 +219,12 @@ def _git(top: Path, *args: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+@cache
+def _head(top: Path) -> str | None:
+    """The checkout's ``HEAD`` commit (read once per process: the revision the process started from)."""
+    return _git(top, "rev-parse", "--verify", "HEAD")
+
+
 def source_revision(root_file: Path | None, files: list[Path]) -> SourceRevision | None:
     """The git revision of the checkout holding ``root_file`` and whether ``files`` (those inside it) are dirty;
     ``None`` outside a git checkout or without git."""
@@ -227,7 +233,7 @@ def source_revision(root_file: Path | None, files: list[Path]) -> SourceRevision
     top = _git_top(root_file.resolve())
     if top is None:
         return None
-    head = _git(top, "rev-parse", "--verify", "HEAD")
+    head = _head(top)
     if head is None:
         return None
     inside = sorted({str(p.resolve().relative_to(top)) for p in files if p.resolve().is_relative_to(top)})

@@ -7,6 +7,8 @@ A heartbeat thread renews it every ``ttl / 3`` seconds; closing the store delete
 - A live lease of another owner refuses the open with :class:`~anacostia_blockchain.errors.PipelineLeaseError`
   naming the holder, or, for a *standby*, makes the open wait until the lease is released or expires (the holder
   died), then takes it over.
+- A holder that provably died is taken over at once, without waiting for the expiry: one on this host, in this PID
+  namespace, whose pid is gone (or a zombie). So a pipeline restarted right after a crash starts at once.
 - Taking the lease over is a compare-and-set on the row (the owner, or an expiry in the past), so two standbys never
   both win.
 - **Fencing.** Every write of the store runs in a transaction that first checks the lease when it matters: the run
@@ -30,9 +32,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConfigurationError, LeaseLostError, MetadataStoreError, PipelineLeaseError
@@ -40,6 +43,29 @@ from .schema import pipeline_leases
 
 logger = logging.getLogger(__name__)
 _MIN_TTL = 0.5
+
+
+def pid_namespace() -> str:
+    """This process's PID namespace (``pid:[inode]`` on Linux; the host name elsewhere)."""
+    try:
+        return os.readlink("/proc/self/ns/pid")[:64]
+    except OSError:
+        return socket.gethostname()[:64]
+
+
+def process_gone(pid: int) -> bool:
+    """Whether no process ``pid`` runs here (a zombie — dead, not yet reaped — counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +76,7 @@ class LeaseHolder:
     owner: str
     host: str
     pid: int
+    pid_namespace: str
     heartbeat_at: float
     expires_at: float
 
@@ -67,8 +94,9 @@ class PipelineLease:
         self.ttl = float(ttl)
         self.clock = clock
         self.owner = uuid.uuid4().hex
-        self.host = socket.gethostname()
+        self.host = socket.gethostname()[:255]
         self.pid = os.getpid()
+        self.pid_namespace = pid_namespace()
         self.on_lost: Callable[[LeaseLostError], None] | None = None
         self._valid_until = float("-inf")  # monotonic; before it, writes need no renewal
         self._held = False
@@ -87,17 +115,28 @@ class PipelineLease:
         """Take the lease in ``conn``'s transaction: ``None`` when taken, else the live holder."""
         now = self.clock()
         table = pipeline_leases
-        values: dict[str, Any] = {"owner": self.owner, "host": self.host[:255], "pid": self.pid,
-                                  "acquired_at": now, "heartbeat_at": now, "expires_at": now + self.ttl}
-        taken = conn.execute(update(table).where(
-            table.c.pipeline == self.pipeline, or_(table.c.owner == self.owner, table.c.expires_at <= now),
-        ).values(**values)).rowcount
-        if taken != 1:
-            row = conn.execute(select(table).where(table.c.pipeline == self.pipeline)).first()
-            if row is not None:
-                return LeaseHolder(row.pipeline, row.owner, row.host, row.pid, row.heartbeat_at, row.expires_at)
+        values: dict[str, Any] = {"owner": self.owner, "host": self.host, "pid": self.pid,
+                                  "pid_namespace": self.pid_namespace, "acquired_at": now, "heartbeat_at": now,
+                                  "expires_at": now + self.ttl}
+        mine = table.c.pipeline == self.pipeline
+        if conn.execute(update(table).where(mine, or_(table.c.owner == self.owner, table.c.expires_at <= now))
+                        .values(**values)).rowcount == 1:
+            return None
+        row = conn.execute(select(table).where(mine)).first()
+        if row is None:
             conn.execute(insert(table).values(pipeline=self.pipeline, **values))
-        return None
+            return None
+        holder = LeaseHolder(row.pipeline, row.owner, row.host, row.pid, row.pid_namespace, row.heartbeat_at,
+                             row.expires_at)
+        if self._died(holder) and conn.execute(update(table).where(and_(mine, table.c.owner == holder.owner))
+                                               .values(**values)).rowcount == 1:
+            return None
+        return holder
+
+    def _died(self, holder: LeaseHolder) -> bool:
+        """Whether the holder is provably dead: a process of this host and PID namespace that is gone."""
+        return (holder.host == self.host and holder.pid_namespace == self.pid_namespace and holder.pid != self.pid
+                and process_gone(holder.pid))
 
     def acquired(self, started: float) -> None:
         """The transaction that took the lease committed (``started``: its ``time.monotonic()``)."""

@@ -242,6 +242,7 @@ pipeline_leases = Table(
     Column("owner", String(64), nullable=False),
     Column("host", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
+    Column("pid_namespace", String(64), nullable=False),
     Column("acquired_at", Float, nullable=False),
     Column("heartbeat_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),

@@ -83,7 +83,8 @@ def test_text_output_and_offline_verification(demo, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0].startswith("models:model.json.enc ") and "<- run " in out.splitlines()[0]
-    assert "trained_on models:artefacts/training-batch.json" in out
+    assert "    trained_on " in out and "evaluated_on " in out
+    assert "models:artefacts/training-batch.json" in out and "[dataset_batch digits-training]" in out
     assert "verified against the recorded root" in out and out.rstrip().endswith("checks passed")
 
 

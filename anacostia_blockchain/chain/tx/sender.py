@@ -8,7 +8,8 @@ round trip on the hot path. Two background threads do the network work for every
   fees, same nonce; nonce too low -> resync and re-sign; insufficient funds -> typed error; node unreachable ->
   retry with backoff for ``submit_timeout``, then fail and give the nonce back). A node may run batch items in
   any order; one that refuses a nonce ahead of the account's instead of queueing it (Hardhat while automining)
-  gets the refused transactions again, and from then on one request per transaction in nonce order. An error
+  gets the refused transactions again, and from then on one request per transaction in nonce order (Ganache, which
+  holds such a request until the gap closes, from the start). An error
   that names the mined transaction (Hardhat reports a mined revert so) is a mined transaction: nonce used;
 - the *poller* fetches receipts for everything in flight in one batch per round, resolves each ``PendingTx``, and
   re-drives transactions stuck longer than ``stuck_timeout`` (see :meth:`TxSender._handle_stuck`): same nonce with
@@ -41,6 +42,7 @@ from ..abi.artifacts import ContractArtifact
 from ..abi.contract import Contract, deployment_data
 from ..encoding import checksum, quantity, to_hex
 from ..rpc.client import ChainClient
+from ..rpc.node_kind import NodeKind
 from ..rpc.receipt import Receipt
 from ..rpc.rpc_errors import RpcErrorReply
 from .evm_target import artifact_for
@@ -119,7 +121,10 @@ class TxSender:
         self._inflight: dict[int, PendingTx] = {}  # id(pending) -> pending, awaiting a receipt
         self._poll_now = threading.Event()
         self._holds = 0
-        self._one_per_request = False  # set once the node refuses a nonce ahead of the account's
+        # One request per transaction, in nonce order: from the start on Ganache, whose default ("eager") instamine
+        # holds a request with a nonce ahead of the account's until the gap closes; elsewhere once the node refuses
+        # such a nonce (Hardhat while automining).
+        self._one_per_request = client.node_kind is NodeKind.GANACHE
         self._resync_after_outage = False
         self._closed = False
         self._threads: list[threading.Thread] = []
@@ -299,9 +304,9 @@ class TxSender:
             self._poll_now.set()
 
     def _submit(self, batch: list[PendingTx]) -> None:
-        """``batch`` as one JSON-RPC batch (the node may run its items in any order) or, once the node refused a
-        nonce as too early (:meth:`_resubmit_after_predecessors`), one request per transaction in nonce order,
-        stopping at the first one refused."""
+        """``batch`` as one JSON-RPC batch (the node may run its items in any order) or, on Ganache and once a node
+        refused a nonce as too early (:meth:`_resubmit_after_predecessors`), one request per transaction in nonce
+        order, stopping at the first one refused; a nonce given back is filled before any later one is sent."""
         one_by_one = self._one_per_request
         groups = [[pending] for pending in batch] if one_by_one else [batch]
         for index, group in enumerate(groups):
@@ -310,9 +315,12 @@ class TxSender:
             except ChainConnectionError as exc:
                 raise _SubmitFailed(batch[index:] if one_by_one else batch, exc) from exc
             outcomes = [self._on_send_reply(pending, reply) for pending, reply in zip(group, replies, strict=True)]
-            if one_by_one and "too early" in outcomes:  # the rest waits behind it
+            rest = batch[index + 1 :]
+            if one_by_one and rest and outcomes[0] == "given back":
+                self._fill_released_nonces(below=rest[0].nonce)  # never send a nonce behind a hole
+            if one_by_one and outcomes[0] in ("too early", "given back"):  # the rest waits behind it
                 with self._queue_cv:
-                    self._queue.extendleft(reversed(batch[index + 1 :]))
+                    self._queue.extendleft(reversed(rest))
                 if index == 0:
                     time.sleep(0.005)  # no progress this round: a predecessor is still on its way
                 return
@@ -339,7 +347,8 @@ class TxSender:
 
     def _on_send_reply(self, pending: PendingTx, reply: Any) -> str | None:
         """Act on the node's answer to one submission; returns ``"too early"`` when the node refused the nonce as
-        ahead of the account's (the transaction is queued again)."""
+        ahead of the account's (the transaction is queued again), ``"given back"`` when the transaction failed and
+        its nonce is free again."""
         if not isinstance(reply, ChainError):
             self._track(pending)
             return None
@@ -357,6 +366,7 @@ class TxSender:
         elif isinstance(reply, InsufficientFundsError):
             self.nonces.release(pending.nonce)
             pending._fail(insufficient_funds_error(self.client, self.signer.address, pending, reply))
+            return "given back"
         elif rpc_error is not None and rpc_error.is_underpriced and pending.attempts < MAX_REPAIRS:
             self.fees.invalidate()
             self._resign(pending, bump(pending.fees, floor=self.fees.current()), "fee_repairs")
@@ -367,12 +377,13 @@ class TxSender:
             pending.nonce = self.nonces.allocate()
             self._resign(pending, pending.fees, "nonce_repairs")
         else:
-            if not isinstance(reply, NonceError):  # a "too low" nonce is used up: never hand it out again
-                self.nonces.release(pending.nonce)
             if isinstance(reply, NonceError | TransactionError | ContractRevertError):
                 pending._fail(reply)
             else:
                 pending._fail(TransactionError(f"{pending.request.label} rejected by the node: {reply}"))
+            if not isinstance(reply, NonceError):  # a "too low" nonce is used up: never hand it out again
+                self.nonces.release(pending.nonce)
+                return "given back"
         return None
 
     def _resubmit_after_predecessors(self, pending: PendingTx, reply: ChainError) -> None:

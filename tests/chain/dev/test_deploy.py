@@ -19,10 +19,10 @@ from anacostia_blockchain.chain import (
     TxSender,
     deploy_all,
     ensure_deployed,
-    load_artifact,
 )
 from anacostia_blockchain.chain.dev import DEPLOY_PLAN, PlannedContract, RoleGrant
 from anacostia_blockchain.chain.dev.compiler import PROJECT_ROOT
+from anacostia_blockchain.chain.tx import artifact_for
 from anacostia_blockchain.cli.main import main
 from anacostia_blockchain.errors import DeploymentError, NoContractCodeError
 
@@ -31,18 +31,20 @@ ANCHOR_ROLE = keccak(text="ANCHOR_ROLE")
 
 def test_deploy_all_writes_manifest_and_is_idempotent(sender: TxSender, client: ChainClient, tmp_path: Path) -> None:
     manifest = DeploymentManifest.load(tmp_path, client.chain_id)
-    assert manifest.names() == [] and manifest.path == tmp_path / "31337.json"
+    path = tmp_path / f"{client.chain_id}.json"
+    assert manifest.names() == [] and manifest.path == path
     [first] = deploy_all(sender, manifest, only=["RunRegistry"])
     assert first.status == "deployed"
-    data = json.loads((tmp_path / "31337.json").read_text())
+    data = json.loads(path.read_text())
     entry = data["contracts"]["RunRegistry"]
-    assert data["chainId"] == 31337
-    assert entry["address"] == first.address and entry["artifactHash"] == load_artifact("RunRegistry").artifact_hash
+    assert data["chainId"] == client.chain_id
+    assert entry["address"] == first.address
+    assert entry["artifactHash"] == artifact_for(client, "RunRegistry").artifact_hash  # the set this chain runs
     receipt = client.get_receipt(entry["txHash"])
     assert receipt is not None and receipt.blockNumber == entry["block"] and receipt.contractAddress == first.address
 
     block = client.block_number()
-    reloaded = DeploymentManifest.load(tmp_path / "31337.json", 31337)
+    reloaded = DeploymentManifest.load(path, client.chain_id)
     [again] = deploy_all(sender, reloaded, only=["RunRegistry"])
     assert again.status == "reused" and again.address == first.address
     assert client.block_number() == block  # nothing was sent
@@ -64,7 +66,7 @@ def test_changed_artifact_is_reported_and_redeployed_only_when_asked(
     assert "--redeploy-changed" in str(changed)
     [redeployed] = deploy_all(sender, stale, only=["RunRegistry"], redeploy_changed=True)
     assert redeployed.status == "redeployed" and redeployed.address != original.address
-    assert DeploymentManifest.load(tmp_path, 31337).address("RunRegistry") == redeployed.address
+    assert DeploymentManifest.load(tmp_path, client.chain_id).address("RunRegistry") == redeployed.address
 
 
 def test_missing_code_is_redeployed(sender: TxSender, client: ChainClient, tmp_path: Path, fresh_chain: Devnet) -> None:
@@ -167,9 +169,9 @@ def test_deploy_script_runs_the_same_code(fresh_chain: Devnet, tmp_path: Path) -
                "--manifest", str(tmp_path)]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "RunRegistry" in done.stdout and (tmp_path / "31337.json").exists()
+    assert "RunRegistry" in done.stdout and (tmp_path / f"{fresh_chain.chain_id}.json").exists()
     client = ChainClient(fresh_chain.rpc_url)
-    registry = DeploymentManifest.load(tmp_path, 31337).contract(client, "RunRegistry")
+    registry = DeploymentManifest.load(tmp_path, fresh_chain.chain_id).contract(client, "RunRegistry")
     assert registry.call("hasRole", ANCHOR_ROLE, fresh_chain.accounts[3].address) is True
     env.pop("ANACOSTIA_PRIVATE_KEY")
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
@@ -185,6 +187,7 @@ def test_manifest_without_code_hash_is_trusted_when_code_exists(
     del data["contracts"]["RunRegistry"]["codeHash"]  # the architecture's four-field format, e.g. written by hand
     manifest.path.write_text(json.dumps(data))
     again = ensure_deployed(
-        sender, DeploymentManifest.load(tmp_path, 31337), "RunRegistry", sender.signer.address, sender.signer.address
+        sender, DeploymentManifest.load(tmp_path, client.chain_id), "RunRegistry", sender.signer.address,
+        sender.signer.address,
     )
     assert again.status == "reused" and again.address == first.address

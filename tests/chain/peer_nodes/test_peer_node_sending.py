@@ -12,7 +12,7 @@ from anacostia_blockchain.chain.contracts import AnchorRequest, RunRegistryClien
 from anacostia_blockchain.chain.dev import DevNode
 from anacostia_blockchain.chain.rpc import NodeKind, RpcErrorReply
 from anacostia_blockchain.chain.rpc.receipt import Receipt
-from anacostia_blockchain.errors import CustomContractError
+from anacostia_blockchain.errors import CustomContractError, TransactionError
 
 pytestmark = pytest.mark.xdist_group("peer_nodes")
 
@@ -101,3 +101,17 @@ def test_automine_is_read_where_the_node_says_and_false_where_it_cannot(
     finally:
         peer.set_automine(True)
     assert peer_client.automines() is AUTOMINES[peer.kind]
+
+
+def test_a_nonce_hole_behind_a_rejected_transaction_is_filled(
+    peer_client: ChainClient, peer_sender: TxSender, peer_probe: Contract
+) -> None:
+    with TxSender(peer_client, peer_sender.signer, stuck_timeout=0.5) as sender:
+        with sender.batch():  # both in one submission round
+            rejected = sender.send(peer_probe, "bump", 1, gas=10**9)  # above the block gas limit: refused
+            waiting = sender.send(peer_probe, "bump", 2)  # the next nonce, behind the hole
+        with pytest.raises(TransactionError):
+            rejected.wait(30)
+        receipt = waiting.wait(60)  # a 0-value self-transfer took the rejected nonce (Ganache: before sending it)
+    assert receipt.status == 1 and sender.stats["fillers"] == 1
+    assert peer_probe.call("total") == 5 + 2 and peer_probe.call("calls") == 1
