@@ -161,3 +161,18 @@ def test_a_stalled_owner_is_taken_over_and_fenced_out(db_url: str) -> None:
             holder.kill()
         holder.wait(30)
         new_owner.close()
+
+
+def test_the_lease_of_a_crashed_process_on_this_host_is_taken_over_at_once(db_url: str) -> None:
+    holder = subprocess.Popen([sys.executable, str(HOLDER), db_url, "training", "600"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert holder.stdout is not None
+    line = holder.stdout.readline()
+    assert line.startswith("ready"), line
+    holder.kill()  # a crash: the lease row stays, valid for ten more minutes
+    holder.wait(30)
+    restarted = RunStore(db_url, name="restarted", pipeline="training", lease_ttl=600)
+    try:
+        assert restarted.open() == [int(line.split()[1])]  # no standby, no wait: its holder's pid is gone
+    finally:
+        restarted.close()
