@@ -94,6 +94,7 @@ MANIFEST_NAMES: dict[str, str] = {
     "license_token": "LicenseToken",
     "royalty_module": "RoyaltyModule",
     "ip_account_impl": "IPAccountImpl",
+    "royalty_policy_lap": "RoyaltyPolicyLAP",
     "test_currency": "MockERC20",
 }
 
@@ -247,8 +248,16 @@ class StoryClient:
         return PILTerms.from_tuple(self.pil_template.call("getLicenseTerms", license_terms_id))
 
     def license_terms_id(self, terms: PILTerms) -> int:
-        """The id of identical registered terms, 0 when none."""
-        return int(self.pil_template.call("getLicenseTermsId", terms.as_tuple()))
+        """The id of identical registered terms, 0 when none (after :meth:`with_royalty_policy`)."""
+        return int(self.pil_template.call("getLicenseTermsId", self.with_royalty_policy(terms).as_tuple()))
+
+    def with_royalty_policy(self, terms: PILTerms) -> PILTerms:
+        """Story requires a royalty policy for commercial terms: commercial terms that name none get this
+        deployment's RoyaltyPolicyLAP (where it has one); all other terms are returned unchanged."""
+        lap = self.addresses.royalty_policy_lap
+        if terms.commercial_use and int(terms.royalty_policy, 16) == 0 and int(lap, 16) != 0:
+            return terms.with_changes(royalty_policy=lap)
+        return terms
 
     def has_terms(self, ip_id: str, license_terms_id: int) -> bool:
         return bool(
@@ -267,8 +276,9 @@ class StoryClient:
             self.addresses.pil_license_template,
             license_terms_id,
             amount,
-            ZERO_ADDRESS,
+            self.sender.signer.address if self.sender is not None else licensor_ip_id,  # any non-zero receiver
             b"",
+            caller=self.sender.signer.address if self.sender is not None else None,  # the owner may mint any terms
         )
         return to_checksum_address(currency), int(fee)
 
@@ -290,8 +300,10 @@ class StoryClient:
         return IPRegistration(str(event.args["ipId"]), chain, token_contract, token_id, True, _tx(receipt))
 
     def register_pil_terms(self, terms: PILTerms) -> TermsRegistration:
-        """Register terms (identical terms already registered return their id with ``created=False``)."""
+        """Register terms (identical terms already registered return their id with ``created=False``); commercial
+        terms without a royalty policy are registered with this deployment's LAP (:meth:`with_royalty_policy`)."""
         template = self.addresses.pil_license_template
+        terms = self.with_royalty_policy(terms)
         existing = self.license_terms_id(terms)
         if existing:
             return TermsRegistration(existing, template, created=False)
