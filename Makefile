@@ -14,7 +14,7 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --dist loadgroup
 
-setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium
+setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/story-sdk
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -26,6 +26,15 @@ $(STAMPS)/venv: pyproject.toml
 $(STAMPS)/npm: package.json package-lock.json
 	@mkdir -p $(STAMPS)
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Story's official Python SDK in its own venv (it needs web3 7.15): driven by tests/story/test_sdk_clients.py.
+STORY_VENV := .venv-story
+$(STAMPS)/story-sdk: tests/story/sdk/requirements.txt
+	@mkdir -p $(STAMPS)
+	test -x $(STORY_VENV)/bin/python || python3 -m venv $(STORY_VENV)
+	$(STORY_VENV)/bin/python -m pip install -q --upgrade pip
+	$(STORY_VENV)/bin/python -m pip install -q -r tests/story/sdk/requirements.txt
 	@touch $@
 
 # Headless Chromium for the dashboard's browser test (tests/service/test_dashboard.py); quick when already installed.

@@ -414,9 +414,13 @@ class StoryClient:
     def pay_royalty(
         self, receiver_ip_id: str, token: str, amount: int, payer_ip_id: str = ZERO_ADDRESS
     ) -> RoyaltyPayment:
-        """Pay ``amount`` of ERC-20 ``token`` into the receiver IP's royalty vault (approves the module as needed)."""
+        """Pay ``amount`` of ERC-20 ``token`` to the receiver IP (approves the module as needed). The share its
+        royalty policies owe the IP's ancestors goes to the policies, the rest into the IP's royalty vault, which is
+        deployed first when the IP has none yet (Story refuses payments to an IP without a vault)."""
         if not self.royalty_module.call("isWhitelistedRoyaltyToken", token):
             raise ConfigurationError(f"{token} is not a whitelisted royalty token of the RoyaltyModule on this chain")
+        if int(self.royalty_vault(receiver_ip_id), 16) == 0:
+            self._sender().transact(self.royalty_module, "deployVault", receiver_ip_id)
         self._ensure_allowance(token, self.addresses.royalty_module, amount)
         receipt = self._sender().transact(
             self.royalty_module, "payRoyaltyOnBehalf", receiver_ip_id, payer_ip_id, token, amount

@@ -114,8 +114,14 @@ def _a(name: str) -> Callable[[], tuple[Any, ...]]:
 
 
 def _workflow_args(*extra: str) -> Callable[[], tuple[Any, ...]]:
-    base = ("AccessController", "CoreMetadataModule", "IPAssetRegistry", "LicenseRegistry", "LicensingModule",
-            "PILicenseTemplate")  # fmt: skip
+    base = (
+        "AccessController",
+        "CoreMetadataModule",
+        "IPAssetRegistry",
+        "LicenseRegistry",
+        "LicensingModule",
+        "PILicenseTemplate",
+    )
     return lambda: tuple(aeneid(name) for name in (*base, *extra))
 
 
@@ -148,8 +154,9 @@ COMPAT_LAYOUT: tuple[Placement, ...] = (
     Placement(
         "LicensingModule",
         ("LicensingModule",),
-        _names("AccessController", "IPAssetRegistry", "ModuleRegistry", "RoyaltyModule", "LicenseRegistry",
-               "LicenseToken"),  # fmt: skip
+        _names(
+            "AccessController", "IPAssetRegistry", "ModuleRegistry", "RoyaltyModule", "LicenseRegistry", "LicenseToken"
+        ),
     ),
     Placement("RoyaltyModule", ("RoyaltyModule",), _names("IPAssetRegistry", "LicenseRegistry")),
     Placement("IpRoyaltyVault", ("IpRoyaltyVaultImpl", "IpRoyaltyVaultImpl (Python SDK)"), _a("RoyaltyModule")),
@@ -161,7 +168,11 @@ COMPAT_LAYOUT: tuple[Placement, ...] = (
         ("CoreMetadataViewModule",),
         _names("IPAssetRegistry", "ModuleRegistry", "CoreMetadataModule"),
     ),
-    Placement("TotalLicenseTokenLimitHook", ("TotalLicenseTokenLimitHook",), _names("AccessController", "IPAssetRegistry")),
+    Placement(
+        "TotalLicenseTokenLimitHook",
+        ("TotalLicenseTokenLimitHook",),
+        _names("AccessController", "IPAssetRegistry", "LicensingModule"),
+    ),
     Placement("RegistrationWorkflows", ("RegistrationWorkflows",), _workflow_args("SPGNFTBeacon")),
     Placement("LicenseAttachmentWorkflows", ("LicenseAttachmentWorkflows",), _workflow_args()),
     Placement("DerivativeWorkflows", ("DerivativeWorkflows",), _workflow_args("RoyaltyModule", "LicenseToken")),
@@ -172,8 +183,13 @@ COMPAT_LAYOUT: tuple[Placement, ...] = (
     Placement(
         "SPGNFT",
         ("SPGNFTImpl", "SPGNFTImpl (Python SDK)"),
-        _names("DerivativeWorkflows", "GroupingWorkflows", "LicenseAttachmentWorkflows", "RegistrationWorkflows",
-               "RoyaltyTokenDistributionWorkflows"),  # fmt: skip
+        _names(
+            "DerivativeWorkflows",
+            "GroupingWorkflows",
+            "LicenseAttachmentWorkflows",
+            "RegistrationWorkflows",
+            "RoyaltyTokenDistributionWorkflows",
+        ),
     ),
     Placement("SPGNFTBeacon", ("SPGNFTBeacon",), _a("SPGNFTImpl")),
     Placement("WIP", ("WIP",)),

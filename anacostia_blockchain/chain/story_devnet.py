@@ -102,6 +102,11 @@ def _initialize_after_deploy(ctx: DeployContext, contract: Contract) -> None:
     initialize_story_suite(ctx.sender, ctx.manifest, ctx.settings.get("story_admin"))
 
 
+_LICENSING_MODULE_LINKS = (
+    "AccessController", "IPAssetRegistry", "ModuleRegistry", "RoyaltyModule", "LicenseRegistry", "LicenseToken"
+)
+
+
 def _at(*names: str) -> Any:
     return lambda ctx: tuple(ctx.address_of(name) for name in names)
 
@@ -136,10 +141,8 @@ STORY_DEPLOY_PLAN: list[PlannedContract] = [
     PlannedContract("LicenseToken", args=_at("LicenseRegistry"), requires=("LicenseRegistry",)),
     PlannedContract(
         "LicensingModule",
-        args=_at("AccessController", "IPAssetRegistry", "ModuleRegistry", "RoyaltyModule", "LicenseRegistry",
-                 "LicenseToken"),  # fmt: skip
-        requires=("AccessController", "IPAssetRegistry", "ModuleRegistry", "RoyaltyModule", "LicenseRegistry",
-                  "LicenseToken"),  # fmt: skip
+        args=_at(*_LICENSING_MODULE_LINKS),
+        requires=_LICENSING_MODULE_LINKS,
     ),
     PlannedContract("RoyaltyPolicyLAP", args=_at("RoyaltyModule"), requires=("RoyaltyModule",)),
     PlannedContract(

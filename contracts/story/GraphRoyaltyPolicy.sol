@@ -28,6 +28,8 @@ abstract contract GraphRoyaltyPolicy is ReentrancyGuard {
 
     event RevenueTransferredToVault(address ipId, address ancestorIpId, address token, uint256 amount);
 
+    error RoyaltyPolicy__AncestorHasNoVault(address ancestorIpId);
+
     constructor(address royaltyModule) {
         ROYALTY_MODULE = royaltyModule;
     }
@@ -62,6 +64,7 @@ abstract contract GraphRoyaltyPolicy is ReentrancyGuard {
         uint256 amount = Math.min(due - _transferred[ipId][ancestorIpId][token], IERC20(token).balanceOf(address(this)));
         _transferred[ipId][ancestorIpId][token] += amount;
         address vault = module.ipRoyaltyVaults(ancestorIpId);
+        if (vault == address(0)) revert RoyaltyPolicy__AncestorHasNoVault(ancestorIpId);
         IIpRoyaltyVaultCore(vault).updateVaultBalance(token, amount);
         IERC20(token).safeTransfer(vault, amount);
         emit RevenueTransferredToVault(ipId, ancestorIpId, token, amount);

@@ -5,7 +5,9 @@ pragma solidity ^0.8.24;
 ///        (0xcA11bde05977b3631167028862bE2a173976CA11) that Story's SDKs use for wrapping IP and batching.
 /// @notice Calls are made by this contract (it is `msg.sender` of each call). `aggregate3Value` forwards each call's
 ///         value and requires the values to add up to `msg.value`; a failing call reverts the batch unless it
-///         allows failure, in which case its failure is returned.
+///         allows failure, in which case its failure is returned. A batch that reverts because of a call re-raises
+///         that call's revert data unchanged (where the canonical deployment reverts "Multicall3: call failed"), so
+///         the caller sees the real error.
 contract Multicall3 {
     struct Call {
         address target;
@@ -30,7 +32,6 @@ contract Multicall3 {
         bytes returnData;
     }
 
-    error Multicall3__CallFailed(uint256 index, bytes returnData);
     error Multicall3__ValueMismatch(uint256 sent, uint256 forwarded);
 
     function aggregate(Call[] calldata calls) public payable returns (uint256 blockNumber, bytes[] memory returnData) {
@@ -38,7 +39,7 @@ contract Multicall3 {
         returnData = new bytes[](calls.length);
         for (uint256 i = 0; i < calls.length; i++) {
             (bool ok, bytes memory data) = calls[i].target.call(calls[i].callData);
-            if (!ok) revert Multicall3__CallFailed(i, data);
+            if (!ok) _bubble(data);
             returnData[i] = data;
         }
     }
@@ -47,7 +48,7 @@ contract Multicall3 {
         results = new Result[](calls.length);
         for (uint256 i = 0; i < calls.length; i++) {
             (bool ok, bytes memory data) = calls[i].target.call(calls[i].callData);
-            if (requireSuccess && !ok) revert Multicall3__CallFailed(i, data);
+            if (requireSuccess && !ok) _bubble(data);
             results[i] = Result(ok, data);
         }
     }
@@ -74,7 +75,7 @@ contract Multicall3 {
         results = new Result[](calls.length);
         for (uint256 i = 0; i < calls.length; i++) {
             (bool ok, bytes memory data) = calls[i].target.call(calls[i].callData);
-            if (!ok && !calls[i].allowFailure) revert Multicall3__CallFailed(i, data);
+            if (!ok && !calls[i].allowFailure) _bubble(data);
             results[i] = Result(ok, data);
         }
     }
@@ -85,7 +86,7 @@ contract Multicall3 {
         for (uint256 i = 0; i < calls.length; i++) {
             forwarded += calls[i].value;
             (bool ok, bytes memory data) = calls[i].target.call{value: calls[i].value}(calls[i].callData);
-            if (!ok && !calls[i].allowFailure) revert Multicall3__CallFailed(i, data);
+            if (!ok && !calls[i].allowFailure) _bubble(data);
             results[i] = Result(ok, data);
         }
         if (forwarded != msg.value) revert Multicall3__ValueMismatch(msg.value, forwarded);
@@ -129,5 +130,11 @@ contract Multicall3 {
 
     function getChainId() external view returns (uint256) {
         return block.chainid;
+    }
+
+    function _bubble(bytes memory revertData) private pure {
+        assembly {
+            revert(add(revertData, 0x20), mload(revertData))
+        }
     }
 }

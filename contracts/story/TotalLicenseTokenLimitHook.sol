@@ -8,7 +8,11 @@ import {ILicenseTemplateCore, ILicensingHook} from "./StoryInterfaces.sol";
 /// @notice The IP owner (or an allowed operator) sets a limit per (IP, template, terms); configured as the
 ///         `licensingHook` of those terms, the hook counts every license minted and every derivative registered
 ///         and refuses the one that would exceed the limit (0 = unlimited). The fee it reports is the terms' fee.
+///         Only the LicensingModule reports mints and derivatives (nobody else can use up an IP's allowance).
 contract TotalLicenseTokenLimitHook is AccessControlled, ILicensingHook {
+    /// @notice The licensing module, the only caller of the before* hooks.
+    address public immutable LICENSING_MODULE;
+
     mapping(bytes32 key => uint256) private _limits;
     mapping(bytes32 key => uint256) private _minted;
 
@@ -18,10 +22,18 @@ contract TotalLicenseTokenLimitHook is AccessControlled, ILicensingHook {
 
     error TotalLicenseTokenLimitHook_LimitLowerThanTotalSupply(uint256 totalSupply, uint256 limit);
     error TotalLicenseTokenLimitHook_TotalLicenseTokenLimitExceeded(uint256 totalSupply, uint256 amount, uint256 limit);
+    error TotalLicenseTokenLimitHook_NotLicensingModule(address caller);
 
-    constructor(address accessController, address ipAssetRegistry)
+    constructor(address accessController, address ipAssetRegistry, address licensingModule)
         AccessControlled(accessController, ipAssetRegistry)
-    {}
+    {
+        LICENSING_MODULE = licensingModule;
+    }
+
+    modifier onlyLicensingModule() {
+        if (msg.sender != LICENSING_MODULE) revert TotalLicenseTokenLimitHook_NotLicensingModule(msg.sender);
+        _;
+    }
 
     function name() external pure returns (string memory) {
         return "TOTAL_LICENSE_TOKEN_LIMIT_HOOK";
@@ -48,7 +60,7 @@ contract TotalLicenseTokenLimitHook is AccessControlled, ILicensingHook {
         uint256 amount,
         address,
         bytes calldata
-    ) external returns (uint256 totalMintingFee) {
+    ) external onlyLicensingModule returns (uint256 totalMintingFee) {
         _count(_key(licensorIpId, licenseTemplate, licenseTermsId), amount);
         return _fee(licenseTemplate, licenseTermsId, amount);
     }
@@ -60,7 +72,7 @@ contract TotalLicenseTokenLimitHook is AccessControlled, ILicensingHook {
         address licenseTemplate,
         uint256 licenseTermsId,
         bytes calldata
-    ) external returns (uint256 mintingFee) {
+    ) external onlyLicensingModule returns (uint256 mintingFee) {
         _count(_key(parentIpId, licenseTemplate, licenseTermsId), 1);
         return _fee(licenseTemplate, licenseTermsId, 1);
     }

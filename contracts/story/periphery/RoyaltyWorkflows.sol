@@ -17,6 +17,8 @@ contract RoyaltyWorkflows is Multicall {
     bytes4 private constant _LAP_ZERO = bytes4(keccak256("RoyaltyPolicyLAP__ZeroClaimableRoyalty()"));
     bytes4 private constant _LRP_ZERO = bytes4(keccak256("RoyaltyPolicyLRP__ZeroClaimableRoyalty()"));
 
+    error RoyaltyWorkflows__NoRoyaltyVault(address ipId);
+
     constructor(address royaltyModule) {
         ROYALTY_MODULE = royaltyModule;
     }
@@ -64,6 +66,7 @@ contract RoyaltyWorkflows is Multicall {
         returns (uint256[] memory)
     {
         address vault = IRoyaltyModuleCore(ROYALTY_MODULE).ipRoyaltyVaults(ancestorIpId);
+        if (vault == address(0)) revert RoyaltyWorkflows__NoRoyaltyVault(ancestorIpId);
         return IIpRoyaltyVaultCore(vault).claimRevenueOnBehalfByTokenBatch(claimer, _unique(currencies));
     }
 

@@ -81,7 +81,9 @@ contract SPGNFT is ERC721URIStorage, AccessControl {
         ROYALTY_TOKEN_DISTRIBUTION_WORKFLOWS_ADDRESS = royaltyTokenDistributionWorkflows;
     }
 
+    /// @notice Set up a new collection (RegistrationWorkflows.createCollection, which deploys it, only).
     function initialize(InitParams calldata params) external {
+        if (msg.sender != REGISTRATION_WORKFLOWS_ADDRESS) revert SPGNFT__CallerNotPeripheryContract();
         if (_initialized) revert SPGNFT__AlreadyInitialized();
         if (params.mintFee > 0 && params.mintFeeToken == address(0)) revert SPGNFT__ZeroAddressParam();
         if (params.maxSupply == 0) revert SPGNFT__ZeroMaxSupply();
