@@ -93,6 +93,11 @@ abstract contract GraphRoyaltyPolicy is ReentrancyGuard {
         return false;
     }
 
+    /// @notice Story's pause flag: this suite is never paused.
+    function paused() external pure returns (bool) {
+        return false;
+    }
+
     function _add(address ipId, address ancestorIpId, uint32 percent) internal {
         if (percent == 0) return;
         if (_percentTo[ipId][ancestorIpId] == 0) _ancestors[ipId].push(ancestorIpId);

@@ -106,6 +106,11 @@ contract IPAssetRegistry {
         return _totalSupply;
     }
 
+    /// @notice Story's pause flag: this suite is never paused.
+    function paused() external pure returns (bool) {
+        return false;
+    }
+
     /// @notice Story's group registry view: this suite has no grouping module, so no IP is a group.
     function isRegisteredGroup(address) external pure returns (bool) {
         return false;

@@ -155,6 +155,12 @@ contract LicenseToken is ERC721Enumerable, AccessControl, StoryDeployable {
         }
     }
 
+    /// @notice The highest revenue share a license may carry (100%).
+    // solhint-disable-next-line func-name-mixedcase
+    function MAX_COMMERCIAL_REVENUE_SHARE() external pure returns (uint32) {
+        return STORY_MAX_PERCENT;
+    }
+
     function totalMintedTokens() external view returns (uint256) {
         return _totalMinted;
     }

@@ -141,6 +141,15 @@ contract LicensingModule is AccessControlled, ReentrancyGuard {
         return "LICENSING_MODULE";
     }
 
+    /// @notice Story's pause flag: this suite is never paused.
+    function paused() external pure returns (bool) {
+        return false;
+    }
+
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC165).interfaceId;
+    }
+
     // --- attaching and configuring ----------------------------------------------------------------------------------
     function attachLicenseTerms(address ipId, address licenseTemplate, uint256 licenseTermsId)
         external

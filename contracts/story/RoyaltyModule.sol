@@ -187,6 +187,21 @@ contract RoyaltyModule is AccessControl, ReentrancyGuard, StoryDeployable {
         return STORY_MAX_PERCENT;
     }
 
+    // solhint-disable-next-line func-name-mixedcase
+    function MAX_PERCENT() external pure returns (uint32) {
+        return STORY_MAX_PERCENT;
+    }
+
+    /// @notice Story's pause flag: this suite is never paused.
+    function paused() external pure returns (bool) {
+        return false;
+    }
+
+    /// @notice How many ancestors `ipId` has in the derivative graph.
+    function getAncestorsCount(address ipId) external view returns (uint256) {
+        return ILicenseRegistryCore(LICENSE_REGISTRY).getAncestorsCount(ipId);
+    }
+
     function treasury() external pure returns (address) {
         return address(0);
     }

@@ -239,6 +239,11 @@ STORY_GUARDED: dict[tuple[str, str], Attempt] = {
         lambda w: (w.ip_id, w.stranger, 1), "ERC20InsufficientAllowance", lambda w: (w.stranger, 0, 1)),
     ("WIP", "transferFrom(address,address,uint256)"): Attempt(
         lambda w: (w.owner, w.stranger, 1), "ERC20InsufficientAllowance", lambda w: (w.stranger, 0, 1)),
+    ("WIP", "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)"): Attempt(
+        lambda w: (w.owner, w.stranger, 1, 2**40, *w.stranger_permit(1, 2**40)), "ERC2612InvalidSigner",
+        lambda w: (w.stranger, w.owner)),
+    ("MockERC20", "burn(address,uint256)"): Attempt(
+        lambda w: (w.buyer, 1), "ERC20InvalidSender", lambda w: (w.buyer,)),
     # --- SPG NFT collections (a private collection of the owner, who holds token 1) --------------------------------
     ("SPGNFT", "initialize((string,string,string,string,uint32,uint256,address,address,address,bool,bool))"): Attempt(
         lambda w: (("x", "X", "", "", 1, 0, ZERO, w.stranger, w.stranger, True, True),),

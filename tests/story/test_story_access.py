@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from anacostia_blockchain.chain.client import ChainClient
@@ -28,7 +29,6 @@ from .access_review import STORY_GUARDED, STORY_OPEN, ZERO
 
 #: where the guarded contracts live when they are not at their own Aeneid address
 ARTIFACT_AT = {"IPAccountImpl": "ip_id", "IpRoyaltyVault": "vault", "SPGNFT": "collection"}
-
 
 @dataclass
 class AccessWorld:
@@ -57,6 +57,26 @@ class AccessWorld:
         where = ARTIFACT_AT.get(artifact)
         address = getattr(self, where) if where else aeneid(artifact)
         return self.client.contract(artifact, address)
+
+    def stranger_permit(self, value: int, deadline: int) -> tuple[int, bytes, bytes]:
+        """(v, r, s) of an EIP-2612 permit for the owner's WIP, signed by the stranger instead of the owner."""
+        wip = self.contract("WIP")
+        message = encode_typed_data(full_message={
+            "types": {
+                "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                                 {"name": "chainId", "type": "uint256"},
+                                 {"name": "verifyingContract", "type": "address"}],
+                "Permit": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
+                           {"name": "value", "type": "uint256"}, {"name": "nonce", "type": "uint256"},
+                           {"name": "deadline", "type": "uint256"}],
+            },
+            "primaryType": "Permit",
+            "domain": {"name": "Wrapped IP", "version": "1", "chainId": 1315, "verifyingContract": wip.address},
+            "message": {"owner": self.owner, "spender": self.stranger, "value": value,
+                        "nonce": wip.call("nonces", self.owner), "deadline": deadline},
+        })  # fmt: skip
+        signed = Account.sign_message(message, private_key=self.stranger_key)
+        return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
 
     def stranger_signature(self) -> bytes:
         """A well-formed signature by the stranger (of something else than the call)."""
