@@ -204,7 +204,7 @@ def test_royalties_flow_to_the_ancestor_and_are_claimed(world: World, sdk: str) 
     assert currency.call("balanceOf", child_vault) == 900
     lap = world.chain.at("RoyaltyPolicyLAP", "RoyaltyPolicyLAP")
     assert lap.call("getTransferredTokens", child, parent, MOCK_ERC20) == 100
-    # the SDK moved the claimed tokens from the IP account to the owner's wallet
+    # the SDK moved the claimed tokens from the IP account to the owner's wallet (IPAccount.executeBatch)
     assert currency.call("balanceOf", parent) == 0 and currency.call("balanceOf", out["a"]) == 330
 
 

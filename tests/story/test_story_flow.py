@@ -314,3 +314,22 @@ def test_a_bought_license_token_registers_a_derivative_and_is_burned(world: Stor
     with pytest.raises(CustomContractError) as twice:  # the token is gone
         child_owner.register_derivative_with_license_tokens(child, [license_id])
     assert twice.value.error_name == "ERC721NonexistentToken"
+
+
+def test_a_derivative_keeps_its_parents_terms_and_cannot_add_others(world: StoryWorld) -> None:
+    parent_nft, parent_token = world.mint_nft(1)
+    parent_owner = world.story(1)
+    parent = parent_owner.register_ip(parent_nft.address, parent_token).ip_id
+    inherited = parent_owner.register_pil_terms(non_commercial_social_remixing()).license_terms_id
+    other = parent_owner.register_pil_terms(non_commercial_social_remixing().with_changes(expiration=7200))
+    parent_owner.attach_terms(parent, inherited)
+    child_nft, child_token = world.mint_nft(2)
+    child_owner = world.story(2)
+    child = child_owner.register_ip(child_nft.address, child_token).ip_id
+    child_owner.register_derivative(child, [parent], [inherited])
+    with pytest.raises(CustomContractError) as caught:
+        child_owner.attach_terms(child, other.license_terms_id)
+    assert caught.value.error_name == "LicensingModule__DerivativesCannotAddLicenseTerms"
+    assert not child_owner.has_terms(child, other.license_terms_id) and child_owner.has_terms(child, inherited)
+    attached = world.client.contract("LicenseRegistry", AENEID.license_registry)
+    assert attached.call("getAttachedLicenseTermsCount", child) == 1
