@@ -31,10 +31,15 @@ abstract contract AccessControlled {
         }
     }
 
+    /// @dev Gas for a permission check that must not revert: a few storage reads and the NFT's ownerOf. Bounded, so
+    ///      a check that fails hard (e.g. transient storage on a pre-Cancun node) cannot consume the caller's gas.
+    uint256 private constant _PERMISSION_CHECK_GAS = 200_000;
+
     /// @dev Whether `msg.sender` may act for `ipId` on this module's current function (no revert).
     function _hasPermission(address ipId) internal view returns (bool) {
         if (msg.sender == ipId) return true;
-        try IAccessControllerChecks(ACCESS_CONTROLLER).checkPermission(ipId, msg.sender, address(this), msg.sig) {
+        IAccessControllerChecks controller = IAccessControllerChecks(ACCESS_CONTROLLER);
+        try controller.checkPermission{gas: _PERMISSION_CHECK_GAS}(ipId, msg.sender, address(this), msg.sig) {
             return true;
         } catch {
             return false;

@@ -13,8 +13,8 @@ import {STORY_MAX_PERCENT} from "./StoryTypes.sol";
 /// @notice Each token records the licensor IP, the template, the terms id, whether it may change hands and the
 ///         revenue share in force when it was minted. A non-transferable license can only leave the licensor IP
 ///         (mint, burn, or a transfer by the licensor itself). Used license tokens are burned when a derivative is
-///         registered with them; the derivative's owner, the caller, or the derivative IP itself must hold them.
-///         Minting and burning are reserved to LICENSING_MODULE_ROLE.
+///         registered with them; the caller (the derivative's owner or its operator) or the derivative IP must hold
+///         them. Minting and burning are reserved to LICENSING_MODULE_ROLE.
 contract LicenseToken is ERC721Enumerable, AccessControl, StoryDeployable {
     bytes32 public constant LICENSING_MODULE_ROLE = keccak256("LICENSING_MODULE_ROLE");
 
