@@ -18,7 +18,7 @@ test: setup
 	# The chain and anchoring tests once more, on Hardhat Network instead of anvil (only those using the chain).
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --chain-node hardhat --chain-tests-only tests/chain tests/anchoring
 
-setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/jsipfs $(STAMPS)/siwe-peer
+setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/jsipfs $(STAMPS)/siwe-peer $(STAMPS)/story-sdk
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -48,6 +48,15 @@ $(STAMPS)/siwe-peer: $(SIWE_PEER)
 	@mkdir -p $(STAMPS)
 	test -x $(STAMPS)/siwe-venv/bin/python || python3 -m venv $(STAMPS)/siwe-venv
 	$(STAMPS)/siwe-venv/bin/python -m pip install -q -r $(SIWE_PEER)
+	@touch $@
+
+# Story's official Python SDK in its own venv (it needs web3 7.15): driven by tests/story/test_sdk_clients.py.
+STORY_VENV := .venv-story
+$(STAMPS)/story-sdk: tests/story/sdk/requirements.txt
+	@mkdir -p $(STAMPS)
+	test -x $(STORY_VENV)/bin/python || python3 -m venv $(STORY_VENV)
+	$(STORY_VENV)/bin/python -m pip install -q --upgrade pip
+	$(STORY_VENV)/bin/python -m pip install -q -r tests/story/sdk/requirements.txt
 	@touch $@
 
 # Headless Chromium for the dashboard's browser test (tests/service/dashboard/test_dashboard.py); quick when already installed.
