@@ -18,7 +18,7 @@ test: setup
 	# The chain and anchoring tests once more, on Hardhat Network instead of anvil (only those using the chain).
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --chain-node hardhat --chain-tests-only tests/chain tests/anchoring
 
-setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/tinyproxy $(STAMPS)/jsipfs $(STAMPS)/siwe-peer
+setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/tinyproxy $(STAMPS)/jsipfs $(STAMPS)/siwe-peer $(STAMPS)/story-sdk
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -55,6 +55,15 @@ $(STAMPS)/tinyproxy:
 	@mkdir -p $(STAMPS)
 	command -v tinyproxy >/dev/null 2>&1 || apt-get install -y -q tinyproxy >/dev/null 2>&1 \
 		|| (apt-get update -q >/dev/null && apt-get install -y -q tinyproxy >/dev/null)
+	@touch $@
+
+# Story's official Python SDK in its own venv (it needs web3 7.15): driven by tests/story/test_sdk_clients.py.
+STORY_VENV := .venv-story
+$(STAMPS)/story-sdk: tests/story/sdk/requirements.txt
+	@mkdir -p $(STAMPS)
+	test -x $(STORY_VENV)/bin/python || python3 -m venv $(STORY_VENV)
+	$(STORY_VENV)/bin/python -m pip install -q --upgrade pip
+	$(STORY_VENV)/bin/python -m pip install -q -r tests/story/sdk/requirements.txt
 	@touch $@
 
 # Headless Chromium for the dashboard's browser test (tests/service/dashboard/test_dashboard.py); quick when already installed.

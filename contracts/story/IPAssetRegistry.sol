@@ -106,6 +106,31 @@ contract IPAssetRegistry {
         return _totalSupply;
     }
 
+    /// @notice Story's pause flag: this suite is never paused.
+    function paused() external pure returns (bool) {
+        return false;
+    }
+
+    /// @notice Story's group registry view: this suite has no grouping module, so no IP is a group.
+    function isRegisteredGroup(address) external pure returns (bool) {
+        return false;
+    }
+
+    /// @notice Story's registration fee: registration is free in this suite.
+    function getFeeAmount() external pure returns (uint96) {
+        return 0;
+    }
+
+    /// @notice Story's registration fee token (none: registration is free).
+    function getFeeToken() external pure returns (address) {
+        return address(0);
+    }
+
+    /// @notice Story's registration fee treasury (none: registration is free).
+    function getTreasury() external pure returns (address) {
+        return address(0);
+    }
+
     /// @dev The token must exist (ownerOf succeeds); name and tokenURI are optional ERC-721 metadata.
     function _describe(address tokenContract, uint256 tokenId)
         private

@@ -24,4 +24,10 @@ contract MockERC20 is ERC20 {
         _mint(to, amount);
         emit Minted(to, amount);
     }
+
+    /// @notice Burns the caller's own tokens (Aeneid's MockERC20 interface; `from` must be the caller).
+    function burn(address from, uint256 amount) external {
+        if (from != msg.sender) revert ERC20InvalidSender(from);
+        _burn(from, amount);
+    }
 }

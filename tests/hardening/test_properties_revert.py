@@ -41,6 +41,7 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "bytes32": st.binary(min_size=32, max_size=32),
     "int256": st.integers(-(2**255), 2**255 - 1),
     **{f"uint{bits}": st.integers(0, 2**bits - 1) for bits in (8, 32, 64, 256)},
+    "uint256[]": st.lists(st.integers(0, 2**256 - 1), max_size=4).map(tuple),  # decoded arrays are tuples
 }
 
 

@@ -82,11 +82,11 @@ def test_registers_the_model_nft_and_records_ids_in_the_store(harness: Harness) 
     tags = harness.store.runs.get_tags(run_id)
     assert tags["story_ip_id"] == expected_ip
     assert tags["story_token_id"] == token_id and tags["story_token_contract"] == harness.nft.address
-    assert tags["story_license_terms_id"] == 1 and tags["story_license_template"] == AENEID.pil_license_template
+    assert tags["story_license_terms_id"] == 2 and tags["story_license_template"] == AENEID.pil_license_template
     assert tags["story_register_tx"].startswith("0x") and tags["story_attach_tx"].startswith("0x")
     params = harness.store.runs.get_params(run_id)
     assert params["story_terms_commercial_use"] is True and params["story_terms_rev_share"] == 5_000_000
-    assert harness.story.is_registered(expected_ip) and harness.story.has_terms(expected_ip, 1)
+    assert harness.story.is_registered(expected_ip) and harness.story.has_terms(expected_ip, 2)
     (published,) = harness.node.published
     assert published.registration.created and published.attachment.created
 

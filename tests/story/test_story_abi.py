@@ -54,7 +54,7 @@ STORY_FUNCTIONS: list[tuple[str, str, str, str]] = [
     ("LicenseRegistry", "isRegisteredLicenseTemplate(address)", "0x61ab6be1", REG),
     ("LicenseRegistry", "registerLicenseTemplate(address)", "0x18b00f83", REG),
     ("LicenseRegistry", "attachLicenseTermsToIp(address,address,uint256)", "0x2cad22f8", REG),
-    ("LicenseRegistry", "registerDerivativeIp(address,address[],address,uint256[])", "0xe0381478", REG),
+    ("LicenseRegistry", "registerDerivativeIp(address,address[],address,uint256[],bool)", "0xc88cc6c8", REG),
     ("LicensingModule", "attachLicenseTerms(address,address,uint256)", "0x2a4130c0", f"{SDK}/LicensingModule.json"),
     (
         "LicensingModule",
@@ -164,16 +164,16 @@ STORY_EVENTS: list[tuple[str, str, tuple[str, ...], str, str]] = [
     ),
     (
         "RoyaltyModule",
-        "RoyaltyPaid(address,address,address,address,uint256)",
+        "RoyaltyPaid(address,address,address,address,uint256,uint256)",
         (),
-        "0xe0ee75d70c5bcafc95db3e81961af1375efcd0e19fbfd7cae8a85f41c68e2d2d",
+        "0xa3acc6b7f3ea8e264c0cd03337cc54765023f009bf8060aca0dbd690b2ee71c7",
         ROY,
     ),
     (
         "RoyaltyModule",
-        "LicenseMintingFeePaid(address,address,address,uint256)",
+        "LicenseMintingFeePaid(address,address,address,uint256,uint256)",
         (),
-        "0x6d0da56cef79c5ded8a144464d37388ba6113852dd5c33ad704b258a371a4e8a",
+        "0xdeeeddde87dde665dcee3ca53037b2c4b1e35224f404cea3b46d43b2f886de37",
         ROY,
     ),
     (

@@ -31,8 +31,6 @@ AENEID = STORY_NETWORKS[1315]
 
 def test_suite_sits_at_storys_published_addresses(world: StoryWorld) -> None:
     for name, address in AENEID.as_dict().items():
-        if name in ("wip", "royalty_policy_lap"):
-            continue  # not part of the local suite: it uses MockERC20 as currency and has no royalty policies
         assert world.client.get_code(address), f"{name} has no code at {address}"
     registry = Contract.at(world.client, "IPAssetRegistry", AENEID.ip_asset_registry)
     assert registry.call("ERC6551_PUBLIC_REGISTRY") == ERC6551_REGISTRY
@@ -49,9 +47,12 @@ def test_full_flow_register_terms_attach_mint_and_royalty(world: StoryWorld) -> 
     assert registration.created and owner.is_registered(registration.ip_id)
     assert owner.ip_owner(registration.ip_id) == world.devnet.accounts[1].address
 
-    terms = commercial_remix(minting_fee=FEE, currency=AENEID.test_currency, rev_share_percent="12.5")
+    lap = AENEID.royalty_policy_lap
+    terms = commercial_remix(
+        minting_fee=FEE, currency=AENEID.test_currency, rev_share_percent="12.5", royalty_policy=lap
+    )
     registered = owner.register_pil_terms(terms)
-    assert registered.created and registered.license_terms_id == 1
+    assert registered.created and registered.license_terms_id == 2  # id 1: Story's default terms
     assert owner.license_terms(registered.license_terms_id) == terms
     attachment = owner.attach_terms(registration.ip_id, registered.license_terms_id)
     assert attachment.created and owner.has_terms(registration.ip_id, registered.license_terms_id)
@@ -69,11 +70,17 @@ def test_full_flow_register_terms_attach_mint_and_royalty(world: StoryWorld) -> 
     payer = world.story(2)
     payment = payer.pay_royalty(registration.ip_id, AENEID.test_currency, FEE)
     currency = world.currency()
-    assert currency.call("balanceOf", payment.vault) == 3 * FEE  # two minting fees + the royalty
+    assert currency.call("balanceOf", payment.vault) == 3 * FEE  # two minting fees + the royalty (no ancestors)
     vault = Contract.at(world.client, "IpRoyaltyVault", payment.vault)
-    owner_sender = owner.sender
-    assert owner_sender is not None
-    owner_sender.transact(vault, "claimRevenue", AENEID.test_currency, world.devnet.accounts[5].address)
+    # the IP account holds all 100,000,000 royalty tokens, so all revenue is claimable for it (by anyone)
+    assert vault.call("balanceOf", registration.ip_id) == 100_000_000
+    assert vault.call("claimableRevenue", registration.ip_id, AENEID.test_currency) == 3 * FEE
+    world.sender(3).transact(vault, "claimRevenueOnBehalf", registration.ip_id, AENEID.test_currency)
+    assert currency.call("balanceOf", registration.ip_id) == 3 * FEE
+    # only the owner moves it out of the IP account
+    account = Contract.at(world.client, "IPAccountImpl", registration.ip_id)
+    transfer = currency.encode("transfer", world.devnet.accounts[5].address, 3 * FEE)
+    world.sender(1).transact(account, "execute(address,uint256,bytes)", currency.address, 0, transfer)
     assert currency.call("balanceOf", world.devnet.accounts[5].address) == 3 * FEE
     assert currency.call("balanceOf", payment.vault) == 0
 
@@ -158,7 +165,7 @@ def test_registration_terms_and_attachment_are_idempotent(world: StoryWorld) -> 
         world.sender(1).transact(registry, "register", 1315, nft.address, token_id)
     assert raw_again.value.error_name == "IPAssetRegistry__AlreadyRegistered"
 
-    terms = non_commercial_social_remixing()
+    terms = non_commercial_social_remixing().with_changes(expiration=3600)
     t1, t2 = story.register_pil_terms(terms), story.register_pil_terms(terms)
     assert t1.created and not t2.created and t1.license_terms_id == t2.license_terms_id
     a1, a2 = story.attach_terms(first.ip_id, t1.license_terms_id), story.attach_terms(first.ip_id, t1.license_terms_id)
@@ -248,27 +255,31 @@ def test_the_ip_account_acts_for_its_owner_only(world: StoryWorld) -> None:
     calldata = owner.licensing_module.encode("attachLicenseTerms", ip_id, AENEID.pil_license_template, terms_id)
     with pytest.raises(CustomContractError) as caught:
         world.sender(3).transact(account, "execute(address,uint256,bytes)", AENEID.licensing_module, 0, calldata)
-    assert caught.value.error_name == "IPAccount__InvalidSigner"
-    assert account.call("state") == 0
+    assert caught.value.error_name == "AccessController__PermissionDenied"
+    assert account.call("state") == b"\x00" * 32
     # the owner attaches through the IP account: the licensing module sees the ipId itself as the caller
     world.sender(1).transact(account, "execute(address,uint256,bytes)", AENEID.licensing_module, 0, calldata)
-    assert owner.has_terms(ip_id, terms_id) and account.call("state") == 1
+    execute_call = account.encode("execute(address,uint256,bytes)", AENEID.licensing_module, 0, calldata)
+    expected_state = keccak(abi_encode(["bytes32", "bytes"], [b"\x00" * 32, execute_call]))
+    assert owner.has_terms(ip_id, terms_id) and account.call("state") == expected_state
     # transferring the NFT transfers control of the IP
     world.sender(1).transact(nft, "transferFrom", world.devnet.accounts[1].address, world.devnet.accounts[3].address, 0)
     assert owner.ip_owner(ip_id) == world.devnet.accounts[3].address
 
 
-def test_only_the_ip_owner_claims_the_royalty_vault(world: StoryWorld) -> None:
+def test_royalty_revenue_goes_to_royalty_token_holders_only(world: StoryWorld) -> None:
     nft, token_id = world.mint_nft(1)
     owner = world.story(1)
     ip_id = owner.register_ip(nft.address, token_id).ip_id
     world.fund(2, 10)
-    payment = world.story(2).pay_royalty(ip_id, AENEID.test_currency, 10)
+    payment = world.story(2).pay_royalty(ip_id, AENEID.test_currency, 10)  # deploys the IP's vault first
     vault = Contract.at(world.client, "IpRoyaltyVault", payment.vault)
+    stranger = world.devnet.accounts[2].address
+    assert vault.call("claimableRevenue", stranger, AENEID.test_currency) == 0
     with pytest.raises(CustomContractError) as caught:
-        world.sender(2).transact(vault, "claimRevenue", AENEID.test_currency, world.devnet.accounts[2].address)
-    assert caught.value.error_name == "IpRoyaltyVault__NotIpOwner"
-    assert vault.call("claimableRevenue", AENEID.test_currency) == 10
+        world.sender(2).transact(vault, "claimRevenueOnBehalf", stranger, AENEID.test_currency)
+    assert caught.value.error_name == "IpRoyaltyVault__NoClaimableTokens"
+    assert vault.call("claimableRevenue", ip_id, AENEID.test_currency) == 10
     other = world.sender(2).deploy("MockERC20")  # a real ERC-20, but not whitelisted
     world.sender(2).transact(other, "mint", world.devnet.accounts[2].address, 10)
     with pytest.raises(ConfigurationError, match="not a whitelisted royalty token"):
@@ -301,6 +312,25 @@ def test_a_bought_license_token_registers_a_derivative_and_is_burned(world: Stor
     with pytest.raises(CustomContractError) as burned:
         license_token.call("ownerOf", license_id)
     assert burned.value.error_name == "ERC721NonexistentToken"
-    with pytest.raises(CustomContractError) as twice:
+    with pytest.raises(CustomContractError) as twice:  # the token is gone
         child_owner.register_derivative_with_license_tokens(child, [license_id])
-    assert twice.value.error_name == "LicensingModule__DerivativeAlreadyRegistered"
+    assert twice.value.error_name == "ERC721NonexistentToken"
+
+
+def test_a_derivative_keeps_its_parents_terms_and_cannot_add_others(world: StoryWorld) -> None:
+    parent_nft, parent_token = world.mint_nft(1)
+    parent_owner = world.story(1)
+    parent = parent_owner.register_ip(parent_nft.address, parent_token).ip_id
+    inherited = parent_owner.register_pil_terms(non_commercial_social_remixing()).license_terms_id
+    other = parent_owner.register_pil_terms(non_commercial_social_remixing().with_changes(expiration=7200))
+    parent_owner.attach_terms(parent, inherited)
+    child_nft, child_token = world.mint_nft(2)
+    child_owner = world.story(2)
+    child = child_owner.register_ip(child_nft.address, child_token).ip_id
+    child_owner.register_derivative(child, [parent], [inherited])
+    with pytest.raises(CustomContractError) as caught:
+        child_owner.attach_terms(child, other.license_terms_id)
+    assert caught.value.error_name == "LicensingModule__DerivativesCannotAddLicenseTerms"
+    assert not child_owner.has_terms(child, other.license_terms_id) and child_owner.has_terms(child, inherited)
+    attached = Contract.at(world.client, "LicenseRegistry", AENEID.license_registry)
+    assert attached.call("getAttachedLicenseTermsCount", child) == 1

@@ -100,7 +100,7 @@ def test_storys_published_abi_drives_the_local_suite(world: StoryWorld) -> None:
     assert registered.args["tokenContract"] == nft.address and registered.args["tokenId"] == token_id
     assert registered.args["uri"] == "ipfs://mock/0" and registry.call("isRegistered", ip_id)
 
-    terms = commercial_use(minting_fee=7, currency=AENEID.test_currency)
+    terms = commercial_use(minting_fee=7, currency=AENEID.test_currency, royalty_policy=AENEID.royalty_policy_lap)
     receipt = owner.transact(template, "registerLicenseTerms", terms.as_tuple())
     (terms_log,) = [log for log in map(template.decode_log, receipt.logs) if log]
     terms_id = terms_log.args["licenseTermsId"]

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -38,11 +39,13 @@ __all__ = [
     "SOLC_ENV",
     "ContractArtifact",
     "artifacts_dir",
+    "cancun_only_sources",
     "compile_sources",
     "find_solc_binary",
     "list_artifacts",
     "load_artifact",
     "source_files",
+    "sources_for",
     "stale_artifacts",
     "write_artifacts",
 ]
@@ -98,6 +101,51 @@ def sources_digest(paths: list[Path]) -> str:
     return "0x" + digest.hexdigest()
 
 
+#: Opcodes only Cancun (and later) EVMs run, as inline assembly uses them (transient storage, MCOPY, blobs).
+_CANCUN_OPCODES = re.compile(r"\b(tstore|tload|mcopy|blobhash|blobbasefee)\s*\(")
+_IMPORT = re.compile(r"""^\s*import\s+(?:[^"']*from\s+)?["']([^"']+)["']""", re.MULTILINE)
+
+
+def _resolve_import(source: Path, target: str) -> Path:
+    if target.startswith("."):
+        return (source.parent / target).resolve()
+    for prefix, replacement in REMAPPINGS.items():
+        if target.startswith(prefix):
+            return PROJECT_ROOT / replacement / target[len(prefix) :]
+    return PROJECT_ROOT / target
+
+
+def cancun_only_sources(paths: list[Path] | None = None) -> list[Path]:
+    """Our sources that only compile for Cancun: they, or a file they import (transitively, OpenZeppelin included),
+    use a Cancun opcode in assembly (Story's AccessController keeps transient permissions in transient storage).
+    Those contracts ship in the Cancun set only."""
+    needs: dict[Path, bool] = {}
+
+    def visit(path: Path, seen: frozenset[Path]) -> bool:
+        if path in needs:
+            return needs[path]
+        if path in seen or not path.is_file():
+            return False
+        text = path.read_text()
+        found = bool(_CANCUN_OPCODES.search(text)) or any(
+            visit(_resolve_import(path, target), seen | {path}) for target in _IMPORT.findall(text)
+        )
+        needs[path] = found
+        return found
+
+    return [p for p in (paths if paths is not None else source_files()) if visit(p.resolve(), frozenset())]
+
+
+def sources_for(evm_version: str, paths: list[Path] | None = None) -> list[Path]:
+    """The sources compiled for ``evm_version``: all of them for Cancun, those not :func:`cancun_only_sources` for
+    older targets."""
+    own = [Path(p).resolve() for p in paths] if paths is not None else source_files()
+    if evm_version == DEFAULT_EVM_VERSION:
+        return own
+    excluded = set(cancun_only_sources(own))
+    return [p for p in own if p not in excluded]
+
+
 #: The variable naming a solc binary (or a solc-compatible command) explicitly.
 SOLC_ENV = "ANACOSTIA_SOLC"
 
@@ -147,7 +195,8 @@ def compile_sources(
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise CompilerError("py-solc-x is not installed: pip install 'anacostia-blockchain[compile]'") from exc
 
-    own = [Path(p).resolve() for p in paths] if paths is not None else source_files()
+    requested = [Path(p).resolve() for p in paths] if paths is not None else source_files()
+    own = sources_for(evm_version, requested)
     if not own:
         return {}
     for path in own:
@@ -179,8 +228,9 @@ def compile_sources(
     except (OSError, json.JSONDecodeError) as exc:
         raise CompilerError(f"could not run the compiler {binary}: {exc}") from exc
 
-    # One digest over every source compiled together: a change to a shared interface makes all artifacts stale.
-    digest = sources_digest(all_paths)
+    # One digest over every source requested (for every target, so the sets agree): a change to a shared interface
+    # makes all artifacts stale.
+    digest = sources_digest([*requested, *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)])
     own_sources = {str(p.relative_to(PROJECT_ROOT)) for p in all_paths}
     artifacts: dict[str, ContractArtifact] = {}
     for source_path, contracts in output.get("contracts", {}).items():
@@ -228,13 +278,17 @@ def current_sources_digest() -> str:
 
 def stale_artifacts() -> list[str]:
     """Shipped artifacts (every set) whose recorded source hash no longer matches the sources on disk, and
-    contracts missing from a set: ``Name`` for the default set, ``<version>/Name`` for the others."""
+    contracts missing from a set (except Cancun-only contracts in older sets): ``Name`` for the default set,
+    ``<version>/Name`` for the others."""
     digest = current_sources_digest()
     default_names = set(list_artifacts())
+    cancun_only = {str(p.relative_to(PROJECT_ROOT)) for p in cancun_only_sources()}
+    cancun_names = {name for name in default_names if load_artifact(name).source_path in cancun_only}
     stale = []
     for version in ARTIFACT_EVM_VERSIONS:
         prefix = "" if version == DEFAULT_EVM_VERSION else f"{version}/"
         names = set(list_artifacts(version))
-        stale += [f"{prefix}{name}" for name in sorted(default_names - names)]
+        expected = default_names if version == DEFAULT_EVM_VERSION else default_names - cancun_names
+        stale += [f"{prefix}{name}" for name in sorted(expected - names)]
         stale += [f"{prefix}{name}" for name in sorted(names) if load_artifact(name, version).source_hash != digest]
     return stale

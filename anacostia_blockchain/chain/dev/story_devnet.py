@@ -5,8 +5,9 @@ Two layouts, one set of contracts (``contracts/story/``, MIT, ABI-identical to S
 - :data:`STORY_DEPLOY_PLAN` (part of ``deploy_plan.DEPLOY_PLAN``; :func:`deploy_story_suite` runs it alone) deploys
   at ordinary CREATE addresses recorded in a :class:`DeploymentManifest`, idempotently; ``StoryClient.from_manifest``
   finds them.
-- :func:`place_story_suite` puts every contract at the address Story's SDKs hard-code for Aeneid (chain id 1315), so
-  third-party Story tooling runs unchanged against a local anvil started with ``--chain-id 1315``
+- :func:`place_story_suite` puts every contract — core, periphery, WIP, Multicall3 — at the address Story's SDKs
+  hard-code for Aeneid (chain id 1315; the table is :data:`~..story.addresses.AENEID_CONTRACTS`, the layout is in
+  :mod:`.story_compat`), so Story's own SDKs run unchanged against a local dev node started with ``--chain-id 1315``
   (:func:`start_story_devnet`, ``anacostia-chain devnet --story-compat``).
 
 How the placement works (dev nodes only): each contract is first deployed normally, with constructor arguments that
@@ -35,19 +36,16 @@ from ..story.addresses import (
     StoryAddresses,
     addresses_from_manifest,
 )
+from ..story.terms import non_commercial_social_remixing
 from ..tx.evm_target import artifact_for
 from ..tx.sender import TxSender
 from ..tx.signer import LocalSigner
 from .deploy import DeployContext, PlannedContract, deploy_all
 from .devnet import Devnet
-from .placement import place_contract, set_code_at
+from .placement import place_contract
+from .story_compat import COMPAT_LAYOUT, place_compat_suite
 
 STORY_COMPAT_CHAIN_ID = AENEID_CHAIN_ID
-
-
-def place_code(client: ChainClient, address: str, code: bytes) -> None:
-    """Write runtime code at an address with the node's set-code method (anvil, Hardhat, Ganache)."""
-    set_code_at(client, address, code)
 
 
 #: The salt of the canonical ERC-6551 registry's CREATE2 deployment (EIP-6551).
@@ -73,52 +71,96 @@ def _initialize(sender: TxSender, contract: Contract, *args: Any) -> None:
         sender.transact(contract, "initialize", *args)
 
 
-def initialize_story_suite(sender: TxSender, addresses: StoryAddresses, admin: str | None = None) -> None:
-    """Grant the roles and links of a deployed suite (no-op where already initialized)."""
+def initialize_story_suite(sender: TxSender, manifest: DeploymentManifest, admin: str | None = None) -> None:
+    """Wire the manifest layout's contracts (no-op where already initialized): modules, registries, roles, the
+    default terms (id 1, non-commercial social remixing), whitelisted currencies and the LAP royalty policy."""
     client = sender.client
     admin = admin or sender.signer.address
+
+    def at(name: str) -> Contract:
+        return Contract.at(client, name, manifest.address(name))
+
+    modules = [("LICENSING_MODULE", "LicensingModule"), ("ROYALTY_MODULE", "RoyaltyModule"),
+               ("CORE_METADATA_MODULE", "CoreMetadataModule")]  # fmt: skip
+    _initialize(sender, at("ModuleRegistry"), admin, [n for n, _ in modules], [manifest.address(c) for _, c in modules])
+    _initialize(sender, at("AccessController"), manifest.address("IPAssetRegistry"), manifest.address("ModuleRegistry"))
+    template = at("PILicenseTemplate")
+    if int(template.call("totalRegisteredLicenseTerms")) == 0:
+        sender.transact(template, "registerLicenseTerms", non_commercial_social_remixing().as_tuple())
     _initialize(
         sender,
-        Contract.at(client, "LicenseRegistry", addresses.license_registry),
+        at("LicenseRegistry"),
         admin,
-        addresses.licensing_module,
-        addresses.pil_license_template,
+        manifest.address("IPAssetRegistry"),
+        manifest.address("LicensingModule"),
+        template.address,
+        1,
     )
-    _initialize(sender, Contract.at(client, "LicenseToken", addresses.license_token), admin, addresses.licensing_module)
-    currencies = [c for c in (addresses.test_currency, addresses.wip) if int(c, 16) and client.get_code(c)]
-    royalty_module = Contract.at(client, "RoyaltyModule", addresses.royalty_module)
-    _initialize(sender, royalty_module, admin, addresses.licensing_module, currencies)
+    _initialize(sender, at("LicenseToken"), admin, manifest.address("LicensingModule"))
+    _initialize(
+        sender,
+        at("RoyaltyModule"),
+        admin,
+        manifest.address("LicensingModule"),
+        manifest.address("IpRoyaltyVault"),
+        [manifest.address("MockERC20")],
+        [manifest.address("RoyaltyPolicyLAP")],
+    )
 
 
 def _initialize_after_deploy(ctx: DeployContext, contract: Contract) -> None:
-    initialize_story_suite(ctx.sender, addresses_from_manifest(ctx.manifest), ctx.settings.get("story_admin"))
+    initialize_story_suite(ctx.sender, ctx.manifest, ctx.settings.get("story_admin"))
 
 
-#: The suite as deploy-plan entries (appended to ``deploy_plan.DEPLOY_PLAN``): CREATE addresses recorded in the
-#: manifest, the ERC-6551 registry at its canonical address, everything initialized after the LicensingModule.
+_LICENSING_MODULE_LINKS = (
+    "AccessController", "IPAssetRegistry", "ModuleRegistry", "RoyaltyModule", "LicenseRegistry", "LicenseToken"
+)
+
+
+def _at(*names: str) -> Any:
+    return lambda ctx: tuple(ctx.address_of(name) for name in names)
+
+
+#: The core suite as deploy-plan entries (appended to ``deploy_plan.DEPLOY_PLAN``): CREATE addresses recorded in the
+#: manifest (each constructor names only contracts deployed before it; later links are set by the one-time
+#: initializations), the ERC-6551 registry at its canonical address, everything wired after the last entry. The
+#: periphery, WIP and Multicall3 belong to the story-compat layout only.
 STORY_DEPLOY_PLAN: list[PlannedContract] = [
-    PlannedContract("IPAccountImpl"),
+    PlannedContract("ModuleRegistry"),
+    PlannedContract("AccessController"),
+    PlannedContract("LicenseRegistry"),
+    PlannedContract(
+        "IPAccountImpl",
+        args=_at("AccessController", "LicenseRegistry", "ModuleRegistry"),
+        requires=("AccessController", "LicenseRegistry", "ModuleRegistry"),
+    ),
     PlannedContract(
         "IPAssetRegistry",
         args=lambda ctx: (ensure_erc6551_registry(ctx.sender), ctx.address_of("IPAccountImpl")),
         requires=("IPAccountImpl",),
     ),
-    PlannedContract("PILicenseTemplate"),
-    PlannedContract("MockERC20"),
-    PlannedContract("LicenseRegistry"),
-    PlannedContract("LicenseToken"),
     PlannedContract(
-        "RoyaltyModule", args=lambda ctx: (ctx.address_of("IPAssetRegistry"),), requires=("IPAssetRegistry",)
+        "RoyaltyModule", args=_at("IPAssetRegistry", "LicenseRegistry"), requires=("IPAssetRegistry", "LicenseRegistry")
     ),
+    PlannedContract("IpRoyaltyVault", args=_at("RoyaltyModule"), requires=("RoyaltyModule",)),
+    PlannedContract(
+        "PILicenseTemplate",
+        args=_at("AccessController", "IPAssetRegistry", "LicenseRegistry", "RoyaltyModule"),
+        requires=("AccessController", "IPAssetRegistry", "LicenseRegistry", "RoyaltyModule"),
+    ),
+    PlannedContract("LicenseToken", args=_at("LicenseRegistry"), requires=("LicenseRegistry",)),
     PlannedContract(
         "LicensingModule",
-        args=lambda ctx: (
-            ctx.address_of("IPAssetRegistry"),
-            ctx.address_of("LicenseRegistry"),
-            ctx.address_of("LicenseToken"),
-            ctx.address_of("RoyaltyModule"),
-        ),
-        requires=("IPAssetRegistry", "LicenseRegistry", "LicenseToken", "RoyaltyModule", "PILicenseTemplate"),
+        args=_at(*_LICENSING_MODULE_LINKS),
+        requires=_LICENSING_MODULE_LINKS,
+    ),
+    PlannedContract("RoyaltyPolicyLAP", args=_at("RoyaltyModule"), requires=("RoyaltyModule",)),
+    PlannedContract(
+        "CoreMetadataModule", args=_at("AccessController", "IPAssetRegistry"), requires=("AccessController",)
+    ),
+    PlannedContract(
+        "MockERC20",
+        requires=("LicensingModule", "PILicenseTemplate", "IpRoyaltyVault", "RoyaltyPolicyLAP", "CoreMetadataModule"),
         after=_initialize_after_deploy,
     ),
 ]
@@ -134,35 +176,11 @@ def deploy_story_suite(sender: TxSender, manifest: DeploymentManifest, *, admin:
 def place_story_suite(
     sender: TxSender, *, admin: str | None = None, addresses: StoryAddresses | None = None
 ) -> StoryAddresses:
-    """Place the suite at Story's Aeneid addresses on an anvil chain (see the module docs); returns them."""
-    client = sender.client
-    target = addresses or STORY_NETWORKS[STORY_COMPAT_CHAIN_ID]
-    admin = admin or sender.signer.address
-    ensure_erc6551_registry(sender, target.erc6551_registry)
-    # (field of StoryAddresses, contract, constructor arguments naming target addresses)
-    layout: list[tuple[str, str, tuple[Any, ...]]] = [
-        ("ip_account_impl", "IPAccountImpl", ()),
-        ("ip_asset_registry", "IPAssetRegistry", (target.erc6551_registry, target.ip_account_impl)),
-        ("pil_license_template", "PILicenseTemplate", ()),
-        ("test_currency", "MockERC20", ()),
-        ("license_registry", "LicenseRegistry", ()),
-        ("license_token", "LicenseToken", ()),
-        ("royalty_module", "RoyaltyModule", (target.ip_asset_registry,)),
-        (
-            "licensing_module",
-            "LicensingModule",
-            (target.ip_asset_registry, target.license_registry, target.license_token, target.royalty_module),
-        ),
-    ]
-    for field_name, name, args in layout:
-        address = getattr(target, field_name)
-        if not int(address, 16):
-            raise DeploymentError(f"no target address for {name} in {target}")
-        if client.get_code(address):
-            continue  # already placed (a re-run on the same chain)
-        staged = sender.deploy(name, *args)
-        place_code(client, address, client.get_code(staged.address))
-    initialize_story_suite(sender, target, admin)
+    """Place the suite at Story's Aeneid addresses on an anvil chain (:mod:`.story_compat`); returns them."""
+    target = STORY_NETWORKS[STORY_COMPAT_CHAIN_ID]
+    if addresses is not None and addresses != target:
+        raise DeploymentError("the story-compat layout places the suite at Story's Aeneid addresses only")
+    place_compat_suite(sender, admin)
     return target
 
 
@@ -198,18 +216,7 @@ def start_story_devnet(
 
 def story_artifact_names() -> list[str]:
     """The shipped artifacts that make up the suite (for checks and docs)."""
-    names = [
-        "ERC6551Registry",
-        "IPAccountImpl",
-        "IPAssetRegistry",
-        "PILicenseTemplate",
-        "LicenseRegistry",
-        "LicenseToken",
-        "LicensingModule",
-        "RoyaltyModule",
-        "IpRoyaltyVault",
-        "MockERC20",
-    ]
+    names = sorted({placement.artifact for placement in COMPAT_LAYOUT} | {"MockERC721"})
     for name in names:
         load_artifact(name)
     return names

@@ -1,7 +1,8 @@
 """Story Protocol: IP registration, PIL license terms, license tokens and royalties on Story's core contracts.
 
-- :mod:`.addresses` — :class:`StoryAddresses` per network (Aeneid, mainnet) or from a deployment manifest, and
-  :func:`ip_id_for` (an IP's ERC-6551 account, computed offline);
+- :mod:`.addresses` — :class:`StoryAddresses` per network (Aeneid, mainnet) or from a deployment manifest,
+  :data:`AENEID_CONTRACTS` (every address Story's SDKs know on Aeneid, :func:`aeneid`) and :func:`ip_id_for` (an
+  IP's ERC-6551 account, computed offline);
 - :mod:`.client` — :class:`StoryClient`: typed, idempotent writes and reads;
 - :mod:`.terms` — :class:`PILTerms` (Story's 17-field struct) and the presets Story's SDKs offer;
 - :mod:`.license_token` — :class:`LicenseTokenClient`: batched reads of license ownership, licensor and revocation.
@@ -9,13 +10,16 @@
 
 from .addresses import (
     AENEID_CHAIN_ID,
+    AENEID_CONTRACTS,
     ERC6551_REGISTRY,
     MAINNET_CHAIN_ID,
     MANIFEST_NAMES,
     STORY_NETWORKS,
+    UNSUPPORTED,
     StoryAddresses,
     addresses_for_chain,
     addresses_from_manifest,
+    aeneid,
     ip_id_for,
 )
 from .client import (
@@ -42,6 +46,7 @@ from .terms import (
 
 __all__ = [
     "AENEID_CHAIN_ID",
+    "AENEID_CONTRACTS",
     "ERC6551_REGISTRY",
     "MAINNET_CHAIN_ID",
     "MANIFEST_NAMES",
@@ -49,6 +54,7 @@ __all__ = [
     "PIL_URIS",
     "PRESETS",
     "STORY_NETWORKS",
+    "UNSUPPORTED",
     "ZERO_ADDRESS",
     "IPRegistration",
     "LicenseMint",
@@ -62,6 +68,7 @@ __all__ = [
     "TermsRegistration",
     "addresses_for_chain",
     "addresses_from_manifest",
+    "aeneid",
     "commercial_remix",
     "commercial_use",
     "ip_id_for",

@@ -133,8 +133,16 @@ class StoryClient:
         return PILTerms.from_tuple(self.pil_template.call("getLicenseTerms", license_terms_id))
 
     def license_terms_id(self, terms: PILTerms) -> int:
-        """The id of identical registered terms, 0 when none."""
-        return int(self.pil_template.call("getLicenseTermsId", terms.as_tuple()))
+        """The id of identical registered terms, 0 when none (after :meth:`with_royalty_policy`)."""
+        return int(self.pil_template.call("getLicenseTermsId", self.with_royalty_policy(terms).as_tuple()))
+
+    def with_royalty_policy(self, terms: PILTerms) -> PILTerms:
+        """Story requires a royalty policy for commercial terms: commercial terms that name none get this
+        deployment's RoyaltyPolicyLAP (where it has one); all other terms are returned unchanged."""
+        lap = self.addresses.royalty_policy_lap
+        if terms.commercial_use and int(terms.royalty_policy, 16) == 0 and int(lap, 16) != 0:
+            return terms.with_changes(royalty_policy=lap)
+        return terms
 
     def has_terms(self, ip_id: str, license_terms_id: int) -> bool:
         return bool(
@@ -153,8 +161,9 @@ class StoryClient:
             self.addresses.pil_license_template,
             license_terms_id,
             amount,
-            ZERO_ADDRESS,
+            self.sender.signer.address if self.sender is not None else licensor_ip_id,  # any non-zero receiver
             b"",
+            caller=self.sender.signer.address if self.sender is not None else None,  # the owner may mint any terms
         )
         return checksum(currency), int(fee)
 
@@ -176,8 +185,10 @@ class StoryClient:
         return IPRegistration(str(event.args["ipId"]), chain, token_contract, token_id, True, _tx(receipt))
 
     def register_pil_terms(self, terms: PILTerms) -> TermsRegistration:
-        """Register terms (identical terms already registered return their id with ``created=False``)."""
+        """Register terms (identical terms already registered return their id with ``created=False``); commercial
+        terms without a royalty policy are registered with this deployment's LAP (:meth:`with_royalty_policy`)."""
         template = self.addresses.pil_license_template
+        terms = self.with_royalty_policy(terms)
         existing = self.license_terms_id(terms)
         if existing:
             return TermsRegistration(existing, template, created=False)
@@ -288,9 +299,13 @@ class StoryClient:
     def pay_royalty(
         self, receiver_ip_id: str, token: str, amount: int, payer_ip_id: str = ZERO_ADDRESS
     ) -> RoyaltyPayment:
-        """Pay ``amount`` of ERC-20 ``token`` into the receiver IP's royalty vault (approves the module as needed)."""
+        """Pay ``amount`` of ERC-20 ``token`` to the receiver IP (approves the module as needed). The share its
+        royalty policies owe the IP's ancestors goes to the policies, the rest into the IP's royalty vault, which is
+        deployed first when the IP has none yet (Story refuses payments to an IP without a vault)."""
         if not self.royalty_module.call("isWhitelistedRoyaltyToken", token):
             raise ConfigurationError(f"{token} is not a whitelisted royalty token of the RoyaltyModule on this chain")
+        if int(self.royalty_vault(receiver_ip_id), 16) == 0:
+            self._sender().transact(self.royalty_module, "deployVault", receiver_ip_id)
         self._ensure_allowance(token, self.addresses.royalty_module, amount)
         receipt = self._sender().transact(
             self.royalty_module, "payRoyaltyOnBehalf", receiver_ip_id, payer_ip_id, token, amount

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...errors import UnsupportedEvmError
-from ..abi.artifacts import ARTIFACT_EVM_VERSIONS, ContractArtifact, load_artifact
+from ..abi.artifacts import ARTIFACT_EVM_VERSIONS, DEFAULT_EVM_VERSION, ContractArtifact, list_artifacts, load_artifact
 
 if TYPE_CHECKING:
     from ..rpc.client import ChainClient
@@ -31,5 +31,13 @@ def evm_target(client: ChainClient) -> str:
 
 
 def artifact_for(client: ChainClient, name: str) -> ContractArtifact:
-    """The shipped artifact ``name`` built for what ``client``'s chain runs."""
-    return load_artifact(name, evm_target(client))
+    """The shipped artifact ``name`` built for what ``client``'s chain runs; a Cancun-only contract (shipped in the
+    Cancun set alone, e.g. Story's AccessController with its transient storage) on an older chain is refused with
+    :class:`UnsupportedEvmError`."""
+    target = evm_target(client)
+    if target != DEFAULT_EVM_VERSION and name not in list_artifacts(target) and name in list_artifacts():
+        raise UnsupportedEvmError(
+            f"{name} needs a Cancun EVM (it uses Cancun opcodes such as transient storage) and chain "
+            f"{client.chain_id} runs {target}: use a node with the Cancun hardfork (anvil, Hardhat)"
+        )
+    return load_artifact(name, target)

@@ -16,6 +16,7 @@ from anacostia_blockchain.chain.dev.compiler import (
     PROJECT_ROOT,
     SOLC_VERSION,
     artifacts_dir,
+    cancun_only_sources,
     compile_sources,
     list_artifacts,
     load_artifact,
@@ -35,7 +36,11 @@ def test_every_shipped_artifact_is_fresh() -> None:
 @pytest.mark.parametrize("evm_version", ARTIFACT_EVM_VERSIONS)
 def test_shipped_artifacts_are_complete(evm_version: str) -> None:
     names = list_artifacts(evm_version)
-    assert "RunRegistry" in names and names == list_artifacts()  # every set holds every contract
+    cancun_only = {str(p.relative_to(PROJECT_ROOT)) for p in cancun_only_sources()}
+    expected = [
+        n for n in list_artifacts() if evm_version == "cancun" or load_artifact(n).source_path not in cancun_only
+    ]
+    assert "RunRegistry" in names and names == expected  # every set holds every contract its EVM can run
     for name in names:
         artifact = load_artifact(name, evm_version)
         assert artifact.abi == load_artifact(name).abi  # only the bytecode depends on the target
@@ -46,6 +51,14 @@ def test_shipped_artifacts_are_complete(evm_version: str) -> None:
         assert artifact.compiler_version.startswith(SOLC_VERSION)
         assert (PROJECT_ROOT / artifact.source_path).is_file(), artifact.source_path
         assert artifact.artifact_hash.startswith("0x") and len(artifact.artifact_hash) == 66
+
+
+def test_cancun_only_sources_are_those_reaching_a_cancun_opcode() -> None:
+    # Story's AccessController keeps transient permissions in transient storage; IPAccountImpl imports
+    # OpenZeppelin's SignatureChecker, whose Bytes library uses MCOPY. Nothing else needs Cancun.
+    found = {str(p.relative_to(PROJECT_ROOT)) for p in cancun_only_sources()}
+    assert found == {"contracts/story/AccessController.sol", "contracts/story/IPAccountImpl.sol"}
+    assert "AccessController" not in list_artifacts("shanghai") and "ModelNFT" in list_artifacts("shanghai")
 
 
 def test_staleness_covers_every_artifact_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
