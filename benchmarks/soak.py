@@ -58,7 +58,7 @@ from anacostia_blockchain.chain.rpc.client import ChainClient  # noqa: E402
 from anacostia_blockchain.chain.tx import TxSender  # noqa: E402
 from anacostia_blockchain.chain.tx.signer import LocalSigner  # noqa: E402
 from anacostia_blockchain.engine import Pipeline  # noqa: E402
-from anacostia_blockchain.metadata import (
+from anacostia_blockchain.metadata import (  # noqa: E402
     BlockchainMetadataStore,
     SqliteMetadataStore,
 )
