@@ -1,4 +1,5 @@
-"""Deploying on anvil, Hardhat Network and Ganache: the full plan, canonical addresses, the EVM build target."""
+"""Deploying on anvil, Hardhat Network and Ganache: the full plan (on Ganache, a clear refusal of the Cancun-only Story
+contracts), canonical addresses, the EVM build target."""
 
 from __future__ import annotations
 
@@ -45,6 +46,14 @@ def test_the_full_deploy_plan_runs_through_the_cli_and_reruns_as_reused(
     monkeypatch.setenv("ANACOSTIA_PRIVATE_KEY", peer.accounts[0].private_key)
     monkeypatch.setenv("ANACOSTIA_RPC_URL", peer.rpc_url)  # no --rpc-url: the variable is enough
     argv = ["deploy", "--manifest", str(tmp_path), "--json"]
+    if peer.kind is NodeKind.GANACHE:
+        # Story's AccessController keeps permissions in transient storage (Cancun): on Ganache's Shanghai EVM the
+        # plan stops there with a one-line error naming the contract and the EVM it needs.
+        assert main(argv) != 0
+        error = capsys.readouterr().err
+        assert "AccessController" in error and "cancun" in error.lower(), error
+        assert "Traceback" not in error
+        return
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
     assert set(first["contracts"]) == {entry.name for entry in DEPLOY_PLAN}
