@@ -1,4 +1,4 @@
-"""``ArtefactStore``: save artefacts through a resource and record them in the run (jeyn's dataset and model stores).
+"""``ArtefactStore``: save artefacts through a resource and record them in the run.
 
 Inside an action's ``execute()``::
 

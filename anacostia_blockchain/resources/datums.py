@@ -8,7 +8,7 @@ A resource's files are described by a glob whose ``{name}`` parts capture one pa
 declares one with ``FilesystemStoreNode(..., glob="plates/{plate}/{well}.tif")``: files that do not match are not
 its content. :class:`Input` pairs a resource with a glob (its own, unless given) and an ``optional`` flag.
 
-Combining inputs (as Pachyderm and akani do):
+Combining inputs (as Pachyderm does):
 
 - :func:`join` — one datum per combination of artifacts that agree on every capture group they share (by default
   joined on the groups common to all inputs); every input must be present unless declared ``optional``, and an
