@@ -26,9 +26,9 @@ def test_file_lands_run_succeeds(tmp_path: Path, store_url: str) -> None:
     pipeline, store, data, action = simple_pipeline(tmp_path, store_url)
     with pipeline:
         write_file(tmp_path / "data" / "a.csv", "1,2,3")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
         write_file(tmp_path / "data" / "b.csv", "4,5,6")
-        assert pipeline.wait_for_runs(2, timeout=10)
+        assert pipeline.wait_for_runs(2, timeout=30)
     runs = store.runs.get_runs()
     assert [r["status"] for r in runs] == ["success", "success"]
     assert runs[0]["id"] < runs[1]["id"]
@@ -59,7 +59,7 @@ def test_independent_branches_run_in_parallel_and_join_in_order(tmp_path: Path) 
     join = RecordingAction("join", [left, right], store)
     with Pipeline([store, data, root, left, right, join]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
     assert store.runs.get_runs()[0]["status"] == "success"
     start = {node.name: node.calls[1][2] for node in (root, left, right, join)}
     end = {node.name: node.calls[-1][2] for node in (root, left, right, join)}
@@ -76,7 +76,7 @@ def test_failure_skips_descendants_and_fails_run(tmp_path: Path, store_url: str)
     sibling = RecordingAction("sibling", [data], store)
     with Pipeline([store, data, bad, child, grandchild, sibling], failure_backoff=0.01) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
     run = store.runs.get_runs()[0]
     assert run["status"] == "failed"
     assert "bad: execute() returned False" in run["error"]
@@ -95,7 +95,7 @@ def test_error_records_message_and_traceback(tmp_path: Path) -> None:
     action = RecordingAction("boom", [data], store, behaviour=boom)
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
     node_run = store.runs.get_node_runs(store.runs.get_runs()[0]["id"])[0]
     assert node_run["status"] == "error"
     assert node_run["error"] == "ValueError: bad batch 7"
@@ -110,7 +110,7 @@ def test_non_bool_result_is_an_error(tmp_path: Path) -> None:
     action = RecordingAction("forgot_return", [data], store, behaviour=lambda node: None)  # type: ignore[arg-type,return-value]
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
     node_run = store.runs.get_node_runs(1)[0]
     assert node_run["status"] == "error"
     assert "execute() must return True or False, got None" in node_run["error"]
@@ -127,7 +127,7 @@ def test_node_retries_with_backoff(tmp_path: Path) -> None:
     action = RecordingAction("flaky", [data], store, behaviour=flaky, max_retries=2, retry_backoff=0.05)
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
     node_run = store.runs.get_node_runs(1)[0]
     assert (node_run["status"], node_run["attempts"]) == ("success", 3)
     starts = [t for what, _, t in action.calls if what == "execute"]
@@ -139,11 +139,11 @@ def test_failing_inputs_back_off_then_quarantine_without_a_tight_loop(tmp_path: 
     action.behaviour = lambda node: False
     with pipeline:
         write_file(tmp_path / "data" / "poison.csv", "x")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
         waiting = data.list_artifacts()[0]
         assert waiting.state == "new" and waiting.attempts == 1 and waiting.retry_at is not None
         assert data.get_num_artifacts("new") == 0  # not eligible until its backoff elapsed
-        assert pipeline.wait_for_runs(3, timeout=10)
+        assert pipeline.wait_for_runs(3, timeout=30)
         assert not pipeline.wait_for_runs(4, timeout=0.5)  # quarantined: nothing triggers any more
     runs = store.runs.get_runs()
     assert [r["status"] for r in runs] == ["failed"] * 3
@@ -169,13 +169,13 @@ def test_pause_stops_new_runs_and_new_attempts(tmp_path: Path) -> None:
         release.set()  # `first` finishes while paused; `second` must not start
         assert not second.started.wait(0.3)
         pipeline.resume()
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
         pipeline.pause()
         write_file(tmp_path / "data" / "y", "y")
         assert wait_until(lambda: data.get_num_artifacts("new") == 1)
         assert not pipeline.wait_for_runs(2, timeout=0.3)  # no run starts while paused
         pipeline.resume()
-        assert pipeline.wait_for_runs(2, timeout=10)
+        assert pipeline.wait_for_runs(2, timeout=30)
     assert [r["status"] for r in store.runs.get_runs()] == ["success", "success"]
 
 
@@ -208,12 +208,12 @@ def test_restart_continues_run_ids_and_does_not_retrigger(tmp_path: Path) -> Non
     pipeline, *_ = simple_pipeline(tmp_path)
     with pipeline:
         write_file(tmp_path / "data" / "a", "a")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
     pipeline, store, _data, action = simple_pipeline(tmp_path)
     with pipeline:
         assert not pipeline.wait_for_runs(1, timeout=0.3)  # `a` was consumed: no run on restart
         write_file(tmp_path / "data" / "b", "b")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
     assert [r["id"] for r in store.runs.get_runs()] == [1, 2]
     assert action.executions() == 1
 
@@ -231,7 +231,7 @@ def test_interrupted_run_becomes_aborted_and_inputs_new(tmp_path: Path) -> None:
 
     pipeline, store, data, _action = simple_pipeline(tmp_path)
     with pipeline:
-        assert pipeline.wait_for_runs(1, timeout=10)  # the returned input triggers a fresh run
+        assert pipeline.wait_for_runs(1, timeout=30)  # the returned input triggers a fresh run
     runs = store.runs.get_runs()
     assert [(r["id"], r["status"]) for r in runs] == [(1, "aborted"), (2, "success")]
     assert "interrupted" in runs[0]["error"]
@@ -255,7 +255,7 @@ def test_hook_failure_in_on_run_start_fails_the_run(tmp_path: Path) -> None:
     action = RecordingAction("action", [data], store)
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
-        assert pipeline.wait_for_runs(1, timeout=10)
+        assert pipeline.wait_for_runs(1, timeout=30)
     run = store.runs.get_runs()[0]
     assert run["status"] == "failed" and "ledger offline" in run["error"]
     assert action.executions() == 0

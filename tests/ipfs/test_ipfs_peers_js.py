@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import node_peer, npm_bin
+from ipfs_peer_runners import node_peer, npm_bin
 
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, import_path
 from anacostia_blockchain.ipfs.car import read_car

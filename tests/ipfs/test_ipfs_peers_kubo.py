@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import libkubo
+from ipfs_peer_runners import libkubo
 
 from anacostia_blockchain.ipfs import EmbeddedBlockstore, import_path
 from anacostia_blockchain.ipfs.dagpb import HAMT_SHARD, decode_node, decode_unixfs
