@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import pytest
@@ -101,9 +102,15 @@ def test_interval_mining_is_not_automine(fresh_chain: Devnet) -> None:
     if client.node_kind is NodeKind.GANACHE:
         pytest.skip("Ganache has no evm_setIntervalMining")
     assert client.automines() is True
-    fresh_chain.rpc("evm_setIntervalMining", [1])
+    fresh_chain.set_automine(False)
+    fresh_chain.rpc("evm_setIntervalMining", [1 if client.node_kind is NodeKind.ANVIL else 1000])  # seconds / ms
     try:
         assert client.automines() is False
+        first = client.block_number()
+        deadline = time.monotonic() + 10
+        while client.block_number() == first and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.block_number() > first  # blocks come by the clock
     finally:
         fresh_chain.rpc("evm_setIntervalMining", [0])
         fresh_chain.set_automine(True)
