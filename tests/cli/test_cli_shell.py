@@ -342,7 +342,10 @@ def test_ctrl_c_during_start_up_never_shows_a_traceback(delay: float) -> None:
     finally:
         process.kill()
     assert process.returncode in (0, 130), err
-    assert "Traceback" not in err and err in ("", "error: interrupted\n")
+    assert "Traceback" not in err
+    # when the devnet came up before the signal, its own sign-with hint is on stderr too; nothing else may be
+    noise = [line for line in err.splitlines() if not line.startswith("To sign with a dev account:")]
+    assert noise in ([], ["error: interrupted"]), err
 
 
 def test_demo_batches_0_is_a_usage_error(capsys) -> None:
