@@ -6,7 +6,9 @@ error) and may override the hooks, which run on every attempt in this order::
     before_execution() -> execute() -> on_success() | on_failure() | on_error(exc) -> after_execution()
 
 An exception from a hook makes the attempt an error. A non-bool return value from ``execute()`` is an error too
-(forgetting ``return True`` is the most common bug in an action).
+(forgetting ``return True`` is the most common bug in an action). ``execute()`` raising
+:class:`~anacostia_blockchain.errors.WorkCancelledError` (its work stopped early because the pipeline is stopping)
+makes the node ``aborted``, so the run is aborted rather than failed.
 
 Retries: ``max_retries`` extra attempts, waiting ``retry_backoff * 2**(attempt-1)`` seconds between them (class
 attributes; the constructor's keyword arguments override them per instance). The wait is interruptible: stopping the
@@ -29,6 +31,11 @@ resources (the run's inputs there, and what the run produced there so far) plus 
 produced in the run. A node that reads history (``list_artifacts("old")``) is therefore never reused unless it
 declares that history. Inside ``execute()``, :meth:`BaseActionNode.run_units` processes work units, each cached on
 its own (:mod:`.work`).
+
+Where work runs: ``executor=`` (or the pipeline's ``executor=``) names an :class:`Executor` — the local thread pool or
+a Ray cluster (``anacostia_blockchain.executors``). The node starts it when the pipeline launches (so an unreachable
+cluster fails the launch) and shuts it down after its thread stopped; the executors' ``run_tasks`` sends the node's
+work units to it. ``None``: the pipeline's executor, else the local thread executor.
 """
 
 from __future__ import annotations
@@ -38,9 +45,9 @@ import queue
 import traceback
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from ..errors import AnacostiaError, ConfigurationError
+from ..errors import AnacostiaError, ConfigurationError, WorkCancelledError
 from .artifact import Artifact
 from .cache import ExecutionSpec, attribute_params, is_reusable
 from .context import executing
@@ -51,6 +58,16 @@ from .states import ArtifactState, NodeStatus
 from .work import UnitReport, WorkUnit, run_units
 
 _STOP = -1
+
+
+class Executor(Protocol):
+    """Where an action's work runs, as the engine sees it (the implementations are in
+    ``anacostia_blockchain.executors``): started when the pipeline launches, shut down when it stops. One executor may
+    serve several nodes: each node calls ``start`` once and ``shutdown`` once."""
+
+    def start(self) -> None: ...
+
+    def shutdown(self) -> None: ...
 
 
 class BaseActionNode(BaseNode):
@@ -73,8 +90,11 @@ class BaseActionNode(BaseNode):
         max_retries: int | None = None,
         retry_backoff: float | None = None,
         force: bool | None = None,
+        executor: Executor | None = None,
     ) -> None:
         super().__init__(name, predecessors, loggers)
+        #: Where this node's work units run (``None``: the pipeline's executor, else the local thread executor).
+        self.executor = executor
         if max_retries is not None:
             self.max_retries = max_retries
         if retry_backoff is not None:
@@ -122,7 +142,21 @@ class BaseActionNode(BaseNode):
 
     def prepare(self) -> None:
         self._launch_params = attribute_params(self)
-        super().prepare()
+        if self.executor is not None:
+            self.executor.start()
+        try:
+            super().prepare()
+        except BaseException:  # a node that failed to prepare is not torn down: release the executor here
+            if self.executor is not None:
+                self.executor.shutdown()
+            raise
+
+    def teardown(self) -> None:
+        try:
+            super().teardown()
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown()
 
     def cache_inputs(self) -> list[Artifact] | None:
         """The artifacts this node may read in the executing run (keyed by content). ``None``: the default (see the
@@ -134,10 +168,13 @@ class BaseActionNode(BaseNode):
         """Whether this node executes whatever the cache says (``force`` on the node or on the pipeline)."""
         return self.force or (self._coordinator is not None and self._coordinator.force)
 
-    def run_units(self, units: Iterable[WorkUnit], fn: Callable[[WorkUnit], bool | None]) -> UnitReport:
+    def run_units(
+        self, units: Iterable[WorkUnit], fn: Callable[[WorkUnit], bool | None], *,
+        start: Callable[[list[WorkUnit]], None] | None = None,
+    ) -> UnitReport:
         """Process ``units`` inside ``execute()``: each is reused when an earlier execution had its key, else
-        ``fn(unit)`` runs with the unit's own read log (see :mod:`.work`)."""
-        return run_units(self, units, fn)
+        ``fn(unit)`` runs with the unit's own read log; ``start`` sees the units about to execute (see :mod:`.work`)."""
+        return run_units(self, units, fn, start=start)
 
     # --- engine side ---------------------------------------------------------------------------------------------
     def submit(self, run_id: int) -> None:
@@ -215,8 +252,8 @@ class BaseActionNode(BaseNode):
             if self._halt.wait(delay):
                 break
         reusable = is_reusable(status, log, spec.inputs, run_id, self.name)
-        runs.end_execution(execution_id, status, reads=log.reads(), reusable=reusable, error=error)
-        runs.record_node_end(node_run_id, status, error=error, traceback=trace, attempts=attempts)
+        runs.end_node_execution(node_run_id, execution_id, status, reads=log.reads(), reusable=reusable, error=error,
+                                traceback=trace, attempts=attempts)
         return status, error, spec.key
 
     def _attempt(self, run_id: int, log: ReadLog, execution_id: int) -> tuple[NodeStatus, str | None, str | None]:
@@ -233,6 +270,8 @@ class BaseActionNode(BaseNode):
                     outcome = (NodeStatus.FAILURE, "execute() returned False", None)
                 else:
                     raise TypeError(f"execute() must return True or False, got {result!r}")
+            except WorkCancelledError as exc:  # the pipeline is stopping: the node is aborted, not failed
+                outcome = (NodeStatus.ABORTED, f"{type(exc).__name__}: {exc}", None)
             except Exception as exc:
                 outcome = (NodeStatus.ERROR, f"{type(exc).__name__}: {exc}", traceback.format_exc())
                 self.log(f"run {run_id}: {outcome[1]}", level="ERROR")

@@ -175,6 +175,11 @@ class RunCoordinator:
         return self._paused
 
     @property
+    def stopping(self) -> bool:
+        """Whether the pipeline was asked to stop (work that can end early, such as tasks on an executor, does)."""
+        return self._stopping
+
+    @property
     def crash(self) -> tuple[str, BaseException] | None:
         return self._crash
 

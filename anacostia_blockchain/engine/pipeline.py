@@ -22,6 +22,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from ..errors import GraphValidationError, PipelineError, PipelineStateError
+from .action import Executor
 from .coordinator import RunCoordinator
 from .graph import PipelineGraph
 from .node import BaseNode, _as_logger_list
@@ -37,6 +38,7 @@ class Pipeline:
     ``max_failure_backoff``: seconds the coordinator waits after consecutive failed runs (doubling, capped).
     ``trigger``: when a run starts (``"all"``, ``"any"`` or a callable; :mod:`.trigger`). ``force=True``: every
     action executes in every run (no reuse of earlier results, none skipped as unchanged; :mod:`.cache`).
+    ``executor``: where the work of actions constructed without their own ``executor=`` runs (:mod:`.action`).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class Pipeline:
         max_failure_backoff: float = 60.0,
         trigger: TriggerPolicy = "all",
         force: bool = False,
+        executor: Executor | None = None,
     ) -> None:
         if isinstance(nodes, BaseNode) or not isinstance(nodes, Iterable):
             raise GraphValidationError("Pipeline(nodes=...) takes a list of nodes")
@@ -57,6 +60,9 @@ class Pipeline:
         for node in self.nodes:
             if not node.loggers:
                 node.loggers = list(self.loggers)
+        for action in self.graph.actions.values():
+            if action.executor is None:
+                action.executor = executor
         self.metadata_store = self.graph.store
         self._coordinator = RunCoordinator(
             self.graph, failure_backoff=failure_backoff, max_failure_backoff=max_failure_backoff, trigger=trigger,

@@ -7,7 +7,8 @@ A :class:`WorkUnit` is a function of its ``inputs`` (artifacts, by reference: co
 1. keys every unit (:class:`~.cache.ExecutionSpec`: the node's fingerprint and ``cache_params()``, the unit's params
    and the content of its inputs; the unit's name is not part of the key);
 2. looks all keys up in one query; units whose key has a reusable execution are **reused**: their outputs are linked
-   into the run in one transaction (recorded as reused from run N);
+   into the run in one transaction (recorded as reused from run N), and the metrics, params and tags the original
+   execution logged are copied into the run, each marked as reused from that execution;
 3. executes ``fn(unit)`` for each other unit, once per distinct key (a later unit with the same key reuses the first
    one's result), in an execution context of its own: its reads are the unit's inputs plus what ``fn`` reads, so the
    lineage of what it saves is exactly that; it is reusable when it succeeded, saved something and read nothing
@@ -18,7 +19,10 @@ unit. Failures do not stop the other units: the :class:`UnitReport` says what ha
 A unit that was reused or executed successfully contributes its outputs to the node's execution.
 
 The unit is the hand-off point for running work elsewhere: everything ``fn`` needs is in the unit (inputs by
-reference, params), and everything it produces is recorded against the unit's execution.
+reference, params), and everything it produces is recorded against the unit's execution. ``start(units)``, when
+given, is called with the units about to execute, in the order ``fn`` will then be called for them, so their work
+can start elsewhere at once (``anacostia_blockchain.executors`` runs it on a thread pool or a Ray cluster and ``fn``
+collects each result).
 """
 
 from __future__ import annotations
@@ -73,7 +77,10 @@ def _require_context(node: BaseActionNode) -> ExecutionContext:
     return context
 
 
-def run_units(node: BaseActionNode, units: Iterable[WorkUnit], fn: Callable[[WorkUnit], bool | None]) -> UnitReport:
+def run_units(
+    node: BaseActionNode, units: Iterable[WorkUnit], fn: Callable[[WorkUnit], bool | None], *,
+    start: Callable[[list[WorkUnit]], None] | None = None,
+) -> UnitReport:
     """Reuse or execute ``units`` for ``node`` (see the module docstring)."""
     context = _require_context(node)
     base = node.cache_params()
@@ -90,9 +97,13 @@ def run_units(node: BaseActionNode, units: Iterable[WorkUnit], fn: Callable[[Wor
             repeats.append((unit, spec))
         else:
             first_of_key[spec.key] = (unit, spec)
+    if start is not None and first_of_key:
+        start([unit for unit, _ in first_of_key.values()])
     for unit, spec in first_of_key.values():
         _execute(node, context, unit, spec, fn, report)
     leftover = _link(node, context, repeats, report)
+    if start is not None and leftover:
+        start([unit for unit, _ in leftover])
     for unit, spec in leftover:
         _execute(node, context, unit, spec, fn, report)
     return report
@@ -108,7 +119,7 @@ def _link(
     runs = node.coordinator.store.runs
     found = runs.find_reusable([spec.key for _, spec in planned])
     links = [(spec, found[spec.key]) for _, spec in planned if spec.key in found]
-    runs.link_reused(context.run_id, links)
+    runs.link_reused(context.run_id, links, copy_logged=True)
     if context.reads is not None:
         context.reads.add_outputs(sum(len(source.outputs) for _, source in links))
     report.reused.extend(unit.name for unit, spec in planned if spec.key in found)
