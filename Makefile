@@ -15,8 +15,10 @@ test: setup
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --dist loadgroup
-	# The chain and anchoring tests once more, on Hardhat Network instead of anvil (only those using the chain).
+	# The chain and anchoring tests once more, on Hardhat Network and on Ganache instead of anvil (only those using the chain).
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider --chain-node hardhat --chain-tests-only tests/chain tests/anchoring
+	# And on Ganache (a shanghai EVM: the Story suite is skipped with its reason, the rest must run).
+	$(PY) -m pytest -n 2 -q -p no:cacheprovider --chain-node ganache --chain-tests-only tests/chain tests/anchoring
 
 setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/tinyproxy $(STAMPS)/jsipfs $(STAMPS)/siwe-peer $(STAMPS)/story-sdk
 

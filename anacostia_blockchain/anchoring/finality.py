@@ -17,9 +17,9 @@ older state, can take the block away, and with it the run's root. So the anchor 
   ``confirmations`` blocks, not by history.
 
 Defaults (``confirmations=None``): :data:`CHAIN_CONFIRMATIONS` (12) on a chain that produces blocks on its own;
-:data:`DEVNET_CONFIRMATIONS` (2) on an automining devnet (anvil, hardhat), where blocks only come with transactions
-and rollbacks only happen on purpose (``evm_revert``, ``anvil_reorg``, restoring an older dump): the newest anchors
-stay watched until one more block buries them. ``0`` or ``1`` make the first receipt final: no rollback
+:data:`DEVNET_CONFIRMATIONS` (2) on an automining devnet (anvil, Hardhat, Ganache), where blocks only come with
+transactions and rollbacks only happen on purpose (``evm_revert``, ``anvil_reorg``, restoring an older dump): the newest
+anchors stay watched until one more block buries them. ``0`` or ``1`` make the first receipt final: no rollback
 detection. A rollback deeper than ``confirmations`` blocks is, by definition, not seen.
 """
 
@@ -160,7 +160,8 @@ class AnchorFinality:
             root = roots[entry.id] or ZERO_ROOT
             problem = _rollback_reason(located, head[0], snapshot.block_hashes, root, request.merkle_root)
             if problem is not None:
-                logger.warning("anchor of run %d rolled back (%s): sending it again", request.run_id, problem)
+                logger.warning("anchor of run %d is no longer on the chain (%s: a reorg, or the chain was reset under "
+                               "this database): sending it again", request.run_id, problem)
                 if outbox.reopen(entry.id, f"RolledBack: {problem}"):
                     reopened.append(entry.id)
             elif located is not None and head[0] - located[0] + 1 >= required:

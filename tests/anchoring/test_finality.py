@@ -160,7 +160,10 @@ def test_a_reorg_that_reincludes_the_anchor_transaction_is_relocated_without_a_n
     sent_before = store.anchoring.sender.registry.sender.stats["sent"]  # type: ignore[union-attr]
 
     assert store.anchoring.check_finality() == 1
-    assert status(store, run_id).status == "pending"  # its block hash changed
+    reopened = status(store, run_id)  # reopened: the background delivery may relocate it at once
+    assert reopened.status == "pending" or (
+        reopened.result is not None and reopened.result["blockHash"] != first["blockHash"]
+    ), reopened
     assert store.flush_anchors(timeout=30)
     moved = status(store, run_id)
     assert moved.status == "confirmed" and moved.result is not None and moved.result["alreadyAnchored"] is True
@@ -226,12 +229,12 @@ def test_the_default_depth_depends_on_whether_the_node_automines(
 ) -> None:
     store = open_stores()
     assert store.anchoring.sender.finality.required == DEVNET_CONFIRMATIONS
-    registry_env.devnet.rpc("evm_setAutomine", [False])
+    registry_env.devnet.set_automine(False)  # miner_stop on Ganache
     try:
         interval_mined = open_stores()
         assert interval_mined.anchoring.sender.finality.required == CHAIN_CONFIRMATIONS
     finally:
-        registry_env.devnet.rpc("evm_setAutomine", [True])
+        registry_env.devnet.set_automine(True)
     with pytest.raises(ConfigurationError, match="confirmations"):
         open_stores(confirmations=-1)
 

@@ -7,6 +7,9 @@
   :func:`register_abi` -> :class:`CustomContractError` with the error name and its decoded arguments.
 - anything else (empty data, unknown selector) -> plain :class:`ContractRevertError` with the raw ``data``.
 
+A ``bytes32`` argument named like a role (``neededRole``) that is a known access-control role is shown by its name
+in the message (:mod:`.roles`: ``neededRole=MINTER_ROLE``); ``error_args`` keep the raw bytes.
+
 Two contracts may declare the same error signature; that is one selector and one meaning, so the table is keyed by
 selector and the first ABI wins.
 """
@@ -25,6 +28,7 @@ from eth_utils import keccak
 from ...errors import ContractRevertError, CustomContractError, PanicError, RevertWithReason
 from ..encoding import hex_to_bytes, to_hex
 from .artifacts import shipped_abis
+from .roles import register_roles, role_name
 from .types import abi_type_of, format_value
 
 ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
@@ -101,7 +105,10 @@ _TABLE = ErrorTable()
 
 
 def register_abi(abi: Iterable[dict[str, Any]], source: str = "registered") -> int:
-    """Make the custom errors of an extra ABI decodable everywhere (e.g. a third-party contract's)."""
+    """Make the custom errors of an extra ABI decodable everywhere (e.g. a third-party contract's), and its role
+    getters known by name (:func:`~.roles.register_roles`)."""
+    abi = list(abi)
+    register_roles(abi)
     return _TABLE.register_abi(abi, source)
 
 
@@ -160,8 +167,20 @@ def _decode_custom(selector: bytes, body: bytes, facts: dict[str, Any]) -> Contr
         values = tuple(abi_decode(list(spec.input_types), body))
     except (DecodingError, ValueError, OverflowError):
         return ContractRevertError(f"execution reverted with {spec.name} but its arguments do not decode", **facts)
-    shown = ", ".join(f"{n}={format_value(v)}" for n, v in zip(spec.input_names, values, strict=True))
+    shown = ", ".join(
+        f"{name}={_shown(name, kind, value)}"
+        for name, kind, value in zip(spec.input_names, spec.input_types, values, strict=True)
+    )
     return CustomContractError(f"{spec.name}({shown})", error_name=spec.name, args=values, **facts)
+
+
+def _shown(name: str, abi_type: str, value: Any) -> str:
+    """An argument as the message shows it: a known role by its name, anything else by :func:`format_value`."""
+    if abi_type == "bytes32" and "role" in name.lower():
+        known = role_name(value)
+        if known is not None:
+            return known
+    return format_value(value)
 
 
 def _to_bytes(data: bytes | str | None) -> bytes:

@@ -31,6 +31,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import cache
 from typing import Any, ClassVar
 
 from eth_abi import encode as abi_encode
@@ -48,6 +49,7 @@ UINT64_MAX = 2**64 - 1
 LEAF_KINDS = ("run", "node", "metric", "param", "tag", "artifact", "lineage", "entry")
 
 
+@cache
 def kind_tag(kind: str) -> bytes:
     """The 32-byte domain tag of a leaf kind (``RunRegistry.METRIC_LEAF_KIND`` is ``kind_tag("metric")``)."""
     if kind not in LEAF_KINDS:

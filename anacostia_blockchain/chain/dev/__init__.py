@@ -15,7 +15,7 @@ Nothing a deployed pipeline or service runs imports this package: it starts proc
 - :mod:`.pytest_plugin` — the ``devnet`` and ``fresh_chain`` fixtures (registered as a ``pytest11`` plugin).
 """
 
-from .deploy import DeployContext, DeploymentResult, PlannedContract, RoleGrant, deploy_all, ensure_deployed
+from .deploy import DeployContext, DeploymentResult, PlannedContract, RoleGrant, Suite, deploy_all, ensure_deployed
 from .deploy_plan import DEPLOY_PLAN
 from .dev_node import DEV_MNEMONIC, DevAccount, DevNode, ExternalNode, ProcessNode, dev_accounts, free_port
 from .devnet import Devnet, find_anvil
@@ -25,6 +25,7 @@ from .placement import CREATE2_DEPLOYER, create2_address, place_contract, set_co
 from .story_devnet import (
     STORY_COMPAT_CHAIN_ID,
     STORY_DEPLOY_PLAN,
+    STORY_SUITE,
     deploy_story_suite,
     place_story_suite,
     place_story_suite_on_devnet,
@@ -38,6 +39,7 @@ __all__ = [
     "DEV_MNEMONIC",
     "STORY_COMPAT_CHAIN_ID",
     "STORY_DEPLOY_PLAN",
+    "STORY_SUITE",
     "DeployContext",
     "DeploymentResult",
     "DevAccount",
@@ -50,6 +52,7 @@ __all__ = [
     "PlannedContract",
     "ProcessNode",
     "RoleGrant",
+    "Suite",
     "create2_address",
     "deploy_all",
     "deploy_story_suite",

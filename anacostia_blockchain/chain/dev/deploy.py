@@ -11,6 +11,13 @@ Re-running is idempotent. For an entry already in the manifest:
 
 The manifest is rewritten atomically after every deployment, so an interrupted ``deploy_all`` resumes where it
 stopped. Role grants of the plan are checked with ``hasRole`` first and only sent when missing.
+
+A chain whose EVM cannot run an entry (Ganache's Shanghai and Story's Cancun-only AccessController,
+:mod:`~..tx.evm_target`): running the whole plan, the entry is *skipped* — a :class:`DeploymentResult` with status
+``"skipped"`` and the :class:`UnsupportedEvmError` saying which contract needs which EVM and instructions — and
+the rest of the plan goes on. Entries of one :class:`Suite` (contracts that only work together, such as the Story
+suite) are skipped together when any member cannot run, so no half suite is deployed. An entry the caller named
+(``only=``) is never skipped: the error is raised.
 """
 
 from __future__ import annotations
@@ -21,13 +28,15 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
 
-from ...errors import DeploymentError
+from ...errors import DeploymentError, UnsupportedEvmError
 from ..abi.contract import Contract
+from ..abi.roles import role_id
 from ..contracts.deployments import DeploymentManifest, DeploymentRecord
 from ..encoding import checksum, to_hex
-from ..tx.evm_target import artifact_for
+from ..tx.evm_target import artifact_for, require_evm_for
 
 if TYPE_CHECKING:
+    from ..rpc.client import ChainClient
     from ..tx.sender import TxSender
 
 __all__ = [
@@ -37,6 +46,7 @@ __all__ = [
     "DeploymentResult",
     "PlannedContract",
     "RoleGrant",
+    "Suite",
     "deploy_all",
     "ensure_deployed",
 ]
@@ -44,12 +54,21 @@ __all__ = [
 
 @dataclass(frozen=True)
 class DeploymentResult:
+    """What happened to one plan entry. A skipped entry has no address and no contract; ``skipped`` says why."""
+
     name: str
-    status: str  # "deployed" | "reused" | "changed" | "redeployed"
+    status: str  # "deployed" | "reused" | "changed" | "redeployed" | "skipped"
     address: str
-    contract: Contract
+    contract: Contract | None
+    skipped: UnsupportedEvmError | None = None
+
+    @classmethod
+    def skip(cls, name: str, reason: UnsupportedEvmError) -> DeploymentResult:
+        return cls(name, "skipped", "", None, reason)
 
     def __str__(self) -> str:
+        if self.skipped is not None:
+            return f"{self.name:<20} {self.status:<10} {self.skipped}"
         notes = {
             "changed": " (the shipped artifact changed since; pass --redeploy-changed to replace it)",
             "redeployed": " (artifact changed: new deployment)",
@@ -104,6 +123,8 @@ class DeployContext:
     manifest: DeploymentManifest
     deployed: dict[str, Contract] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    #: Entries skipped in this run, with why (their dependents are skipped with the same reason).
+    skipped: dict[str, UnsupportedEvmError] = field(default_factory=dict)
 
     @property
     def deployer(self) -> str:
@@ -112,7 +133,17 @@ class DeployContext:
     def address_of(self, name: str) -> str:
         if name in self.deployed:
             return self.deployed[name].address
+        if name in self.skipped and name not in self.manifest.records:
+            raise needing(name, self.skipped[name])
         return self.manifest.address(name)
+
+
+def needing(what: str, reason: UnsupportedEvmError) -> UnsupportedEvmError:
+    """The error of an entry that needs ``what``, which this chain cannot run for ``reason`` (same facts)."""
+    return UnsupportedEvmError(
+        f"it needs {what}, which this chain cannot run: {reason}",
+        contracts=reason.contracts, required=reason.required, available=reason.available, opcodes=reason.opcodes,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -123,7 +154,19 @@ class RoleGrant:
     to: Callable[[DeployContext], str]
 
     def role_id(self) -> bytes:
-        return b"\x00" * 32 if self.role == "DEFAULT_ADMIN_ROLE" else keccak(text=self.role)
+        return role_id(self.role)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Contracts that only work together: on a chain whose EVM cannot run one of them, none is deployed."""
+
+    name: str
+    members: tuple[str, ...]
+
+    def require_runs_on(self, client: ChainClient) -> None:
+        """:class:`UnsupportedEvmError` naming the suite and the members this chain cannot run, if any."""
+        require_evm_for(client, self.members, what=self.name)
 
 
 @dataclass(frozen=True)
@@ -136,6 +179,14 @@ class PlannedContract:
     requires: tuple[str, ...] = ()
     #: Called after the deployment and grants (e.g. a one-time ``initialize``); must be idempotent.
     after: Callable[[DeployContext, Contract], None] | None = None
+    #: The suite this entry belongs to: deployed only on a chain that runs every member.
+    suite: Suite | None = None
+
+    def require_runs_on(self, client: ChainClient) -> None:
+        """:class:`UnsupportedEvmError` when the chain cannot run this contract (or a member of its suite)."""
+        if self.suite is not None:
+            self.suite.require_runs_on(client)
+        require_evm_for(client, [self.name])
 
 
 def deploy_all(
@@ -145,8 +196,12 @@ def deploy_all(
     only: Iterable[str] | None = None,
     redeploy_changed: bool = False,
     settings: dict[str, Any] | None = None,
+    skip_unsupported: bool | None = None,
 ) -> list[DeploymentResult]:
-    """Run a plan (default: :data:`deploy_plan.DEPLOY_PLAN`) in order; ``only`` restricts it to some names."""
+    """Run a plan (default: :data:`deploy_plan.DEPLOY_PLAN`) in order; ``only`` restricts it to some names.
+
+    ``skip_unsupported`` (default: when ``only`` is not given) skips the entries this chain's EVM cannot run, with a
+    ``"skipped"`` result each (see the module docs); otherwise they raise :class:`UnsupportedEvmError`."""
     if plan is None:
         from .deploy_plan import DEPLOY_PLAN
 
@@ -156,14 +211,26 @@ def deploy_all(
     unknown = wanted - set(names)
     if unknown:
         raise DeploymentError(f"not in the deploy plan: {', '.join(sorted(unknown))} (plan: {', '.join(names)})")
+    if skip_unsupported is None:
+        skip_unsupported = only is None
     ctx = DeployContext(sender, manifest, settings=dict(settings or {}))
     results = []
     for entry in plan:
         if entry.name not in wanted:
             continue
-        for dependency in entry.requires:
-            ctx.address_of(dependency)  # DeploymentError when a dependency was neither deployed now nor before
-        result = ensure_deployed(sender, manifest, entry.name, *entry.args(ctx), redeploy_changed=redeploy_changed)
+        try:
+            entry.require_runs_on(sender.client)
+            for dependency in entry.requires:
+                ctx.address_of(dependency)  # DeploymentError when a dependency was neither deployed now nor before
+            args = entry.args(ctx)  # UnsupportedEvmError when it needs what this chain cannot run
+        except UnsupportedEvmError as exc:
+            if not skip_unsupported:
+                raise
+            ctx.skipped[entry.name] = exc
+            results.append(DeploymentResult.skip(entry.name, exc))
+            continue
+        result = ensure_deployed(sender, manifest, entry.name, *args, redeploy_changed=redeploy_changed)
+        assert result.contract is not None  # ensure_deployed never skips
         ctx.deployed[entry.name] = result.contract
         for grant in entry.grants:
             account = checksum(grant.to(ctx))

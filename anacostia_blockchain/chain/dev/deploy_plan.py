@@ -8,10 +8,10 @@ to ``ctx.settings`` passed by the caller. ``requires`` names entries that must b
 
 from __future__ import annotations
 
-from ...errors import DeploymentError
-from ..story.addresses import addresses_for_chain
-from .deploy import DeployContext, PlannedContract, RoleGrant
-from .story_devnet import STORY_DEPLOY_PLAN
+from ...errors import DeploymentError, UnsupportedEvmError
+from ..story.addresses import STORY_NETWORKS, addresses_for_chain
+from .deploy import DeployContext, PlannedContract, RoleGrant, needing
+from .story_devnet import STORY_DEPLOY_PLAN, STORY_SUITE
 
 __all__ = ["DEPLOY_PLAN", "DeployContext", "PlannedContract", "RoleGrant"]
 
@@ -68,11 +68,23 @@ DEPLOY_PLAN: list[PlannedContract] = [
 
 
 def _story_address(ctx: DeployContext, field: str, manifest_name: str) -> str:
-    """A Story core address: ``settings["story_addresses"]``, else this manifest's suite, else Story's network."""
+    """A Story core address: ``settings["story_addresses"]``, else this manifest's suite, else Story's network.
+
+    On a chain with none of them whose EVM cannot run the local suite (Ganache's Shanghai), an
+    :class:`UnsupportedEvmError` saying so: the marketplace is skipped with the suite."""
     explicit = ctx.settings.get("story_addresses")
     if explicit is not None:
         return str(getattr(explicit, field))
     try:
         return ctx.address_of(manifest_name)
+    except UnsupportedEvmError:
+        raise
     except DeploymentError:
-        return str(getattr(addresses_for_chain(ctx.sender.client.chain_id), field))
+        pass
+    chain_id = ctx.sender.client.chain_id
+    if chain_id not in STORY_NETWORKS:
+        try:
+            STORY_SUITE.require_runs_on(ctx.sender.client)
+        except UnsupportedEvmError as exc:
+            raise needing(f"Story's {manifest_name} (it sells Story licenses)", exc) from None
+    return str(getattr(addresses_for_chain(chain_id), field))

@@ -21,6 +21,7 @@ has no immutables and no storage, so its code goes straight to the canonical add
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,10 @@ from ..story.addresses import (
     addresses_from_manifest,
 )
 from ..story.terms import non_commercial_social_remixing
-from ..tx.evm_target import artifact_for
+from ..tx.evm_target import artifact_for, require_evm_for
 from ..tx.sender import TxSender
 from ..tx.signer import LocalSigner
-from .deploy import DeployContext, PlannedContract, deploy_all
+from .deploy import DeployContext, PlannedContract, Suite, deploy_all
 from .devnet import Devnet
 from .placement import place_contract
 from .story_compat import COMPAT_LAYOUT, place_compat_suite
@@ -124,8 +125,9 @@ def _at(*names: str) -> Any:
 #: The core suite as deploy-plan entries (appended to ``deploy_plan.DEPLOY_PLAN``): CREATE addresses recorded in the
 #: manifest (each constructor names only contracts deployed before it; later links are set by the one-time
 #: initializations), the ERC-6551 registry at its canonical address, everything wired after the last entry. The
-#: periphery, WIP and Multicall3 belong to the story-compat layout only.
-STORY_DEPLOY_PLAN: list[PlannedContract] = [
+#: periphery, WIP and Multicall3 belong to the story-compat layout only. One :class:`Suite`: it needs a Cancun EVM
+#: (AccessController's transient storage), so a Shanghai chain skips all of it.
+_STORY_ENTRIES: list[PlannedContract] = [
     PlannedContract("ModuleRegistry"),
     PlannedContract("AccessController"),
     PlannedContract("LicenseRegistry"),
@@ -164,22 +166,26 @@ STORY_DEPLOY_PLAN: list[PlannedContract] = [
         after=_initialize_after_deploy,
     ),
 ]
+STORY_SUITE = Suite("the Story suite", (*(entry.name for entry in _STORY_ENTRIES), "ERC6551Registry"))
+STORY_DEPLOY_PLAN: list[PlannedContract] = [replace(entry, suite=STORY_SUITE) for entry in _STORY_ENTRIES]
 
 
 def deploy_story_suite(sender: TxSender, manifest: DeploymentManifest, *, admin: str | None = None) -> StoryAddresses:
     """Deploy (or reuse) the suite at CREATE addresses, recorded in ``manifest``; returns its addresses."""
     settings = {"story_admin": admin} if admin else None
-    deploy_all(sender, manifest, plan=STORY_DEPLOY_PLAN, settings=settings)
+    deploy_all(sender, manifest, plan=STORY_DEPLOY_PLAN, settings=settings, skip_unsupported=False)
     return addresses_from_manifest(manifest)
 
 
 def place_story_suite(
     sender: TxSender, *, admin: str | None = None, addresses: StoryAddresses | None = None
 ) -> StoryAddresses:
-    """Place the suite at Story's Aeneid addresses on an anvil chain (:mod:`.story_compat`); returns them."""
+    """Place the suite at Story's Aeneid addresses on an anvil chain (:mod:`.story_compat`); returns them. A chain
+    whose EVM cannot run it is refused before anything is sent (:class:`UnsupportedEvmError`)."""
     target = STORY_NETWORKS[STORY_COMPAT_CHAIN_ID]
     if addresses is not None and addresses != target:
         raise DeploymentError("the story-compat layout places the suite at Story's Aeneid addresses only")
+    require_evm_for(sender.client, sorted({placement.artifact for placement in COMPAT_LAYOUT}), what=STORY_SUITE.name)
     place_compat_suite(sender, admin)
     return target
 

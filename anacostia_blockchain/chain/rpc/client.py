@@ -25,10 +25,13 @@ from .jsonrpc import JsonRpcTransport, batch_result
 from .node_kind import NodeKind, node_kind_of
 from .receipt import Receipt
 
-#: How each kind of node says whether it automines (others have no such method).
+#: How each kind of node says whether it automines (others have no such method). Ganache's ``eth_mining`` is
+#: false once ``miner_stop`` stopped its miner; its instamine and an interval (``--miner.blockTime``) both answer
+#: true, and no method tells them apart.
 _AUTOMINE_QUERIES: dict[NodeKind, tuple[str, ...]] = {
     NodeKind.ANVIL: ("anvil_getAutomine",),
     NodeKind.HARDHAT: ("hardhat_getAutomine",),
+    NodeKind.GANACHE: ("eth_mining",),
     NodeKind.OTHER: ("anvil_getAutomine", "hardhat_getAutomine"),
 }
 
@@ -58,6 +61,8 @@ class ChainClient:
         try:
             self.chain_id = quantity(self.transport.call("eth_chainId"))
         except ChainConnectionError as exc:
+            if exc.http_status is not None:
+                raise  # something answered: its message says what the HTTP status means for this URL
             raise ChainConnectionError(f"cannot reach the chain at {self.transport.url}: is the node running?") from exc
         if expected_chain_id is not None and self.chain_id != expected_chain_id:
             raise ChainIdMismatchError(expected_chain_id, self.chain_id)
@@ -143,10 +148,13 @@ class ChainClient:
         return probe_evm_version(self.rpc)
 
     def automines(self) -> bool:
-        """True when the node says it mines every transaction at once (anvil / Hardhat automine).
+        """True when the node says it mines every transaction at once (anvil / Hardhat automine, Ganache's
+        instamine).
 
-        Interval mining answers False; so does a node with no way to say (Ganache, geth, public RPCs), which
-        callers treat as "blocks come when they come" (longer timeouts, more confirmations).
+        Interval mining answers False on anvil and Hardhat, a stopped miner on Ganache (``miner_stop``); so does a
+        node with no way to say (geth, public RPCs), which callers treat as "blocks come when they come" (longer
+        timeouts, more confirmations). A Ganache started with ``--miner.blockTime`` answers True: it cannot be told
+        from instamine over RPC.
         """
         for method in _AUTOMINE_QUERIES.get(self.node_kind, ()):
             try:

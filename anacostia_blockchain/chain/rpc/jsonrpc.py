@@ -10,6 +10,9 @@ batch in any order (Hardhat Network runs them concurrently).
 
 Errors:
 - the node cannot be reached, answers garbage or HTTP 5xx -> :class:`ChainConnectionError`;
+- the endpoint answers HTTP 401, 403, 404 or 429 -> :class:`ChainConnectionError` with ``http_status`` and a message
+  saying what that status means for an RPC URL (:data:`HTTP_STATUS_MEANINGS`: a 404 is a URL whose path reaches no
+  JSON-RPC endpoint, not a node that is down);
 - a JSON-RPC error object -> :func:`~.rpc_errors.translate_rpc_error` -> a typed :class:`ChainError` subclass,
   built with the original :class:`~.rpc_errors.RpcErrorReply` as ``rpc_error`` for callers that branch on it.
 """
@@ -25,7 +28,31 @@ from ...errors import ChainConnectionError, ChainError
 from .http_poster import HttpJsonPoster
 from .rpc_errors import RpcErrorReply, translate_rpc_error
 
-__all__ = ["JsonRpcTransport", "RpcErrorReply", "batch_result", "translate_rpc_error"]
+__all__ = [
+    "HTTP_STATUS_MEANINGS",
+    "JsonRpcTransport",
+    "RpcErrorReply",
+    "batch_result",
+    "http_status_error",
+    "translate_rpc_error",
+]
+
+
+#: What an HTTP error status from an RPC endpoint means for the URL the caller gave.
+HTTP_STATUS_MEANINGS: dict[int, str] = {
+    401: "Unauthorized: the endpoint wants credentials; check the user and password or the API key in the URL",
+    403: "Forbidden: the endpoint refused the request; check the API key in the URL and whether the provider "
+    "serves this method",
+    404: "Not Found: nothing answers JSON-RPC at this URL's path; check the path (a provider's URL carries its API "
+    "key or project id there, a local node answers at /)",
+    429: "Too Many Requests: the provider rate-limits this key; slow down or use another endpoint",
+}
+
+
+def http_status_error(what: str, url: str, status: int) -> ChainConnectionError:
+    """The error for an HTTP error status from ``url`` (shown without credentials, path or query)."""
+    meaning = HTTP_STATUS_MEANINGS.get(status, "the node failed" if status >= 500 else "not a JSON-RPC answer")
+    return ChainConnectionError(f"{what}: RPC {url} answered HTTP {status} {meaning}", http_status=status)
 
 
 class JsonRpcTransport:
@@ -39,8 +66,8 @@ class JsonRpcTransport:
 
     def _post(self, payload: Any, what: str, timeout: float | None) -> Any:
         status, body = self.http.post(json.dumps(payload).encode(), what, timeout)
-        if status >= 500 or status in (401, 403, 404, 429):
-            raise ChainConnectionError(f"{what}: RPC {self.url} answered HTTP {status}")
+        if status >= 500 or status in HTTP_STATUS_MEANINGS:
+            raise http_status_error(what, self.url, status)
         try:
             return json.loads(body)
         except ValueError as exc:

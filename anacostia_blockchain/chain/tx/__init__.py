@@ -1,6 +1,8 @@
 """Signing and sending transactions.
 
-- :mod:`.sender` — :class:`TxSender`: many threads, one account, batched submission and receipt polling;
+- :mod:`.sender` — :class:`TxSender`: many threads, one account; receipt polling and stuck transactions;
+- :mod:`.submission` — :class:`Submitter`, the sender's submitting side: the nonce-ordered queue, batched sends and
+  what each node answer means (repairs, refused early nonces, mined reverts reported at send time);
 - :mod:`.pending` — :class:`PendingTx`, the future every send returns;
 - :mod:`.evm_target` — which shipped artifact set (Cancun, Shanghai) a chain's EVM runs;
 - :mod:`.failed_tx` — why a transaction failed (decoded reverts of mined failures, insufficient funds);
@@ -15,8 +17,9 @@ from .gas_limits import GasLimits, call_shape
 from .nonce import NonceManager
 from .pending import PendingTx, TxRequest
 from .personal_sign import RecoveredSigner, recover_personal_signer, sign_personal_message
-from .sender import MAX_REPAIRS, TxSender
+from .sender import TxSender
 from .signer import DEFAULT_KEY_ENV, LocalSigner, SignedTx, checked_key_text, decrypt_keystore
+from .submission import MAX_REPAIRS, Submitter
 
 __all__ = [
     "DEFAULT_KEY_ENV",
@@ -29,6 +32,7 @@ __all__ = [
     "PendingTx",
     "RecoveredSigner",
     "SignedTx",
+    "Submitter",
     "TxRequest",
     "TxSender",
     "artifact_for",

@@ -12,11 +12,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...errors import ChainError, TransactionTimeoutError
+from ...errors import ChainConnectionError, ChainError, TransactionTimeoutError
 from ..rpc.receipt import Receipt
 from .fees import Fees
 
 if TYPE_CHECKING:
+    from ..rpc.client import ChainClient
     from .sender import TxSender
 
 
@@ -107,3 +108,18 @@ class PendingTx:
     @property
     def error(self) -> ChainError | None:
         return self._error
+
+
+def resolve_if_mined(client: ChainClient, pending: PendingTx) -> bool:
+    """Resolve ``pending`` with the receipt of whichever of its signed versions was mined (one batched request);
+    ``False`` when none was (or the node cannot be reached right now)."""
+    calls = [("eth_getTransactionReceipt", [tx_hash]) for tx_hash in pending.tx_hashes]
+    try:
+        replies = client.rpc_batch(calls)
+    except ChainConnectionError:
+        return False
+    for reply in replies:
+        if isinstance(reply, dict):
+            pending._resolve(Receipt.from_rpc(reply))
+            return True
+    return False

@@ -7,7 +7,8 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from anacostia_blockchain.chain import ChainClient, Contract, Devnet, LocalSigner, TxSender, decode_revert, register_abi
-from anacostia_blockchain.chain.abi import PANIC_CODES, ErrorTable
+from anacostia_blockchain.chain.abi import PANIC_CODES, ErrorTable, name_roles, role_name
+from anacostia_blockchain.chain.encoding import to_hex
 from anacostia_blockchain.errors import (
     ContractRevertError,
     CustomContractError,
@@ -55,7 +56,22 @@ def test_custom_error_from_shipped_abi_with_a_fresh_table() -> None:
     assert error.error_name == "AccessControlUnauthorizedAccount"
     assert error.error_args == (stranger.lower(), ANCHOR_ROLE)
     assert error.selector == "0x" + data[:4].hex()
-    assert stranger in str(error) and "0x" + ANCHOR_ROLE.hex() in str(error)
+    assert str(error) == f"AccessControlUnauthorizedAccount(account={stranger}, neededRole=ANCHOR_ROLE)"
+
+
+def test_roles_are_named_from_the_abis_role_getters_and_unknown_ones_stay_hex() -> None:
+    stranger = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    signature = "AccessControlUnauthorizedAccount(address,bytes32)"
+    auditor = keccak(text="AUDITOR_ROLE")
+    data = _selector(signature) + encode(["address", "bytes32"], [stranger, auditor])
+    assert str(decode_revert(data)).endswith(f"neededRole={to_hex(auditor)})")  # no known contract has it
+    assert role_name(auditor) is None and role_name(b"\x00" * 32) == "DEFAULT_ADMIN_ROLE"
+    getter = {"type": "function", "name": "AUDITOR_ROLE", "inputs": [], "outputs": [{"type": "bytes32"}]}
+    register_abi([getter], source="Audited")
+    assert role_name(to_hex(auditor)) == "AUDITOR_ROLE"
+    assert str(decode_revert(data)).endswith("neededRole=AUDITOR_ROLE)")
+    minter = to_hex(keccak(text="MINTER_ROLE"))
+    assert name_roles(f"failed: neededRole={minter}, salt={minter}") == f"failed: neededRole=MINTER_ROLE, salt={minter}"
 
 
 def test_unknown_selector_and_registration() -> None:

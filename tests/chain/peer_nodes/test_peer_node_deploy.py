@@ -1,5 +1,5 @@
-"""Deploying on anvil, Hardhat Network and Ganache: the full plan (on Ganache, a clear refusal of the Cancun-only Story
-contracts), canonical addresses, the EVM build target."""
+"""Deploying on anvil, Hardhat Network and Ganache: the full plan (on Ganache, our contracts from the Shanghai set and
+the Cancun-only Story suite skipped with its reason), canonical addresses, the EVM build target."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from eth_utils import keccak
 from anacostia_blockchain.chain import ChainClient, Contract, LocalSigner, TxSender
 from anacostia_blockchain.chain.abi import load_artifact
 from anacostia_blockchain.chain.contracts import DeploymentManifest
-from anacostia_blockchain.chain.dev import DEPLOY_PLAN, DevNode, GanacheNode
+from anacostia_blockchain.chain.dev import DEPLOY_PLAN, STORY_DEPLOY_PLAN, DevNode, GanacheNode
 from anacostia_blockchain.chain.dev.placement import CREATE2_DEPLOYER, create2_address, place_contract
-from anacostia_blockchain.chain.dev.story_devnet import ERC6551_REGISTRY_SALT
+from anacostia_blockchain.chain.dev.story_devnet import ERC6551_REGISTRY_SALT, deploy_story_suite, place_story_suite
 from anacostia_blockchain.chain.rpc import NodeKind
 from anacostia_blockchain.chain.story.addresses import ERC6551_REGISTRY
 from anacostia_blockchain.chain.tx import artifact_for, evm_target
@@ -46,27 +46,37 @@ def test_the_full_deploy_plan_runs_through_the_cli_and_reruns_as_reused(
     monkeypatch.setenv("ANACOSTIA_PRIVATE_KEY", peer.accounts[0].private_key)
     monkeypatch.setenv("ANACOSTIA_RPC_URL", peer.rpc_url)  # no --rpc-url: the variable is enough
     argv = ["deploy", "--manifest", str(tmp_path), "--json"]
-    if peer.kind is NodeKind.GANACHE:
-        # Story's AccessController keeps permissions in transient storage (Cancun): on Ganache's Shanghai EVM the
-        # plan stops there with a one-line error naming the contract and the EVM it needs.
-        assert main(argv) != 0
-        error = capsys.readouterr().err
-        assert "AccessController" in error and "cancun" in error.lower(), error
-        assert "Traceback" not in error
-        return
+    # Story's AccessController keeps permissions in transient storage (Cancun): on Ganache's Shanghai EVM the plan
+    # deploys our contracts from the Shanghai set and skips the Story suite, and the marketplace that sells its
+    # licenses, each with the reason.
+    skips = {e.name for e in STORY_DEPLOY_PLAN} | {"ModelMarketplace"} if peer.kind is NodeKind.GANACHE else set()
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
     assert set(first["contracts"]) == {entry.name for entry in DEPLOY_PLAN}
-    assert {c["status"] for c in first["contracts"].values()} == {"deployed"}
+    skipped = {name: c for name, c in first["contracts"].items() if c["status"] == "skipped"}
+    assert set(skipped) == skips
+    for name, entry in skipped.items():
+        reason = entry["reason"]
+        assert "the Story suite needs a Cancun EVM and chain 1337 runs shanghai" in reason, (name, reason)
+        assert "AccessController uses TLOAD, TSTORE (transient storage" in reason and "\n" not in reason
+        assert entry["address"] is None
+    assert {c["status"] for name, c in first["contracts"].items() if name not in skips} == {"deployed"}
     manifest = DeploymentManifest.load(tmp_path, peer.chain_id)
+    assert set(manifest.names()) == {entry.name for entry in DEPLOY_PLAN} - skips
     for name in manifest.names():
         record = manifest.entry(name)
         assert peer_client.get_code(record.address), name
         assert record.artifact_hash == artifact_for(peer_client, name).artifact_hash  # the set this EVM runs
-    assert peer_client.get_code(ERC6551_REGISTRY)  # placed at its canonical address
+    assert bool(peer_client.get_code(ERC6551_REGISTRY)) is not bool(skips)  # placed at its canonical address
     assert main(argv) == 0
     again = json.loads(capsys.readouterr().out)
-    assert {c["status"] for c in again["contracts"].values()} == {"reused"}
+    assert {name for name, c in again["contracts"].items() if c["status"] == "skipped"} == skips
+    assert {c["status"] for name, c in again["contracts"].items() if name not in skips} == {"reused"}
+    if skips:  # named explicitly, a contract this chain cannot run is an error, not a skip
+        assert main(["deploy", "--manifest", str(tmp_path), "--contracts", "RunRegistry,AccessController"]) == 1
+        error = capsys.readouterr().err.strip()
+        assert error.startswith("error: the Story suite needs a Cancun EVM") and "TSTORE" in error
+        assert "\n" not in error and "Traceback" not in error
 
 
 def test_placement_uses_the_nodes_own_set_code_method(
@@ -120,8 +130,34 @@ def test_ganache_cannot_run_the_cancun_build_and_gets_the_shanghai_one(ganache_n
             deployed = sender.deploy("ModelNFT", "Models", "M", sender.signer.address, sender.signer.address)
             assert deployed.call("name") == "Models"
             assert artifact_for(client, "ModelNFT").bytecode == load_artifact("ModelNFT", "shanghai").bytecode
+            block = client.block_number()
+            with pytest.raises(UnsupportedEvmError) as info:
+                sender.deploy("AccessController")
+            assert client.block_number() == block  # refused before anything was sent
+            error = info.value
+            assert (error.contracts, error.required, error.available) == (("AccessController",), "cancun", "shanghai")
+            assert error.opcodes == ("TLOAD", "TSTORE")
+            assert str(error).startswith("AccessController needs a Cancun EVM and chain 1337 runs shanghai")
     finally:
         ganache_node.revert(snapshot)
+
+
+def test_the_story_suite_is_refused_whole_on_ganache_before_anything_is_sent(
+    ganache_node: GanacheNode, tmp_path: Path
+) -> None:
+    client = ChainClient(ganache_node.rpc_url)
+    signer = LocalSigner.from_key(ganache_node.accounts[0].private_key)
+    nonce = client.nonce(signer.address)
+    with TxSender(client, signer) as sender:
+        for attempt in (
+            lambda: deploy_story_suite(sender, DeploymentManifest.load(tmp_path, client.chain_id)),
+            lambda: place_story_suite(sender),
+        ):
+            with pytest.raises(UnsupportedEvmError, match=r"^the Story suite needs a Cancun EVM") as info:
+                attempt()
+            assert set(info.value.contracts) == {"AccessController", "IPAccountImpl"}
+            assert info.value.opcodes == ("MCOPY", "TLOAD", "TSTORE")
+    assert client.nonce(signer.address) == nonce
 
 
 @pytest.mark.slow

@@ -85,22 +85,20 @@ def test_a_conflicting_anchor_fails_once_with_run_already_anchored(
     assert registry.run_root(pipeline, 7) == first.merkle_root
 
 
-AUTOMINES = {NodeKind.ANVIL: True, NodeKind.HARDHAT: True, NodeKind.GANACHE: False}
-
-
-def test_automine_is_read_where_the_node_says_and_false_where_it_cannot(
+def test_automine_is_read_from_each_nodes_own_method(
     peer: DevNode, peer_client: ChainClient, peer_sender: TxSender
 ) -> None:
-    assert peer_client.automines() is AUTOMINES[peer.kind]  # Ganache has no such method: False, no error
-    assert peer_sender.stuck_timeout == (3.0 if AUTOMINES[peer.kind] else 30.0)
-    peer.set_automine(False)  # block by block from now on
+    # anvil_getAutomine, hardhat_getAutomine, Ganache's eth_mining (its instamine mines each transaction at once)
+    assert peer_client.automines() is True
+    assert peer_sender.stuck_timeout == 3.0
+    peer.set_automine(False)  # block by block from now on (miner_stop on Ganache)
     try:
         assert peer_client.automines() is False
         with TxSender(peer_client, peer_sender.signer) as block_by_block:
             assert block_by_block.stuck_timeout == 30.0
     finally:
         peer.set_automine(True)
-    assert peer_client.automines() is AUTOMINES[peer.kind]
+    assert peer_client.automines() is True
 
 
 def test_a_nonce_hole_behind_a_rejected_transaction_is_filled(

@@ -97,10 +97,21 @@ def test_a_node_that_cannot_say_whether_it_automines_is_taken_as_not_automining(
     assert asked == ["eth_chainId", "web3_clientVersion", "anvil_getAutomine", "hardhat_getAutomine"]
 
 
+def test_a_stopped_miner_is_not_automine(fresh_chain: Devnet) -> None:
+    client = ChainClient(fresh_chain.rpc_url)
+    assert client.automines() is True
+    fresh_chain.set_automine(False)  # evm_setAutomine; miner_stop on Ganache
+    try:
+        assert client.automines() is False
+    finally:
+        fresh_chain.set_automine(True)
+    assert client.automines() is True
+
+
 def test_interval_mining_is_not_automine(fresh_chain: Devnet) -> None:
     client = ChainClient(fresh_chain.rpc_url)
     if client.node_kind is NodeKind.GANACHE:
-        pytest.skip("Ganache has no evm_setIntervalMining")
+        pytest.skip("Ganache has no evm_setIntervalMining (and answers eth_mining true for --miner.blockTime too)")
     assert client.automines() is True
     fresh_chain.set_automine(False)
     fresh_chain.rpc("evm_setIntervalMining", [1 if client.node_kind is NodeKind.ANVIL else 1000])  # seconds / ms

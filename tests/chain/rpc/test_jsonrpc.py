@@ -34,6 +34,19 @@ def test_http_errors_and_garbage_are_connection_errors(fake_node: Callable[[Resp
         garbage.batch([("eth_chainId", []), ("eth_blockNumber", [])])
 
 
+def test_a_404_says_the_path_reaches_no_endpoint_and_hides_the_path(fake_node: Callable[[Responder], str]) -> None:
+    url = fake_node(lambda body: (404, b"Not Found")) + "/v3/s3cr3t-project-key"
+    with pytest.raises(ChainConnectionError) as info:
+        ChainClient(url)
+    message = str(info.value)
+    assert info.value.http_status == 404 and "\n" not in message
+    assert "answered HTTP 404 Not Found: nothing answers JSON-RPC at this URL's path; check the path" in message
+    assert "s3cr3t" not in message and "is the node running" not in message
+    with pytest.raises(ChainConnectionError, match="HTTP 401 Unauthorized: the endpoint wants credentials") as denied:
+        JsonRpcTransport(fake_node(lambda body: (401, b""))).batch([("eth_chainId", [])])
+    assert denied.value.http_status == 401
+
+
 def test_batch_items_fail_individually(fake_node: Callable[[Responder], str]) -> None:
     def respond(body: bytes) -> tuple[int, bytes]:
         calls = json.loads(body)
