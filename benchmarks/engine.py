@@ -63,7 +63,7 @@ def trigger_latency(workdir: Path, existing: int, samples: int) -> dict[str, flo
     folder = workdir / f"data-{existing}"
     populate(folder, existing)
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{workdir}/trigger-{existing}.db")
-    data = FilesystemStoreNode("data", folder, store, init_state="old")
+    data = FilesystemStoreNode("data", folder, store, init_state="old", create=True)
     action = StartStamp("action", [data])
     latencies = []
     with Pipeline([store, data, action]) as pipeline:
@@ -100,7 +100,7 @@ def watchdog_baseline(workdir: Path, existing: int, samples: int) -> dict[str, f
 
 def idle_cpu(workdir: Path, seconds: float) -> float:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{workdir}/idle.db")
-    data = FilesystemStoreNode("data", workdir / "idle", store)
+    data = FilesystemStoreNode("data", workdir / "idle", store, create=True)
     action = StartStamp("action", [data])
     with Pipeline([store, data, action]):
         time.sleep(0.5)
@@ -118,7 +118,7 @@ class AlwaysReady(FilesystemStoreNode):
 
 def runs_per_minute(workdir: Path, seconds: float) -> dict[str, float]:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{workdir}/runs.db")
-    data = AlwaysReady("data", workdir / "runs", store)
+    data = AlwaysReady("data", workdir / "runs", store, create=True)
     action = StartStamp("action", [data])
     with Pipeline([store, data, action]) as pipeline:
         start_runs, start = pipeline.runs_finished, time.monotonic()

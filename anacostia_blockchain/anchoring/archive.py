@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     select,
 )
 from sqlalchemy.exc import IntegrityError
@@ -65,6 +66,11 @@ class ManifestArchive:
         )
         with self._translate("create the manifest table"):
             self.metadata.create_all(engine)
+        # built once: every ended run saves and loads its manifest
+        self._insert = self.table.insert()
+        self._by_run = select(self.table).where(
+            self.table.c.pipeline_id == bindparam("w_pipeline"), self.table.c.run_id == bindparam("w_run")
+        )
 
     @staticmethod
     def _translate(what: str) -> AbstractContextManager[None]:
@@ -74,23 +80,19 @@ class ManifestArchive:
         """Archive ``manifest``; an existing, identical entry is returned as is, a different one is an error."""
         data = manifest.to_bytes()
         pid = "0x" + manifest.pipeline_id.hex()
+        written = StoredManifest(manifest.pipeline_id, manifest.run_id, manifest.root, cid, data, time.time())
         try:
             with self._translate("save a manifest"), self.engine.begin() as conn:
-                conn.execute(
-                    self.table.insert().values(
-                        pipeline_id=pid,
-                        run_id=manifest.run_id,
-                        root="0x" + manifest.root.hex(),
-                        cid=cid,
-                        manifest=data,
-                        created_at=time.time(),
-                    )
-                )
+                conn.execute(self._insert, {
+                    "pipeline_id": pid, "run_id": written.run_id, "root": "0x" + written.root.hex(), "cid": cid,
+                    "manifest": data, "created_at": written.created_at,
+                })
+            return written  # committed: the archived row is exactly this one
         except MetadataStoreError as exc:
             if not isinstance(exc.__cause__, IntegrityError):
                 raise
         stored = self.load(manifest.pipeline_id, manifest.run_id)
-        if stored is None:  # pragma: no cover - just written
+        if stored is None:  # pragma: no cover - the row that refused ours exists
             raise MetadataStoreError(f"manifest of run {manifest.run_id} vanished after saving")
         if stored.data != data:
             raise MetadataStoreError(
@@ -100,11 +102,8 @@ class ManifestArchive:
         return stored
 
     def load(self, pipeline_id: bytes, run_id: int) -> StoredManifest | None:
-        query = select(self.table).where(
-            self.table.c.pipeline_id == "0x" + pipeline_id.hex(), self.table.c.run_id == run_id
-        )
         with self._translate("load a manifest"), self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(self._by_run, {"w_pipeline": "0x" + pipeline_id.hex(), "w_run": run_id}).first()
         if row is None:
             return None
         return StoredManifest(

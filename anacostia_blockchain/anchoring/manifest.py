@@ -130,7 +130,7 @@ class RunManifest:
         object.__setattr__(self, "items", tuple(sorted(self.items, key=lambda i: i.key)))
 
     # --- identity ---------------------------------------------------------------------------------------------------
-    @property
+    @cached_property
     def pipeline_id(self) -> bytes:
         return merkle.pipeline_id(self.pipeline)
 
@@ -188,6 +188,10 @@ class RunManifest:
         }
 
     def to_bytes(self) -> bytes:
+        return self._bytes
+
+    @cached_property
+    def _bytes(self) -> bytes:
         return canonical_json(self.to_json()).encode()
 
     @classmethod

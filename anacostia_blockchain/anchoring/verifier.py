@@ -36,7 +36,7 @@ from ..errors import (
     TamperedManifestError,
     ValidationError,
 )
-from ..outbox import Outbox
+from ..outbox import CONFIRMED, Outbox
 from .archive import ManifestArchive, StoredManifest
 from .finality import default_confirmations
 from .manifest import MANIFEST_VERSION, RunManifest, manifest_cid
@@ -212,14 +212,24 @@ class RunVerifier:
             raise ConfigurationError("no RunRegistry configured: pass an RPC URL and the registry address")
         return self.registry
 
-    def _pending_note(self, run_id: int) -> str:
+    def _not_anchored(self, run_id: int) -> str:
+        """Why the chain has no root for the run, from its outbox entry, and (after a chain reset) what to do."""
+        entry = None if self.outbox is None else self.outbox.get(ANCHOR_KIND, anchor_key(self.pipeline_id, run_id))
+        run = f"run {run_id} of {self.pipeline!r}"
         if self.outbox is None:
-            return ""
-        entry = self.outbox.get(ANCHOR_KIND, anchor_key(self.pipeline_id, run_id))
+            return f"{run} is not anchored yet"
         if entry is None:
-            return " (no anchor was ever queued for it)"
-        note = f" (its anchor is {entry.status} in the outbox after {entry.attempts} failed attempt(s)"
-        return note + (f"; last error: {entry.last_error})" if entry.last_error else ")")
+            return f"{run} is not anchored yet (no anchor was ever queued for it)"
+        if entry.status == CONFIRMED:
+            landed = (entry.result or {}).get("block")
+            return (
+                f"{run} is not on this chain, though this database recorded its anchor as confirmed"
+                f"{f' in block {landed}' if landed is not None else ''}: the chain was reset (a restarted devnet) or "
+                "is another one; point --rpc-url at the chain it was anchored on, or verify it with --offline "
+                "against the root recorded when the run ended"
+            )
+        note = f"{run} is not anchored yet (its anchor is {entry.status} in the outbox after {entry.attempts} failed "
+        return note + (f"attempt(s); last error: {entry.last_error})" if entry.last_error else "attempt(s))")
 
     def _parked_as_conflict(self, run_id: int) -> bool:
         entry = None if self.outbox is None else self.outbox.get(ANCHOR_KIND, anchor_key(self.pipeline_id, run_id))
@@ -233,9 +243,7 @@ class RunVerifier:
         registry = self._registry()
         on_chain = registry.run_root(self.pipeline_id, run_id)
         if on_chain is None:
-            raise RunNotAnchoredError(
-                f"run {run_id} of {self.pipeline!r} is not anchored yet{self._pending_note(run_id)}"
-            )
+            raise RunNotAnchoredError(self._not_anchored(run_id))
         self._compare_with_chain(run_id, archived, fresh, on_chain)
         record = registry.anchor_record(self.pipeline_id, run_id)
         if record is not None and record.manifest_cid != stored.cid:

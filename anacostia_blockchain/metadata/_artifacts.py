@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, func, literal, or_, select
 
 from ..engine import Artifact, ArtifactState, ExecutionContext
 from ..errors import ArtifactNotFoundError
@@ -37,10 +37,11 @@ def row_to_artifact(row: Any) -> Artifact:
     )
 
 
-def _state_filter(state: ArtifactState, now: float) -> ColumnElement[bool]:
+def _state_filter(state: ArtifactState) -> ColumnElement[bool]:
+    """Versions in ``state``; a ``new`` one only once its retry time (bound as ``w_now``) has come."""
     condition = artifacts.c.state == state.value
     if state is ArtifactState.NEW:
-        condition = and_(condition, or_(artifacts.c.retry_at.is_(None), artifacts.c.retry_at <= now))
+        condition = and_(condition, or_(artifacts.c.retry_at.is_(None), artifacts.c.retry_at <= bindparam("w_now")))
     return condition
 
 
@@ -57,6 +58,8 @@ class ArtifactRecords:
     _db: Database
     _active_run_id: int | None
     _scoped: Callable[[Any], ColumnElement[bool]]
+    #: Count and list queries by ``(kind, state)``, built on first use (see ``_artifact_query``).
+    _artifact_queries: dict[tuple[str, ArtifactState | None], Select[Any]]
     #: ``(conn, execution_id, run_id, output_id, derived_from, basis)``: from ``_executions.ExecutionRecords``.
     record_outputs: Callable[[Connection, int, int, int, Sequence[Artifact], str], None]
 
@@ -135,20 +138,29 @@ class ArtifactRecords:
         return changed
 
     def count_artifacts(self, resource: str, state: ArtifactState) -> int:
+        query = self._artifact_query("count", ArtifactState(state))
         with self._db.read("count artifacts") as conn:
-            query = select(func.count()).select_from(artifacts).where(
-                self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource,
-                _state_filter(ArtifactState(state), time.time())
-            )
-            return int(conn.execute(query).scalar_one())
+            return int(conn.execute(query, {"w_resource": resource, "w_now": time.time()}).scalar_one())
 
     def list_artifacts(self, resource: str, state: ArtifactState | None = None) -> list[Artifact]:
-        query = (select(*ARTIFACT_FIELDS).where(self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource)
-                 .order_by(artifacts.c.id))
-        if state is not None:
-            query = query.where(_state_filter(ArtifactState(state), time.time()))
+        query = self._artifact_query("list", None if state is None else ArtifactState(state))
         with self._db.read("list artifacts") as conn:
-            return [row_to_artifact(row) for row in conn.execute(query)]
+            return [row_to_artifact(row) for row in conn.execute(query, {"w_resource": resource, "w_now": time.time()})]
+
+    def _artifact_query(self, kind: str, state: ArtifactState | None) -> Select[Any]:
+        """The count or list query of a resource's versions (bound as ``w_resource``) in ``state``, built once per
+        store (building a statement costs more than running it on these hot paths)."""
+        query = self._artifact_queries.get((kind, state))
+        if query is None:
+            scope = (self._scoped(artifacts.c.pipeline), artifacts.c.resource == bindparam("w_resource"))
+            if kind == "count":
+                query = select(func.count()).select_from(artifacts).where(*scope)
+            else:
+                query = select(*ARTIFACT_FIELDS).where(*scope).order_by(artifacts.c.id)
+            if state is not None:
+                query = query.where(_state_filter(state))
+            self._artifact_queries[(kind, state)] = query
+        return query
 
     def present_artifacts(self, resource: str) -> dict[str, Artifact]:
         query = (select(*ARTIFACT_FIELDS).where(self._scoped(artifacts.c.pipeline), artifacts.c.resource == resource,

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, insert, inspect, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, insert, inspect, select, update
 
 from ..engine import Artifact, ArtifactState, ExecutionSpec, NodeStatus, Read, ReusableExecution
 from ..engine.fingerprint import CodeFingerprint
@@ -29,6 +29,7 @@ from ._artifacts import deleted_state, row_to_artifact
 from ._database import Database, inserted_id
 from .schema import (
     ARTIFACT_FIELDS,
+    LOGGED_BY_COLUMNS,
     PROVENANCE_TABLES,
     artifact_edges,
     artifacts,
@@ -38,11 +39,21 @@ from .schema import (
     lineage,
     metrics,
     params,
+    runs,
     tags,
 )
 from .schema import reads as reads_table
 
 _CHUNK = 500
+# Statements of every execution, built once (building a Core statement costs more than executing it); ``w_*``
+# parameters bind the WHERE clause, an UPDATE sets the columns named by the others.
+_INSERT_EXECUTION = insert(executions)
+_UPDATE_EXECUTION = update(executions).where(executions.c.id == bindparam("w_execution"))
+_EXECUTION_OWNER = (select(executions.c.run_id, executions.c.node_name)
+                    .where(executions.c.id == bindparam("w_execution")))
+_RUN_OUTPUTS = (select(*ARTIFACT_FIELDS).join(lineage, lineage.c.artifact_id == artifacts.c.id)
+                .where(lineage.c.run_id == bindparam("w_run"), lineage.c.relation == "produced",
+                       lineage.c.node_name.in_(bindparam("w_nodes", expanding=True))).order_by(artifacts.c.id))
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -77,7 +88,6 @@ class ExecutionRecords:
     _db: Database
     _known_fingerprints: set[str]
     _scoped: Callable[[Any], ColumnElement[bool]]
-    _in_runs: Callable[[Any], ColumnElement[bool]]
 
     # --- fingerprints ----------------------------------------------------------------------------------------------
     def store_fingerprint(self, conn: Connection, code: CodeFingerprint) -> None:
@@ -93,31 +103,37 @@ class ExecutionRecords:
     def begin_execution(self, run_id: int, spec: ExecutionSpec) -> int:
         with self._db.write("begin execution") as conn:
             self.store_fingerprint(conn, spec.code)
-            return inserted_id(conn.execute(
-                insert(executions).values(**execution_row(run_id, spec, NodeStatus.RUNNING, time.time()))))
+            return inserted_id(conn.execute(_INSERT_EXECUTION,
+                                            execution_row(run_id, spec, NodeStatus.RUNNING, time.time())))
 
     def end_execution(
         self, execution_id: int, status: NodeStatus, *, reads: Sequence[Read] = (), reusable: bool = False,
         error: str | None = None,
     ) -> None:
         with self._db.write("end execution") as conn:
-            row = conn.execute(select(executions.c.run_id, executions.c.node_name)
-                               .where(executions.c.id == execution_id)).first()
-            if row is None:
-                return
-            conn.execute(update(executions).where(executions.c.id == execution_id).values(
-                status=NodeStatus(status).value, ended_at=time.time(), reusable=bool(reusable), error=error))
-            if reads:
-                conn.execute(insert(reads_table), [
-                    {"run_id": row.run_id, "execution_id": execution_id, "node_name": row.node_name,
-                     "artifact_id": read.artifact.id, "via": read.via} for read in reads])
+            self._end_execution(conn, execution_id, status, reads, reusable, error)
+
+    @staticmethod
+    def _end_execution(
+        conn: Connection, execution_id: int, status: NodeStatus, reads: Sequence[Read], reusable: bool,
+        error: str | None,
+    ) -> None:
+        """:meth:`end_execution` in the caller's transaction."""
+        ended = conn.execute(_UPDATE_EXECUTION, {
+            "w_execution": execution_id, "status": NodeStatus(status).value, "ended_at": time.time(),
+            "reusable": bool(reusable), "error": error})
+        if ended.rowcount == 0 or not reads:
+            return
+        row = conn.execute(_EXECUTION_OWNER, {"w_execution": execution_id}).one()
+        conn.execute(insert(reads_table), [
+            {"run_id": row.run_id, "execution_id": execution_id, "node_name": row.node_name,
+             "artifact_id": read.artifact.id, "via": read.via} for read in reads])
 
     def record_unchanged(self, run_id: int, spec: ExecutionSpec) -> None:
         now = time.time()
         with self._db.write("record unchanged") as conn:
             self.store_fingerprint(conn, spec.code)
-            conn.execute(insert(executions).values(**execution_row(run_id, spec, NodeStatus.UNCHANGED, now,
-                                                                   ended_at=now)))
+            conn.execute(_INSERT_EXECUTION, execution_row(run_id, spec, NodeStatus.UNCHANGED, now, ended_at=now))
 
     def record_outputs(
         self, conn: Connection, execution_id: int, run_id: int, output_id: int, derived_from: Sequence[Artifact],
@@ -137,14 +153,20 @@ class ExecutionRecords:
         if not wanted:
             return found
         with self._db.read("find reusable") as conn:
+            if len(wanted) == 1:  # a node's own lookup: one key
+                return _newest_present(conn.execute(self._reusable_statements[0], {"key": wanted[0]}))
             for chunk in _chunks(wanted):
-                found.update(_newest_present(conn.execute(self._reusable_statement, {"keys": list(chunk)})))
+                found.update(_newest_present(conn.execute(self._reusable_statements[1], {"keys": list(chunk)})))
         return found
 
     @cached_property
-    def _reusable_statement(self) -> Any:
-        """The lookup statement (built once per store: building it costs more than running it)."""
-        return _reusable_query(self._in_runs(executions), self._scoped)
+    def _reusable_statements(self) -> tuple[Any, Any]:
+        """The lookup statements for one key (bound as ``key``) and for many (``keys``), built once per store:
+        building them costs more than running them. The pipeline check looks each candidate's run up by its key,
+        so a lookup costs the same however many runs the pipeline has."""
+        in_runs = select(runs.c.id).where(runs.c.id == executions.c.run_id, self._scoped(runs.c.pipeline)).exists()
+        return (_reusable_query(executions.c.cache_key == bindparam("key"), in_runs, self._scoped),
+                _reusable_query(executions.c.cache_key.in_(bindparam("keys", expanding=True)), in_runs, self._scoped))
 
     def link_reused(
         self, run_id: int, links: Sequence[tuple[ExecutionSpec, ReusableExecution]], *, copy_logged: bool = False
@@ -177,8 +199,8 @@ class ExecutionRecords:
             if mapped:
                 conn.execute(insert(artifact_edges), mapped)
             if copy_logged:
-                for spec, source in links:
-                    _copy_logged(conn, source.origin_run_id, run_id, spec.node_name, now)
+                _copy_logged(conn, run_id, [(execution_id, spec, source) for execution_id, (spec, source)
+                                            in zip(ids, links, strict=True)], now)
         return ids
 
     @staticmethod
@@ -209,15 +231,15 @@ class ExecutionRecords:
     def run_outputs(self, run_id: int, node_names: Sequence[str]) -> list[Artifact]:
         if not node_names:
             return []
-        query = (select(*ARTIFACT_FIELDS).join(lineage, lineage.c.artifact_id == artifacts.c.id)
-                 .where(lineage.c.run_id == run_id, lineage.c.relation == "produced",
-                        lineage.c.node_name.in_(list(node_names))).order_by(artifacts.c.id))
         with self._db.read("run outputs") as conn:
-            return [row_to_artifact(row) for row in conn.execute(query)]
+            return [row_to_artifact(row) for row in conn.execute(_RUN_OUTPUTS, {"w_run": run_id,
+                                                                                "w_nodes": list(node_names)})]
 
 
-def _reusable_query(in_runs: ColumnElement[bool], scoped: Callable[[Any], ColumnElement[bool]]) -> Any:
-    """Reusable executions with the keys bound as ``keys`` (of runs ``in_runs``), newest first, one row per output,
+def _reusable_query(
+    keyed: ColumnElement[bool], in_runs: ColumnElement[bool], scoped: Callable[[Any], ColumnElement[bool]]
+) -> Any:
+    """Reusable executions with the keys ``keyed`` selects (of runs ``in_runs``), newest first, one row per output,
     with whether the output's content is still present where it was written (one statement: presence is a
     correlated ``EXISTS`` on the ``(resource, location)`` index)."""
     present = artifacts.alias("present")
@@ -229,8 +251,7 @@ def _reusable_query(in_runs: ColumnElement[bool], scoped: Callable[[Any], Column
                    executions.c.cache_key, still_there.label("present"), *ARTIFACT_FIELDS)
             .join(execution_outputs, execution_outputs.c.execution_id == executions.c.id)
             .join(artifacts, artifacts.c.id == execution_outputs.c.artifact_id)
-            .where(executions.c.cache_key.in_(bindparam("keys", expanding=True)), executions.c.reusable.is_(True),
-                   in_runs)
+            .where(keyed, executions.c.reusable.is_(True), in_runs)
             .order_by(executions.c.id.desc(), artifacts.c.id))
 
 
@@ -286,21 +307,52 @@ def _mapped_edges(
     return rows
 
 
-def _copy_logged(conn: Connection, source_run: int, run_id: int, node_name: str, now: float) -> None:
-    """Copy what ``node_name`` logged in ``source_run`` (metrics, params, tags) into ``run_id``."""
-    rows = conn.execute(select(metrics.c.key, metrics.c.value, metrics.c.step).where(
-        metrics.c.run_id == source_run, metrics.c.node_name == node_name).order_by(metrics.c.id)).all()
-    if rows:
-        conn.execute(insert(metrics), [{"run_id": run_id, "node_name": node_name, "key": r.key, "value": r.value,
-                                        "step": r.step, "timestamp": now} for r in rows])
-    for table in (params, tags):
-        keyed = conn.execute(select(table.c.key, table.c.value).where(
-            table.c.run_id == source_run, table.c.node_name == node_name)).all()
-        if not keyed:
-            continue
-        conn.execute(table.delete().where(and_(table.c.run_id == run_id, table.c.key.in_([r.key for r in keyed]))))
-        conn.execute(insert(table), [{"run_id": run_id, "key": r.key, "value": r.value, "node_name": node_name}
-                                     for r in keyed])
+def _copy_logged(
+    conn: Connection, run_id: int, copies: Sequence[tuple[int, ExecutionSpec, ReusableExecution]], now: float
+) -> None:
+    """Copy what each reused execution logged (metrics, params, tags) into ``run_id``: a work unit's, what its
+    execution logged; a node's, everything the node logged in that run (its work units' values included). Each copy
+    is attributed to the reusing execution and marked ``reused_from`` the execution that logged it in the first
+    place. Values are copied once per original execution (units of one run reusing the same one share them), and
+    a result reused within its own run is already there: nothing is copied. ``copies``: (reusing execution id, spec,
+    source)."""
+    copies = [copy for copy in copies if copy[2].origin_run_id != run_id]
+    units = {source.execution_id: (execution_id, spec, source) for execution_id, spec, source in copies if spec.unit}
+    nodes = [copy for copy in copies if not copy[1].unit]
+    origin_runs = sorted({source.origin_run_id for _, _, source in units.values()})
+    for table in (metrics, params, tags):
+        columns = [table.c.key, table.c.value, table.c.execution_id, table.c.reused_from]
+        order = [table.c.id] if table is metrics else [table.c.key]
+        if table is metrics:
+            columns.append(table.c.step)
+        found: list[tuple[tuple[int, ExecutionSpec, ReusableExecution], Any]] = []  # (the copy, a logged row)
+        for chunk in _chunks(list(units)):
+            query = (select(*columns).where(table.c.run_id.in_(origin_runs), table.c.execution_id.in_(list(chunk)))
+                     .order_by(*order))
+            found += [(units[row.execution_id], row) for row in conn.execute(query)]
+        for copy in nodes:
+            query = (select(*columns).where(table.c.run_id == copy[2].origin_run_id,
+                                            table.c.node_name == copy[1].node_name).order_by(*order))
+            found += [(copy, row) for row in conn.execute(query)]
+        if found:
+            _insert_copies(conn, table, run_id, found, now)
+
+
+def _insert_copies(conn: Connection, table: Any, run_id: int,
+                   found: list[tuple[tuple[int, ExecutionSpec, ReusableExecution], Any]], now: float) -> None:
+    rows = [{"run_id": run_id, "node_name": spec.node_name, "key": row.key, "value": row.value,
+             "execution_id": execution_id,
+             "reused_from": int(row.reused_from or row.execution_id or source.execution_id)}
+            for (execution_id, spec, source), row in found]
+    if table is metrics:
+        for copy, (_, row) in zip(rows, found, strict=True):
+            copy.update(step=row.step, timestamp=now)
+    else:  # keyed: a copied key replaces the run's value
+        for chunk in _chunks(sorted({row["key"] for row in rows})):
+            conn.execute(table.delete().where(table.c.run_id == run_id, table.c.key.in_(list(chunk))))
+        rows = list({row["key"]: row for row in rows}.values())
+    for chunk in _chunks(rows):
+        conn.execute(insert(table), list(chunk))
 
 
 class ProvenanceExport:
@@ -309,28 +361,36 @@ class ProvenanceExport:
 
     _db: Database
     _provenance_ready: bool | None
+    _logged_by_ready: bool | None = None  # whether metrics/params/tags have the schema 4 columns (checked once)
 
     def _has_provenance(self, conn: Connection) -> bool:
         if self._provenance_ready is None:
             self._provenance_ready = all(inspect(conn).has_table(name) for name in PROVENANCE_TABLES)
         return self._provenance_ready
 
+    def _has_logged_by(self, conn: Connection) -> bool:
+        if self._logged_by_ready is None:
+            inspector = inspect(conn)
+            self._logged_by_ready = all(column in {c["name"] for c in inspector.get_columns(table)}
+                                        for table, column in LOGGED_BY_COLUMNS)
+        return self._logged_by_ready
+
     def provenance_export(self, run_id: int) -> dict[str, list[dict[str, Any]]]:
         with self._db.read("export provenance") as conn:
             if not self._has_provenance(conn):
                 return {"executions": [], "outputs": []}
-            rows = conn.execute(select(executions).where(executions.c.run_id == run_id)
-                                .order_by(executions.c.id)).all()
+            rows = conn.execute(_EXECUTIONS_OF_RUN, {"w_run": run_id}).all()
             details = _fingerprint_details(conn, {row.fingerprint for row in rows if row.unit is None})
             outputs = _run_outputs(conn, run_id)
             edges = _edges_of(conn, [row.artifact_id for row in outputs])
+            reused = _reused_logged(conn, run_id) if self._has_logged_by(conn) else {}
         units: dict[str, dict[str, int]] = {}
         for row in rows:
             if row.unit is not None:
                 counts = units.setdefault(row.node_name, {})
                 counts[row.status] = counts.get(row.status, 0) + 1
         return {
-            "executions": [_execution_record(row, details, units.get(row.node_name, {}))
+            "executions": [_execution_record(row, details, units.get(row.node_name, {}), reused.get(row.node_name))
                            for row in rows if row.unit is None],
             "outputs": [_output_record(row, edges.get(row.artifact_id, [])) for row in outputs],
         }
@@ -358,45 +418,92 @@ class ProvenanceExport:
         }
 
 
+# The provenance queries of a run's export (every ended run of an anchored pipeline), built once.
+_EXECUTIONS_OF_RUN = select(executions).where(executions.c.run_id == bindparam("w_run")).order_by(executions.c.id)
+_FINGERPRINT_DETAILS = select(code_fingerprints).where(
+    code_fingerprints.c.digest.in_(bindparam("w_digests", expanding=True)))
+_OUTPUTS_OF_RUN = (select(execution_outputs.c.artifact_id, executions.c.node_name, executions.c.unit,
+                          executions.c.cache_key, executions.c.reused_from_run, artifacts.c.resource,
+                          artifacts.c.location, artifacts.c.sha256)
+                   .join(executions, executions.c.id == execution_outputs.c.execution_id)
+                   .join(artifacts, artifacts.c.id == execution_outputs.c.artifact_id)
+                   .where(executions.c.run_id == bindparam("w_run")).order_by(execution_outputs.c.artifact_id))
+_EDGES_OF_OUTPUTS = (select(artifact_edges.c.output_id, artifact_edges.c.basis, artifacts.c.resource,
+                            artifacts.c.location, artifacts.c.sha256)
+                     .join(artifacts, artifacts.c.id == artifact_edges.c.input_id)
+                     .where(artifact_edges.c.output_id.in_(bindparam("w_outputs", expanding=True)),
+                            artifact_edges.c.relation == "derived_from"))
+
+
 def _fingerprint_details(conn: Connection, digests: set[str]) -> dict[str, Any]:
     if not digests:
         return {}
-    query = select(code_fingerprints).where(code_fingerprints.c.digest.in_(sorted(digests)))
-    return {row.digest: json.loads(row.details) for row in conn.execute(query)}
+    return {row.digest: json.loads(row.details)
+            for row in conn.execute(_FINGERPRINT_DETAILS, {"w_digests": sorted(digests)})}
 
 
 def _run_outputs(conn: Connection, run_id: int) -> list[Any]:
-    query = (select(execution_outputs.c.artifact_id, executions.c.node_name, executions.c.unit,
-                    executions.c.cache_key, executions.c.reused_from_run, artifacts.c.resource,
-                    artifacts.c.location, artifacts.c.sha256)
-             .join(executions, executions.c.id == execution_outputs.c.execution_id)
-             .join(artifacts, artifacts.c.id == execution_outputs.c.artifact_id)
-             .where(executions.c.run_id == run_id).order_by(execution_outputs.c.artifact_id))
-    return list(conn.execute(query))
+    return list(conn.execute(_OUTPUTS_OF_RUN, {"w_run": run_id}))
 
 
 def _edges_of(conn: Connection, output_ids: Sequence[int]) -> dict[int, list[Any]]:
     edges: dict[int, list[Any]] = {}
     for chunk in _chunks(list(output_ids)):
-        query = (select(artifact_edges.c.output_id, artifact_edges.c.basis, artifacts.c.resource,
-                        artifacts.c.location, artifacts.c.sha256)
-                 .join(artifacts, artifacts.c.id == artifact_edges.c.input_id)
-                 .where(artifact_edges.c.output_id.in_(list(chunk)), artifact_edges.c.relation == "derived_from"))
-        for row in conn.execute(query):
+        for row in conn.execute(_EDGES_OF_OUTPUTS, {"w_outputs": list(chunk)}):
             edges.setdefault(row.output_id, []).append(row)
     return edges
 
 
-def _execution_record(row: Any, details: dict[str, Any], units: dict[str, int]) -> dict[str, Any]:
+def _execution_record(
+    row: Any, details: dict[str, Any], units: dict[str, int], reused: dict[str, Any] | None = None
+) -> dict[str, Any]:
     source = None if row.source_revision is None else {"revision": row.source_revision,
                                                         "dirty": bool(row.source_dirty)}
-    return {
+    record = {
         "node": row.node_name, "status": row.status, "cache_key": row.cache_key,
         "code": {"digest": row.fingerprint, **details.get(row.fingerprint, {}), "source": source},
         "params_digest": row.params_digest, "inputs": len(json.loads(row.inputs)),
         "upstream": json.loads(row.upstream), "reused_from_run": row.reused_from_run,
         "units": dict(sorted(units.items())),
     }
+    if reused:  # only runs that copied logged values from a reused execution carry it (older manifests unchanged)
+        record["reused_logged"] = reused
+    return record
+
+
+def _reused_logged_query(table: Any) -> Any:
+    origin = executions.alias("origin")
+    return (select(table.c.node_name, table.c.key, table.c.reused_from, origin.c.run_id)
+            .join(origin, origin.c.id == table.c.reused_from, isouter=True)
+            .where(table.c.run_id == bindparam("w_run"), table.c.reused_from.is_not(None)))
+
+
+#: Per kind, the values of run ``w_run`` copied from reused executions (built once: every export runs them).
+_REUSED_LOGGED = tuple((kind, _reused_logged_query(table))
+                       for kind, table in (("metrics", metrics), ("params", params), ("tags", tags)))
+
+
+def _reused_logged(conn: Connection, run_id: int) -> dict[str, dict[str, Any]]:
+    """Per node, the metrics, params and tags of ``run_id`` copied from reused executions: how many metric values
+    and which keys, and the runs and executions that logged them."""
+    found: dict[str, dict[str, Any]] = {}
+    for kind, query in _REUSED_LOGGED:
+        for row in conn.execute(query, {"w_run": run_id}):
+            entry = found.setdefault(str(row.node_name), {"metrics": {"values": 0, "keys": []}, "params": [],
+                                                          "tags": [], "from_runs": [], "from_executions": []})
+            if kind == "metrics":
+                entry["metrics"]["values"] += 1
+                entry["metrics"]["keys"].append(row.key)
+            else:
+                entry[kind].append(row.key)
+            entry["from_executions"].append(int(row.reused_from))
+            if row.run_id is not None:
+                entry["from_runs"].append(int(row.run_id))
+    for entry in found.values():
+        entry["metrics"]["keys"] = sorted(set(entry["metrics"]["keys"]))
+        for key in ("params", "tags", "from_runs", "from_executions"):
+            entry[key] = sorted(set(entry[key]))
+    return found
 
 
 def _output_record(row: Any, edges: list[Any]) -> dict[str, Any]:

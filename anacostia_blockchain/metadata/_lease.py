@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConfigurationError, LeaseLostError, MetadataStoreError, PipelineLeaseError
@@ -43,6 +43,9 @@ from .schema import pipeline_leases
 
 logger = logging.getLogger(__name__)
 _MIN_TTL = 0.5
+#: The renewal every fenced write runs first (built once; ``w_*`` bind the WHERE clause).
+_RENEW = update(pipeline_leases).where(pipeline_leases.c.pipeline == bindparam("w_pipeline"),
+                                       pipeline_leases.c.owner == bindparam("w_owner"))
 
 
 def pid_namespace() -> str:
@@ -169,9 +172,8 @@ class PipelineLease:
         if not self._held:
             return
         now = self.clock()
-        table = pipeline_leases
-        renewed = conn.execute(update(table).where(table.c.pipeline == self.pipeline, table.c.owner == self.owner)
-                               .values(heartbeat_at=now, expires_at=now + self.ttl)).rowcount
+        renewed = conn.execute(_RENEW, {"w_pipeline": self.pipeline, "w_owner": self.owner, "heartbeat_at": now,
+                                        "expires_at": now + self.ttl}).rowcount
         if renewed != 1:
             raise self._lose()
 

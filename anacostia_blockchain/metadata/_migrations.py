@@ -9,6 +9,9 @@ opening one database at the same moment migrate it exactly once and never see it
 - version 2 -> 3: ``runs.pipeline``, ``runs.owner`` and ``artifacts.pipeline`` are added (``NULL``: written without a
   pipeline), with their index; ``pipeline_leases`` is created; ``nodes`` is rebuilt with ``pipeline`` in its primary
   key (it is a registry every launch rewrites; its rows are copied with an empty pipeline);
+- version 3 -> 4: ``execution_id`` and ``reused_from`` are added to ``metrics``, ``params`` and ``tags`` (``NULL``:
+  logged before);
+- an index this library defines and the database lacks (added to an existing table) is created;
 - a newer version is refused with :class:`~anacostia_blockchain.errors.MetadataStoreError` (upgrade the library).
 
 Tables are only ever added and columns only added as nullable, so a read-only tool reads an older database without
@@ -43,6 +46,10 @@ def migrate(conn: Connection, name: str) -> int | None:
     schema.metadata.create_all(conn)
     if version is not None and version < 3:
         _add_scope_columns(conn)
+    if version is not None and version < 4:
+        _add_columns(conn, schema.LOGGED_BY_COLUMNS)
+    if version is not None:
+        _add_missing_indexes(conn)
     if version is None:
         conn.execute(insert(schema.schema_info).values(version=schema.SCHEMA_VERSION))
     elif version < schema.SCHEMA_VERSION:
@@ -81,11 +88,25 @@ def _rebuild_nodes(conn: Connection) -> None:
 
 
 def _add_scope_columns(conn: Connection) -> None:
+    _add_columns(conn, schema.SCOPE_COLUMNS)
+
+
+def _add_columns(conn: Connection, columns: tuple[tuple[str, str], ...]) -> None:
+    """Add the nullable ``(table, column)`` pairs a table lacks."""
     inspector = inspect(conn)
-    for table, column in schema.SCOPE_COLUMNS:
+    for table, column in columns:
         if column in {c["name"] for c in inspector.get_columns(table)}:
             continue
         sql_type = schema.metadata.tables[table].c[column].type.compile(dialect=conn.dialect)
         conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
-    for index in schema.runs.indexes:
-        conn.execute(CreateIndex(index, if_not_exists=True))
+
+
+def _add_missing_indexes(conn: Connection) -> None:
+    """Indexes of tables that already existed (``create_all`` creates only the indexes of the tables it creates);
+    only the missing ones are created, so opening an up-to-date database runs no DDL."""
+    inspector = inspect(conn)
+    for table in schema.metadata.sorted_tables:
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in present:
+                conn.execute(CreateIndex(index, if_not_exists=True))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
 
 from ..engine import Artifact, attributed_context
 from ..errors import ArtifactNotFoundError, MetadataValueError, NoActiveRunError, RunNotFoundError
@@ -24,6 +24,17 @@ from ._artifacts import row_to_artifact
 from ._database import Database
 from ._values import decode_value
 from .schema import ARTIFACT_FIELDS, RUN_FIELDS, artifacts, lineage, metrics, node_runs, params, runs, tags
+
+# The queries of one run (``w_run``), built once: every ended run of an anchored pipeline is exported, and building a
+# Core statement costs more than running it.
+_RUN = select(*RUN_FIELDS).where(runs.c.id == bindparam("w_run"))
+_NODE_RUNS = select(node_runs).where(node_runs.c.run_id == bindparam("w_run")).order_by(node_runs.c.id)
+_LINEAGE = (select(lineage.c.artifact_id, lineage.c.relation, lineage.c.node_name)
+            .where(lineage.c.run_id == bindparam("w_run")).order_by(lineage.c.id))
+_RUN_ARTIFACTS = (select(lineage.c.relation, *ARTIFACT_FIELDS).join(artifacts, artifacts.c.id == lineage.c.artifact_id)
+                  .where(lineage.c.run_id == bindparam("w_run")).order_by(lineage.c.id))
+_KEYED = {table.name: select(table.c.key, table.c.value).where(table.c.run_id == bindparam("w_run"))
+          .order_by(table.c.key) for table in (params, tags)}
 
 
 class RunQueries:
@@ -34,6 +45,8 @@ class RunQueries:
     _db: Database
     _active_run_id: int | None
     _scoped: Callable[[Any], ColumnElement[bool]]
+    #: Row queries by shape (table and which filters are set), built on first use (see ``_row_query``).
+    _row_queries: dict[tuple[str, bool, bool, bool], Select[Any]]
     #: From ``_executions.ProvenanceExport``.
     provenance_export: Callable[[int], dict[str, list[dict[str, Any]]]]
     output_lineage: Callable[[int], dict[str, Any] | None]
@@ -73,27 +86,25 @@ class RunQueries:
 
     def get_run(self, run_id: int) -> dict[str, Any]:
         with self._db.read("get run") as conn:
-            row = conn.execute(select(*RUN_FIELDS).where(runs.c.id == run_id)).first()
+            row = conn.execute(_RUN, {"w_run": run_id}).first()
         if row is None:
             raise RunNotFoundError(f"{self.name}: no run {run_id}")
         return dict(row._mapping)
 
     def get_node_runs(self, run_id: int | None = None) -> list[dict[str, Any]]:
         """The node results of a run, in the order they started."""
-        query = select(node_runs).where(node_runs.c.run_id == self._resolve_run_id(run_id)).order_by(node_runs.c.id)
+        values = {"w_run": self._resolve_run_id(run_id)}
         with self._db.read("get node runs") as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
+            return [dict(row._mapping) for row in conn.execute(_NODE_RUNS, values)]
 
     def get_metrics(
         self, run_id: int | None = None, key: str | None = None, *, node_name: str | None = None
     ) -> list[dict[str, Any]]:
         """Metric rows (``run_id, node_name, key, value, step, timestamp``) in logging order: of ``run_id``, else of
         the current run, else of every run; only ``key`` / ``node_name`` when given."""
-        query = select(metrics.c.run_id, metrics.c.node_name, metrics.c.key, metrics.c.value, metrics.c.step,
-                       metrics.c.timestamp).order_by(metrics.c.id)
-        query = _filtered(query, metrics, self._scope(run_id), node_name, key).where(self._in_runs(metrics))
+        query, values = self._row_query(metrics, self._scope(run_id), node_name, key)
         with self._db.read("get metrics") as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
+            return [dict(row._mapping) for row in conn.execute(query, values)]
 
     def get_param_rows(self, run_id: int | None = None, *, node_name: str | None = None) -> list[dict[str, Any]]:
         """Param rows (``run_id, node_name, key, value``) ordered by run and key, with the same scope as
@@ -113,30 +124,46 @@ class RunQueries:
         return self._get_keyed(tags, run_id)
 
     def _get_keyed(self, table: Any, run_id: int | None) -> dict[str, Any]:
-        query = select(table.c.key, table.c.value).where(table.c.run_id == self._resolve_run_id(run_id))
+        values = {"w_run": self._resolve_run_id(run_id)}
         with self._db.read("get params/tags") as conn:
-            return {row.key: decode_value(row.value) for row in conn.execute(query.order_by(table.c.key))}
+            return {row.key: decode_value(row.value) for row in conn.execute(_KEYED[table.name], values)}
 
     def _keyed_query(self, table: Any, run_id: int | None, node_name: str | None) -> list[dict[str, Any]]:
-        query = select(table.c.run_id, table.c.node_name, table.c.key, table.c.value).order_by(
-            table.c.run_id, table.c.key)
-        query = _filtered(query, table, self._scope(run_id), node_name, None).where(self._in_runs(table))
+        query, values = self._row_query(table, self._scope(run_id), node_name, None)
         with self._db.read(f"get {table.name}") as conn:
-            return [{**row._mapping, "value": decode_value(row.value)} for row in conn.execute(query)]
+            return [{**row._mapping, "value": decode_value(row.value)} for row in conn.execute(query, values)]
+
+    def _row_query(
+        self, table: Any, run_id: int | None, node_name: str | None, key: str | None
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        """The rows of ``table`` (metrics, params or tags) matching the filters that are set, and the values to bind;
+        the statement is built once per shape."""
+        _check_node_name(node_name)
+        shape = (table.name, run_id is not None, node_name is not None, key is not None)
+        query = self._row_queries.get(shape)
+        if query is None:
+            if table is metrics:
+                query = select(metrics.c.run_id, metrics.c.node_name, metrics.c.key, metrics.c.value, metrics.c.step,
+                               metrics.c.timestamp).order_by(metrics.c.id)
+            else:
+                query = select(table.c.run_id, table.c.node_name, table.c.key, table.c.value).order_by(
+                    table.c.run_id, table.c.key)
+            query = _filtered(query, table, *shape[1:]).where(self._in_runs(table))
+            self._row_queries[shape] = query
+        return query, {"w_run": run_id, "w_node": node_name, "w_key": key}
 
     def _in_runs(self, table: Any) -> ColumnElement[bool]:
-        """Rows of ``table`` that belong to runs of this store's pipeline."""
+        """Rows of ``table`` that belong to runs of this store's pipeline (each row's run looked up by its key, so
+        the cost does not grow with the number of runs)."""
         if self.pipeline is None:
             return true()
-        return table.c.run_id.in_(select(runs.c.id).where(self._scoped(runs.c.pipeline)))
+        return select(runs.c.id).where(runs.c.id == table.c.run_id, self._scoped(runs.c.pipeline)).exists()
 
     def run_artifacts(self, run_id: int) -> dict[str, list[Artifact]]:
         """``{"consumed": [...], "produced": [...]}`` for a run, from the lineage edges."""
-        query = (select(lineage.c.relation, *ARTIFACT_FIELDS).join(artifacts, artifacts.c.id == lineage.c.artifact_id)
-                 .where(lineage.c.run_id == run_id).order_by(lineage.c.id))
         result: dict[str, list[Artifact]] = {"consumed": [], "produced": []}
         with self._db.read("run artifacts") as conn:
-            for row in conn.execute(query):
+            for row in conn.execute(_RUN_ARTIFACTS, {"w_run": run_id}):
                 result[row.relation].append(row_to_artifact(row))
         return result
 
@@ -197,9 +224,7 @@ class RunQueries:
         """
         run = self.get_run(run_id)
         with self._db.read("export run") as conn:
-            edges = [dict(row._mapping) for row in conn.execute(
-                select(lineage.c.artifact_id, lineage.c.relation, lineage.c.node_name)
-                .where(lineage.c.run_id == run_id).order_by(lineage.c.id))]
+            edges = [dict(row._mapping) for row in conn.execute(_LINEAGE, {"w_run": run_id})]
         run_artifacts = self.run_artifacts(run_id)
         return {
             "run": run,
@@ -219,17 +244,20 @@ def _checked_run_id(run_id: object) -> int:
     return run_id
 
 
-def _filtered(query: Any, table: Any, run_id: int | None, node_name: str | None, key: str | None) -> Any:
-    """``query`` restricted to the filters that are set."""
+def _check_node_name(node_name: object) -> None:
     if node_name is not None and not isinstance(node_name, str):
         raise MetadataValueError(
             f"node_name must be a node's name (a str), got {type(node_name).__name__} {node_name!r}; "
             "pass a run's id as run_id=..."
         )
-    if run_id is not None:
-        query = query.where(table.c.run_id == run_id)
-    if node_name is not None:
-        query = query.where(table.c.node_name == node_name)
-    if key is not None:
-        query = query.where(table.c.key == key)
+
+
+def _filtered(query: Any, table: Any, by_run: bool, by_node: bool, by_key: bool) -> Any:
+    """``query`` restricted to the filters that are set, bound as ``w_run``, ``w_node`` and ``w_key``."""
+    if by_run:
+        query = query.where(table.c.run_id == bindparam("w_run"))
+    if by_node:
+        query = query.where(table.c.node_name == bindparam("w_node"))
+    if by_key:
+        query = query.where(table.c.key == bindparam("w_key"))
     return query

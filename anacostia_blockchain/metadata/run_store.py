@@ -3,8 +3,9 @@
 A plain object: the pipeline's metadata store node holds one as ``store.runs``, and tools that only read
 (``anacostia-chain verify``, dashboards, scripts) open their own on the same URL. The URL decides the database
 (``sqlite:///path/metadata.db``, ``postgresql://user@host/db``). Hot paths (``log_metrics``, node results, run
-start/end) are single Core statements on one writer connection (see :mod:`._database`); ``log_batch`` inserts its
-metric rows with the driver's ``executemany``.
+start/end, executions and the cache lookup) are Core statements built once and executed with bound values on one
+writer connection (see :mod:`._database`), each found through an index so its cost does not grow with the history
+the database holds; ``log_batch`` inserts its metric rows with the driver's ``executemany``.
 
 Input retries: when a run fails, each input goes back to ``new`` with ``retry_at = now + input_retry_backoff *
 2**(attempts-1)`` (capped at ``max_input_retry_backoff``); after ``input_retry_limit`` failed runs it becomes
@@ -30,12 +31,28 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, insert, literal, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Integer,
+    Update,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import URL
 
-from ..engine import ArtifactState, BaseNode, ExecutionContext, MetricRow, NodeStatus, RunStatus
+from ..engine import ArtifactState, BaseNode, ExecutionContext, MetricRow, NodeStatus, Read, RunStatus
 from ..errors import (
     ConfigurationError,
     LeaseLostError,
@@ -57,6 +74,24 @@ from .schema import artifacts, lineage, node_runs, nodes, runs
 _METRIC_COLUMNS = ("run_id", "node_name", "key", "value", "step", "timestamp")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
 logger = logging.getLogger(__name__)
+
+# The statements of every run and node result, built once: building a Core statement costs several times more than
+# executing it. Parameters named ``w_*`` bind the WHERE clause; an UPDATE sets the columns named by the others.
+_INSERT_RUN = insert(runs)
+_UPDATE_RUN = update(runs).where(runs.c.id == bindparam("w_run"))
+_RETIRE_RUN_ARTIFACTS = (
+    update(artifacts)
+    .where(artifacts.c.state == ArtifactState.CURRENT.value,
+           (artifacts.c.consumed_run_id == bindparam("w_run")) | (artifacts.c.produced_run_id == bindparam("w_run")))
+    .values(state=ArtifactState.OLD.value)
+)
+_RECORD_CONSUMED = insert(lineage).from_select(
+    ["run_id", "artifact_id", "relation"],
+    select(cast(bindparam("w_run"), Integer), artifacts.c.id, literal("consumed"))
+    .where(artifacts.c.consumed_run_id == bindparam("w_run")),
+)
+_INSERT_NODE_RUN = insert(node_runs)
+_UPDATE_NODE_RUN = update(node_runs).where(node_runs.c.id == bindparam("w_node_run"))
 
 
 class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
@@ -95,15 +130,19 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
         self._db = Database(uri, name)
         self._active_run_id: int | None = None
         self._known_fingerprints: set[str] = set()
+        self._artifact_queries = {}
+        self._row_queries = {}
         self._provenance_ready: bool | None = None  # whether the execution tables exist (checked once)
         paramstyle = self._db.engine.dialect.paramstyle
         marker = "?" if paramstyle == "qmark" else "%s"
+        # ``{execution}``: the logging execution's id as an SQL literal (an int or NULL), filled in per call
         self._metric_insert_sql = (
-            f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}) VALUES ({', '.join([marker] * len(_METRIC_COLUMNS))})"
+            f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}, execution_id) "
+            f"VALUES ({', '.join([marker] * len(_METRIC_COLUMNS))}, {{execution}})"
         )
         self._metric_triple_sql = (
-            f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}) "
-            f"VALUES ({{run_id}}, {{node}}, {marker}, {marker}, {marker}, {{ts}})"
+            f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}, execution_id) "
+            f"VALUES ({{run_id}}, {{node}}, {marker}, {marker}, {marker}, {{ts}}, {{execution}})"
         )
 
     def __repr__(self) -> str:
@@ -238,25 +277,12 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
         now = time.time()
         owner = self.lease.owner if self.lease is not None else None
         with self._db.write("begin run", fenced=True) as conn:
-            run_id = inserted_id(conn.execute(
-                insert(runs).values(status=RunStatus.RUNNING.value, started_at=now, trigger=trigger,
-                                    pipeline=self.pipeline, owner=owner)
-            ))
+            run_id = inserted_id(conn.execute(_INSERT_RUN, {
+                "status": RunStatus.RUNNING.value, "started_at": now, "trigger": trigger, "pipeline": self.pipeline,
+                "owner": owner}))
             if resources:
-                conn.execute(
-                    update(artifacts)
-                    .where(self._scoped(artifacts.c.pipeline), artifacts.c.resource.in_(list(resources)),
-                           artifacts.c.state == ArtifactState.NEW.value,
-                           (artifacts.c.retry_at.is_(None)) | (artifacts.c.retry_at <= now))
-                    .values(state=ArtifactState.CURRENT.value, consumed_run_id=run_id, retry_at=None)
-                )
-                conn.execute(
-                    insert(lineage).from_select(
-                        ["run_id", "artifact_id", "relation"],
-                        select(literal(run_id), artifacts.c.id, literal("consumed"))
-                        .where(artifacts.c.consumed_run_id == run_id),
-                    )
-                )
+                conn.execute(self._consume_inputs, {"w_resources": list(resources), "w_now": now, "w_run": run_id})
+                conn.execute(_RECORD_CONSUMED, {"w_run": run_id})
         self._active_run_id = int(run_id)
         return int(run_id)
 
@@ -266,20 +292,28 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
             raise ConfigurationError("end_run needs a final status (success, failed or aborted)")
         now = time.time()
         with self._db.write("end run", fenced=True) as conn:
-            current = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
-            if current is None:
+            ended = conn.execute(_UPDATE_RUN, {"w_run": run_id, "status": status.value, "ended_at": now,
+                                               "error": error})
+            if ended.rowcount == 0:  # nothing was written: the transaction ends here
                 raise RunNotFoundError(f"{self.name}: no run {run_id}")
             if status is RunStatus.SUCCESS:
-                conn.execute(update(artifacts)
-                             .where(artifacts.c.state == ArtifactState.CURRENT.value,
-                                    (artifacts.c.consumed_run_id == run_id) | (artifacts.c.produced_run_id == run_id))
-                             .values(state=ArtifactState.OLD.value))
+                conn.execute(_RETIRE_RUN_ARTIFACTS, {"w_run": run_id})
             else:
                 self._release_inputs(conn, run_id, now, failed=status is RunStatus.FAILED, error=error)
-            conn.execute(update(runs).where(runs.c.id == run_id).values(status=status.value, ended_at=now,
-                                                                          error=error))
         if self._active_run_id == run_id:
             self._active_run_id = None
+
+    @cached_property
+    def _consume_inputs(self) -> Update:
+        """The ready ``new`` inputs of resources ``w_resources`` become ``current``, consumed by run ``w_run``."""
+        return (
+            update(artifacts)
+            .where(self._scoped(artifacts.c.pipeline),
+                   artifacts.c.resource.in_(bindparam("w_resources", expanding=True)),
+                   artifacts.c.state == ArtifactState.NEW.value,
+                   (artifacts.c.retry_at.is_(None)) | (artifacts.c.retry_at <= bindparam("w_now")))
+            .values(state=ArtifactState.CURRENT.value, consumed_run_id=bindparam("w_run"), retry_at=None)
+        )
 
     def _release_inputs(self, conn: Connection, run_id: int, now: float, *, failed: bool, error: str | None) -> None:
         """Inputs of a run that did not succeed go back to ``new`` (after a backoff / into quarantine if failed);
@@ -327,27 +361,38 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
     # --- node results --------------------------------------------------------------------------------------------
     def record_node_start(self, run_id: int, node_name: str, code_fingerprint: str) -> int:
         with self._db.write("record node start") as conn:
-            return inserted_id(conn.execute(insert(node_runs).values(
-                run_id=run_id, node_name=node_name, status=NodeStatus.RUNNING.value, started_at=time.time(),
-                attempts=0, code_fingerprint=code_fingerprint)))
+            return inserted_id(conn.execute(_INSERT_NODE_RUN, {
+                "run_id": run_id, "node_name": node_name, "status": NodeStatus.RUNNING.value, "started_at": time.time(),
+                "attempts": 0, "code_fingerprint": code_fingerprint}))
 
     def record_node_end(
         self, node_run_id: int, status: NodeStatus, *, error: str | None = None, traceback: str | None = None,
         attempts: int = 1,
     ) -> None:
         with self._db.write("record node end") as conn:
-            conn.execute(update(node_runs).where(node_runs.c.id == node_run_id).values(
-                status=NodeStatus(status).value, ended_at=time.time(), error=error, traceback=traceback,
-                attempts=attempts))
+            conn.execute(_UPDATE_NODE_RUN, {
+                "w_node_run": node_run_id, "status": NodeStatus(status).value, "ended_at": time.time(), "error": error,
+                "traceback": traceback, "attempts": attempts})
+
+    def end_node_execution(
+        self, node_run_id: int, execution_id: int, status: NodeStatus, *, reads: Sequence[Read] = (),
+        reusable: bool = False, error: str | None = None, traceback: str | None = None, attempts: int = 1,
+    ) -> None:
+        """:meth:`end_execution` and :meth:`record_node_end` of a node that executed, in one transaction."""
+        with self._db.write("end node execution") as conn:
+            self._end_execution(conn, execution_id, status, reads, reusable, error)
+            conn.execute(_UPDATE_NODE_RUN, {
+                "w_node_run": node_run_id, "status": NodeStatus(status).value, "ended_at": time.time(), "error": error,
+                "traceback": traceback, "attempts": attempts})
 
     def record_node_result(
         self, run_id: int, node_name: str, status: NodeStatus, code_fingerprint: str, error: str | None = None
     ) -> None:
         now = time.time()
         with self._db.write("record node result") as conn:
-            conn.execute(insert(node_runs).values(
-                run_id=run_id, node_name=node_name, status=NodeStatus(status).value, started_at=now, ended_at=now,
-                attempts=0, error=error, code_fingerprint=code_fingerprint))
+            conn.execute(_INSERT_NODE_RUN, {
+                "run_id": run_id, "node_name": node_name, "status": NodeStatus(status).value, "started_at": now,
+                "ended_at": now, "attempts": 0, "error": error, "code_fingerprint": code_fingerprint})
 
     # --- logging API ---------------------------------------------------------------------------------------------
     def log_metrics(self, context: ExecutionContext, metrics: Mapping[str, float], step: int | None = None) -> None:
@@ -358,8 +403,9 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
                 for key, value in metrics.items()]
         if not rows:
             raise MetadataValueError("log_metrics() needs at least one metric, e.g. log_metrics(loss=0.1)")
+        sql = self._metric_insert_sql.format(execution=_sql_int(context.execution_id))
         with self._db.write("log metrics") as conn:
-            conn.exec_driver_sql(self._metric_insert_sql, rows if len(rows) > 1 else rows[0])
+            conn.exec_driver_sql(sql, rows if len(rows) > 1 else rows[0])
 
     def log_params(self, context: ExecutionContext, params: Mapping[str, Any]) -> None:
         """Log JSON-encodable params for ``context``'s run (a repeated key replaces the value)."""
@@ -388,10 +434,12 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
             # Fast path: the caller's (key, value, step) tuples go to the driver unchanged; the per-call constants
             # are SQL literals (an int, a float repr and a name restricted to [A-Za-z0-9_.:-]).
             node_sql = "NULL" if node is None else f"'{node}'"
-            sql, rows = self._metric_triple_sql.format(run_id=int(run_id), node=node_sql, ts=repr(now)), triples
+            sql, rows = self._metric_triple_sql.format(run_id=int(run_id), node=node_sql, ts=repr(now),
+                                                       execution=_sql_int(context.execution_id)), triples
         else:
             items = metrics.items() if isinstance(metrics, Mapping) else metrics
-            sql, rows = self._metric_insert_sql, metric_rows(items, run_id, node, default_step, now)
+            sql = self._metric_insert_sql.format(execution=_sql_int(context.execution_id))
+            rows = metric_rows(items, run_id, node, default_step, now)
         param_rows = self._keyed_rows("param", params or {}, context)
         tag_rows = self._keyed_rows("tag", tags or {}, context)
         with self._db.write("log batch") as conn:
@@ -402,7 +450,8 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
 
     def _keyed_rows(self, what: str, values: Mapping[str, Any], context: ExecutionContext) -> list[dict[str, Any]]:
         return [{"run_id": context.run_id, "key": check_key(key, what), "value": encode_value(key, value, what),
-                 "node_name": context.node_name} for key, value in values.items()]
+                 "node_name": context.node_name, "execution_id": context.execution_id}
+                for key, value in values.items()]
 
     def _log_keyed(self, table: Any, what: str, values: Mapping[str, Any], context: ExecutionContext) -> None:
         rows = self._keyed_rows(what, values, context)
@@ -418,3 +467,7 @@ class RunStore(ArtifactRecords, ExecutionRecords, ProvenanceExport, RunQueries):
         conn.execute(delete(table).where(table.c.run_id == run_id, table.c.key.in_([r["key"] for r in rows])))
         conn.execute(insert(table), rows)
 
+
+def _sql_int(value: int | None) -> str:
+    """An optional id as an SQL literal."""
+    return "NULL" if value is None else str(int(value))

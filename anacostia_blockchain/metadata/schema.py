@@ -20,9 +20,12 @@ Design choices:
   ``RunStore``; the next pipeline that opens the database adopts them), ``runs.owner`` the lease owner (process)
   that began the run. ``pipeline_leases`` holds one row per running pipeline: its owner and heartbeat
   (see ``metadata/_lease.py``).
+- ``metrics``, ``params`` and ``tags`` carry the execution that logged them (``execution_id``: a node's or a work
+  unit's); a value copied into a run because its execution was reused carries the execution that logged it in the
+  first place (``reused_from``). ``NULL`` for values logged outside an execution or before version 4.
 - ``anacostia_schema`` stores the schema version; ``open_store`` refuses a database written by a newer version and
   migrates older ones in place (see ``metadata/_migrations.py``): version 1 lacked the execution tables above,
-  version 2 the pipeline columns and the leases.
+  version 2 the pipeline columns and the leases, version 3 the logged-by columns.
 - Other packages add their own tables to the same database with their own ``MetaData`` (never this one).
 """
 
@@ -42,7 +45,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -107,6 +110,8 @@ metrics = Table(
     Column("value", Float, nullable=False),
     Column("step", BigInteger),
     Column("timestamp", Float, nullable=False),
+    Column("execution_id", Integer),
+    Column("reused_from", Integer),
 )
 Index("ix_metrics_run_key", metrics.c.run_id, metrics.c.key)
 
@@ -117,6 +122,8 @@ params = Table(
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
     Column("node_name", String(200)),
+    Column("execution_id", Integer),
+    Column("reused_from", Integer),
 )
 
 tags = Table(
@@ -126,6 +133,8 @@ tags = Table(
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
     Column("node_name", String(200)),
+    Column("execution_id", Integer),
+    Column("reused_from", Integer),
 )
 
 artifacts = Table(
@@ -197,7 +206,7 @@ executions = Table(
     Column("ended_at", Float),
     Column("error", Text),
 )
-Index("ix_executions_cache_key", executions.c.cache_key)
+Index("ix_executions_reusable", executions.c.cache_key, executions.c.reusable)
 Index("ix_executions_run", executions.c.run_id, executions.c.node_name)
 
 execution_outputs = Table(
@@ -256,5 +265,9 @@ SCOPE_COLUMNS = (("runs", "pipeline"), ("runs", "owner"), ("artifacts", "pipelin
 RUN_FIELDS = tuple(column for column in runs.c if (runs.name, column.name) not in SCOPE_COLUMNS)
 ARTIFACT_FIELDS = tuple(column for column in artifacts.c if (artifacts.name, column.name) not in SCOPE_COLUMNS)
 
+#: The columns schema version 4 added: which execution logged a metric, param or tag, and for a value copied from
+#: a reused execution, the execution it was logged by (queries that must read older databases never select them).
+LOGGED_BY_COLUMNS = tuple((table, column) for table in ("metrics", "params", "tags")
+                          for column in ("execution_id", "reused_from"))
 #: The tables schema version 2 added (a database opened read-only may lack them).
 PROVENANCE_TABLES = ("code_fingerprints", "executions", "execution_outputs", "reads", "artifact_edges")

@@ -48,6 +48,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -55,6 +56,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     func,
     inspect,
     or_,
@@ -62,6 +64,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateIndex
 
 from ..errors import OutboxError
 from ..sql import translate_errors
@@ -160,10 +163,50 @@ class Outbox:
             Column("updated_at", Float, nullable=False),
             Column("final_at", Float, nullable=True),
             UniqueConstraint("kind", "key", name=f"uq_{table_name}_kind_key"),
+            # a worker's round finds what is due, claimed or still watched (confirmed, not final) through these,
+            # never by reading the delivered history
+            Index(f"ix_{table_name}_due", "status", "kind", "next_attempt_at"),
+            Index(f"ix_{table_name}_watched", "status", "kind", "final_at"),
         )
         with self._translate("create the outbox table"):
             self.metadata.create_all(engine)
             self._add_final_at_column()
+            self._add_missing_indexes()
+        self._build_statements()
+
+    def _add_missing_indexes(self) -> None:
+        """A table created before one of its indexes existed gets it (``create_all`` only makes new tables)."""
+        present = {index["name"] for index in inspect(self.engine).get_indexes(self.table.name)}
+        missing = [index for index in self.table.indexes if index.name not in present]
+        if missing:
+            with self.engine.begin() as conn:
+                for index in missing:
+                    conn.execute(CreateIndex(index, if_not_exists=True))
+
+    def _build_statements(self) -> None:
+        """The statements of the delivery path, built once: building a Core statement costs more than running it,
+        and a worker runs several per entry. ``w_*`` parameters bind the WHERE clause (``w_kind`` the kind); an
+        UPDATE sets the columns named by the other parameters."""
+        c = self.table.c
+        mine = self._of_bound()
+        claimable = and_(
+            c.status.in_((PENDING, SENT, CLAIMED)),  # implied by the OR; lets SQLite search each branch by index
+            or_(
+                and_(c.status.in_((PENDING, SENT)), c.next_attempt_at <= bindparam("w_now")),
+                and_(c.status == CLAIMED, c.lease_until <= bindparam("w_now")),
+            ),
+        )
+        self._by_key = select(self.table).where(c.kind == bindparam("w_kind"), c.key == bindparam("w_key"))
+        self._insert_entry = self.table.insert()
+        self._candidates = select(self.table).where(mine, claimable).order_by(c.id).limit(bindparam("w_limit"))
+        self._claim_entry = update(self.table).where(c.id == bindparam("w_id"), claimable)
+        self._update_open = update(self.table).where(c.id == bindparam("w_id"), c.status != CONFIRMED)
+        self._update_open_if = self._update_open.where(c.attempts == bindparam("w_attempts"))
+        self._attempts_of = select(c.attempts).where(c.id == bindparam("w_id"))
+        self._unfinalized = (select(self.table).where(mine, c.status == CONFIRMED, c.final_at.is_(None))
+                             .order_by(c.id).limit(bindparam("w_limit")))
+        self._next_retry = select(func.min(c.next_attempt_at)).where(mine, c.status.in_((PENDING, SENT)))
+        self._next_lease = select(func.min(c.lease_until)).where(mine, c.status == CLAIMED)
 
     def _add_final_at_column(self) -> None:
         """Upgrade a table created before finality tracking: add ``final_at``; its confirmed rows count as final
@@ -187,11 +230,16 @@ class Outbox:
             callback()
 
     # --- plumbing ---------------------------------------------------------------------------------------------------
-    def _of(self, kind: str) -> Any:
-        """Entries of ``kind`` this outbox sees (those whose key starts with ``key_prefix``)."""
+    def _of(self, kind: Any) -> Any:
+        """Entries of ``kind`` (a kind, or a bound parameter) this outbox sees (those whose key starts with
+        ``key_prefix``)."""
         if not self.key_prefix:
             return self.table.c.kind == kind
         return and_(self.table.c.kind == kind, self.table.c.key.startswith(self.key_prefix, autoescape=True))
+
+    def _of_bound(self) -> Any:
+        """:meth:`_of` with the kind bound as ``w_kind`` (for the statements built once)."""
+        return self._of(bindparam("w_kind"))
 
     @staticmethod
     def _translate(what: str) -> AbstractContextManager[None]:
@@ -231,9 +279,7 @@ class Outbox:
         entry: OutboxEntry | None = None
         try:
             with self._tx("enqueue") as conn:
-                existing = conn.execute(
-                    select(self.table).where(self.table.c.kind == kind, self.table.c.key == key)
-                ).first()
+                existing = conn.execute(self._by_key, {"w_kind": kind, "w_key": key}).first()
                 entry = self._entry(existing) if existing is not None else self._insert(conn, kind, key, body)
         except OutboxError as exc:
             if not isinstance(exc.__cause__, IntegrityError):
@@ -251,7 +297,7 @@ class Outbox:
         now = self.clock()
         values: dict[str, Any] = {"kind": kind, "key": key, "payload": body, "status": PENDING, "attempts": 0,
                                   "next_attempt_at": now, "created_at": now, "updated_at": now}
-        inserted = conn.execute(self.table.insert().values(**values)).inserted_primary_key
+        inserted = conn.execute(self._insert_entry, values).inserted_primary_key
         if inserted is None:  # pragma: no cover - the table has an integer primary key
             raise OutboxError(f"outbox entry {kind}/{key}: the database returned no id")
         return OutboxEntry(id=int(inserted[0]), kind=kind, key=key, payload=json.loads(body), status=PENDING,
@@ -259,13 +305,6 @@ class Outbox:
                            updated_at=now)
 
     # --- consuming --------------------------------------------------------------------------------------------------
-    def _claimable(self, now: float) -> Any:
-        c = self.table.c
-        return or_(
-            and_(c.status.in_((PENDING, SENT)), c.next_attempt_at <= now),
-            and_(c.status == CLAIMED, c.lease_until <= now),
-        )
-
     def claim(self, kind: str, limit: int = 50) -> list[OutboxEntry]:
         """Take up to ``limit`` due entries of ``kind`` (oldest first) for this worker, under a lease.
 
@@ -274,20 +313,14 @@ class Outbox:
         delivery may already have happened) and ``result`` (e.g. the tx hash of that delivery).
         """
         now = self.clock()
-        c = self.table.c
         with self._tx("claim") as conn:
-            candidates = conn.execute(
-                select(self.table).where(self._of(kind), self._claimable(now)).order_by(c.id).limit(limit)
-            ).all()
+            candidates = conn.execute(self._candidates, {"w_kind": kind, "w_now": now, "w_limit": limit}).all()
             claimed: list[OutboxEntry] = []
             for row in candidates:
-                won = conn.execute(
-                    update(self.table)
-                    .where(c.id == row.id, self._claimable(now))
-                    .values(
-                        status=CLAIMED, lease_until=now + self.lease_seconds, claimed_by=self.worker_id, updated_at=now
-                    )
-                ).rowcount
+                won = conn.execute(self._claim_entry, {
+                    "w_id": row.id, "w_now": now, "status": CLAIMED, "lease_until": now + self.lease_seconds,
+                    "claimed_by": self.worker_id, "updated_at": now,
+                }).rowcount
                 if won == 1:
                     claimed.append(self._entry(row))
         return claimed
@@ -295,11 +328,12 @@ class Outbox:
     def _transition(self, entry_id: int, what: str, *, attempts_were: int | None = None, **values: Any) -> None:
         """Update one entry unless it is confirmed (final); ``attempts_were`` makes it a compare-and-set."""
         values["updated_at"] = self.clock()
-        query = update(self.table).where(self.table.c.id == entry_id, self.table.c.status != CONFIRMED)
-        if attempts_were is not None:
-            query = query.where(self.table.c.attempts == attempts_were)
+        if attempts_were is None:
+            query, values["w_id"] = self._update_open, entry_id
+        else:
+            query, values["w_id"], values["w_attempts"] = self._update_open_if, entry_id, attempts_were
         with self._tx(what) as conn:
-            changed = conn.execute(query.values(**values)).rowcount
+            changed = conn.execute(query, values).rowcount
         if changed != 1:
             raise OutboxError(
                 f"outbox: cannot {what} entry {entry_id}: unknown, already confirmed, or updated concurrently"
@@ -333,15 +367,9 @@ class Outbox:
 
     def unfinalized(self, kind: str, limit: int = 500) -> list[OutboxEntry]:
         """Confirmed entries of ``kind`` that are not final yet (oldest first): what the worker still re-checks."""
-        c = self.table.c
-        query = (
-            select(self.table)
-            .where(self._of(kind), c.status == CONFIRMED, c.final_at.is_(None))
-            .order_by(c.id)
-            .limit(limit)
-        )
         with self._tx("list unfinalized entries") as conn:
-            return [self._entry(row) for row in conn.execute(query).all()]
+            rows = conn.execute(self._unfinalized, {"w_kind": kind, "w_limit": limit}).all()
+        return [self._entry(row) for row in rows]
 
     def mark_final(self, entry_ids: list[int]) -> int:
         """The deliveries of ``entry_ids`` can no longer be undone; returns how many entries became final.
@@ -389,7 +417,7 @@ class Outbox:
     def mark_failed(self, entry_id: int, error: str, *, retry: bool = True) -> None:
         """Count a failed attempt. ``retry`` reschedules with backoff; ``retry=False`` parks it as ``failed``."""
         with self._tx("read attempts") as conn:
-            attempts = conn.execute(select(self.table.c.attempts).where(self.table.c.id == entry_id)).scalar()
+            attempts = conn.execute(self._attempts_of, {"w_id": entry_id}).scalar()
         if attempts is None:
             raise OutboxError(f"outbox: no entry {entry_id}")
         self._transition(
@@ -421,7 +449,7 @@ class Outbox:
     # --- reading ----------------------------------------------------------------------------------------------------
     def get(self, kind: str, key: str) -> OutboxEntry | None:
         with self._tx("read an entry") as conn:
-            row = conn.execute(select(self.table).where(self.table.c.kind == kind, self.table.c.key == key)).first()
+            row = conn.execute(self._by_key, {"w_kind": kind, "w_key": key}).first()
         return self._entry(row) if row is not None else None
 
     def entries(self, kind: str, status: str | None = None) -> list[OutboxEntry]:
@@ -442,14 +470,9 @@ class Outbox:
 
     def seconds_until_due(self, kind: str) -> float | None:
         """How long until the next entry of ``kind`` becomes claimable; ``None`` when there is nothing to do."""
-        c = self.table.c
         with self._tx("find the next due entry") as conn:
-            next_retry = conn.execute(
-                select(func.min(c.next_attempt_at)).where(self._of(kind), c.status.in_((PENDING, SENT)))
-            ).scalar()
-            next_lease = conn.execute(
-                select(func.min(c.lease_until)).where(self._of(kind), c.status == CLAIMED)
-            ).scalar()
+            next_retry = conn.execute(self._next_retry, {"w_kind": kind}).scalar()
+            next_lease = conn.execute(self._next_lease, {"w_kind": kind}).scalar()
         due = [t for t in (next_retry, next_lease) if t is not None]
         if not due:
             return None

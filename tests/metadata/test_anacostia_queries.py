@@ -63,7 +63,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def ran(tmp_path: Path, store_url: str) -> Iterator[tuple[SqliteMetadataStore, Evaluate]]:
     """Two runs of store -> data -> train -> evaluate; the pipeline has stopped when the test asks."""
     store = SqliteMetadataStore("metadata_store", store_url)
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     train = Train("train", [data], store)
     evaluate = Evaluate("evaluate", [train], store)
     with Pipeline([store, data, train, evaluate]) as pipeline:
