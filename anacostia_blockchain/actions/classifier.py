@@ -182,14 +182,14 @@ class TrainClassifierNode(BaseActionNode):
             model, DataKey.generate(), plaintext_cid=model_cid, recipient_public_keys=self.recipient_public_keys
         )
         artefacts = ArtefactStore(self.model_resource, self.metadata_store)
-        weights = artefacts.save_content(MODEL_LOCATION, envelope)
+        weights = artefacts.save_content(MODEL_LOCATION, envelope, derived_from=batches)
         batch = self.save_training_batch(artefacts, batches)
         checkpoint = ModelCheckpoint.describe(
             f"{self.name}.model", estimator, MODEL_SERIALIZER, weights, input_schema=self.input_schema(),
             output_schema=self.output_schema(), trained_on=batch.ref, encryption=ENVELOPE_ENCRYPTION,
             plaintext=ContentRef.of_bytes(model, cid=model_cid),
         )
-        saved = artefacts.save(checkpoint, CHECKPOINT_LOCATION)
+        saved = artefacts.save(checkpoint, CHECKPOINT_LOCATION, derived_from=batches)
         self.metadata_store.log_params(
             estimator="LogisticRegression", C=self.regularization, training_batches=len(batches)
         )
@@ -205,7 +205,8 @@ class TrainClassifierNode(BaseActionNode):
         previous = self.previous_batch()
         formula = Formula.of_node(self, parents=[previous] if previous is not None else [])
         items = tuple(ContentRef.of_artifact(a) for a in batches)
-        return artefacts.save(DatasetBatch(self.dataset_name, items, formula, self.record_schema), BATCH_LOCATION)
+        return artefacts.save(DatasetBatch(self.dataset_name, items, formula, self.record_schema), BATCH_LOCATION,
+                              derived_from=batches)
 
     def previous_batch(self) -> ContentRef | None:
         """The newest training batch of an earlier successful run (``None`` for the first)."""
@@ -249,10 +250,10 @@ class EvaluateClassifierNode(BaseActionNode):
         artefacts = ArtefactStore(self.model_resource, self.metadata_store)
         lines = b"".join(json.dumps({"x": [float(v) for v in row], "y": int(label)}, separators=(",", ":")).encode()
                          + b"\n" for row, label in zip(np.asarray(x), np.asarray(y), strict=True))
-        content = artefacts.save_content(EVALUATION_SET_LOCATION, lines)
+        content = artefacts.save_content(EVALUATION_SET_LOCATION, lines, derived_from=[])  # from evaluation_set()
         schema = DataSchema.of(f"{self.name}.records", [("x", "json"), ("y", "int")], kind="record")
         batch = artefacts.save(DatasetBatch(f"{self.name}.held-out", (content,), Formula.of_node(self), schema),
-                               EVALUATION_BATCH_LOCATION)
+                               EVALUATION_BATCH_LOCATION, derived_from=[])  # it lists the set by reference
         artefacts.relate("evaluated_on", checkpoint, batch.ref)
         return batch
 

@@ -9,7 +9,9 @@ file the run consumed, in one streaming pass:
 3. write the cleaned records as JSONL, compute the plaintext's CID (UnixFS, Kubo-identical), and **encrypt** it with
    a fresh data key into an envelope (:mod:`anacostia_blockchain.crypto.envelope`) whose header is bound to that CID
    and holds the data key wrapped for ``recipient_public_keys`` (secp256k1, e.g. the operator's Ethereum key);
-4. hand the envelope to the output resource (``save_artifact``), which records it with lineage to this run and node.
+4. hand the envelope to the output resource (``save_artifact``), which records it as produced by this run and node,
+   ``derived_from`` exactly its input file (the node lists every input of the run, but each output's records come
+   from one file; which duplicates were dropped depends on the files before it, all among the run's consumed inputs).
 
 A bad file never fails the run: the first problem found (``line 17: field 'text' is missing``) becomes the reason,
 the file is moved to ``quarantine_dir/run-<id>/<location>`` with a ``.reason.json`` next to it, and the run goes on
@@ -159,16 +161,18 @@ class DataPrepNode(BaseActionNode):
         location = Path(artifact.location)
         return str(location.with_suffix(".jsonl")) + ENVELOPE_SUFFIX
 
-    def save_output(self, envelope_path: Path, name: str) -> Artifact:
-        """Store the finished envelope in the output resource (recorded there with lineage).
+    def save_output(self, envelope_path: Path, name: str, *,
+                    derived_from: Sequence[Artifact] | None = None) -> Artifact:
+        """Store the finished envelope in the output resource, recorded as ``derived_from`` exactly those inputs
+        (``None``: everything the node has read so far).
 
         IPFS outputs (``IPFSStoreNode``, ``Web3StorageNode``) import the staged file directly; any other resource
         gets the ``save_artifact(name, binary_file)`` form ``FilesystemStoreNode`` defines.
         """
         if isinstance(self.output_resource, IPFSStoreNode):
-            return self.output_resource.save_artifact(envelope_path, name=name)
+            return self.output_resource.save_artifact(envelope_path, name=name, derived_from=derived_from)
         with envelope_path.open("rb") as handle:
-            return self.output_resource.save_artifact(name, handle)
+            return self.output_resource.save_artifact(name, handle, derived_from=derived_from)
 
     # --- the job -----------------------------------------------------------------------------------------------
     def execute(self, *args: Any, **kwargs: Any) -> bool:
@@ -204,7 +208,7 @@ class DataPrepNode(BaseActionNode):
                 recipient_public_keys=self.recipient_public_keys,
                 chunk_size=self.chunk_size,
             )
-            outcome.output = self.save_output(envelope, self.output_name(artifact))
+            outcome.output = self.save_output(envelope, self.output_name(artifact), derived_from=[artifact])
             self.log(
                 f"{artifact.location}: {outcome.records_out}/{outcome.records_in} records, plaintext {cid}, "
                 f"saved as {outcome.output.location}"

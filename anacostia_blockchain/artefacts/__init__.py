@@ -8,7 +8,8 @@ typed relationships, and the provenance graph of any recorded object.
   ``safetensors``, ``pickle`` behind ``allow_pickle=True``);
 - :class:`Relationship` — ``trained_on``, ``evaluated_on``, ``derived_from``, ``card_of``;
 - :class:`ArtefactStore` — saves documents through a resource and records them in the run (anchored with it);
-- :func:`lineage_graph` — runs, nodes, code, inputs, batches, reuse and anchors behind an artifact or CID, and
+- :func:`lineage_graph` (one target) and :func:`lineage_graph_of` (several, one graph) — runs, nodes, code, inputs,
+  batches, reuse and anchors behind an artifact or CID, and
   :func:`verify_graph` — each step checked against the chain and each content against its CID.
 
 See docs/provenance.md.
@@ -18,7 +19,7 @@ from ._checks import verify_graph
 from .batch import DatasetBatch, Formula
 from .catalog import Catalog, CatalogEntry, RecordedRelationship
 from .checkpoint import ArtefactDocument, ModelCard, ModelCheckpoint, load_document
-from .provenance import LineageGraph, lineage_graph
+from .provenance import LineageGraph, lineage_graph, lineage_graph_of
 from .refs import ContentRef
 from .relationships import RELATIONSHIP_TYPES, Relationship
 from .schema import Column, DataSchema
@@ -51,6 +52,7 @@ __all__ = [
     "SavedArtefact",
     "Serializer",
     "lineage_graph",
+    "lineage_graph_of",
     "load_document",
     "register_serializer",
     "serializer",

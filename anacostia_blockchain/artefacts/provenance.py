@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -104,7 +104,22 @@ class _Index:
 def lineage_graph(runs: LineageRuns, target: str | int, *, cat: Cat | None = None) -> LineageGraph:
     """The provenance graph of ``target`` (an artifact id, a CID, a sha256 or ``resource:location``) in ``runs``;
     ``cat`` (a content store's ``cat``) lets the graph follow what artefact documents reference."""
+    return lineage_graph_of(runs, [target], cat=cat)
+
+
+def lineage_graph_of(runs: LineageRuns, targets: Sequence[str | int], *, cat: Cat | None = None) -> LineageGraph:
+    """One graph holding the provenance of every one of ``targets`` (as :func:`lineage_graph`; its ``target`` is
+    the first), read in one pass over ``runs``."""
+    if not targets:
+        raise ArtefactNotFoundError("lineage_graph_of needs at least one target")
     index = _Index(runs)
+    starts = [_resolve(runs, index, target) for target in targets]
+    graph = LineageGraph(starts[0].id)
+    _Walk(runs, index, Catalog(runs, statuses=None), cat, graph).run(*starts)
+    return graph
+
+
+def _resolve(runs: LineageRuns, index: _Index, target: str | int) -> Artifact:
     start = index.by_id.get(target) if isinstance(target, int) else index.resolve(str(target))
     if start is None and isinstance(target, int):
         try:
@@ -114,9 +129,7 @@ def lineage_graph(runs: LineageRuns, target: str | int, *, cat: Cat | None = Non
     if start is None:
         raise ArtefactNotFoundError(f"no recorded artifact is {target!r} (give an artifact id, a CID, a sha256 or "
                                     "RESOURCE:LOCATION of something a run consumed or produced)")
-    graph = LineageGraph(start.id)
-    _Walk(runs, index, Catalog(runs, statuses=None), cat, graph).run(start)
-    return graph
+    return start
 
 
 class _Walk:
@@ -127,8 +140,9 @@ class _Walk:
         self.entries = catalog.artefacts()
         self.relationships = catalog.relationships()
 
-    def run(self, start: Artifact) -> None:
-        self._visit(start)
+    def run(self, *starts: Artifact) -> None:
+        for start in starts:
+            self._visit(start)
         while self.queue:
             artifact = self.queue.popleft()
             self._step(artifact)

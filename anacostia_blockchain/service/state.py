@@ -55,7 +55,14 @@ class ServiceState:
     pipeline: Any | None = None
     manifest_verifier: ManifestVerifier | None = None
     workers: list[Any] = field(default_factory=list)
+    #: The engine of the hot reads (``index.create_read_engine``); ``engine`` when not set.
+    read_engine: Engine | None = None
     index_version: IndexVersion = field(default_factory=IndexVersion)
+
+    @property
+    def reads(self) -> Engine:
+        """The engine the list endpoints and ``/status`` read with."""
+        return self.read_engine if self.read_engine is not None else self.engine
 
     def require_gateway(self) -> ChainGateway:
         if self.gateway is None:
@@ -73,11 +80,16 @@ class ServiceState:
         return self.authenticator
 
 
+def state_of(request: Request) -> ServiceState:
+    """The :class:`ServiceState` of the app serving ``request`` (for endpoints that take the request alone)."""
+    service: ServiceState = request.app.state.service
+    return service
+
+
 async def service_state(request: Request) -> ServiceState:
     """FastAPI dependency: the :class:`ServiceState` of the app serving ``request``. ``async`` because FastAPI runs a
     plain ``def`` dependency in the thread pool — a thread hand-off per request just to read an attribute."""
-    service: ServiceState = request.app.state.service
-    return service
+    return state_of(request)
 
 
 #: The :class:`ServiceState` parameter of a request handler.

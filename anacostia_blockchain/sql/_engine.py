@@ -47,10 +47,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def create_store_engine(uri: str | URL, *, pool_size: int = 8, max_overflow: int = 16) -> Engine:
+def create_store_engine(uri: str | URL, *, pool_size: int = 8, max_overflow: int = 16, pre_ping: bool = True,
+                        autocommit: bool = False) -> Engine:
     """An ``Engine`` for ``uri`` configured as described in the module docstring.
 
-    ``pool_size`` and ``max_overflow`` size the connection pool of file and server databases.
+    ``pool_size`` and ``max_overflow`` size the connection pool of file and server databases. ``pre_ping`` tests a
+    server database's connection at each checkout (one round trip); without it, a connection the server dropped
+    fails the one statement that finds out, and SQLAlchemy then replaces the pool's connections. ``autocommit``
+    runs each statement of a server database on its own (no ``BEGIN``/``ROLLBACK``): for readers of one statement.
     Raises :class:`ConfigurationError` for an unparsable URL or a missing database driver.
     """
     url = parse_store_url(uri)
@@ -58,7 +62,9 @@ def create_store_engine(uri: str | URL, *, pool_size: int = 8, max_overflow: int
         if url.get_backend_name() == "sqlite":
             engine = _sqlite_engine(url, pool_size, max_overflow)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+            options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+            engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=max_overflow,
+                                   **options)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise ConfigurationError(
             f"cannot use database URL {url.render_as_string(hide_password=True)}: {exc}"

@@ -31,9 +31,11 @@ def operator() -> tuple[bytes, bytes]:
     return private, public_key_for_private_key(private)
 
 
-def _build(tmp_path: Path, recipients: list[bytes], **kwargs: Any) -> tuple[Pipeline, DataPrepNode, EmbeddedBlockstore]:
-    store = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path / 'meta.db'}")
-    incoming = FilesystemStoreNode("incoming", tmp_path / "incoming", store)
+def _build(
+    tmp_path: Path, recipients: list[bytes], url: str | None = None, **kwargs: Any
+) -> tuple[Pipeline, DataPrepNode, EmbeddedBlockstore]:
+    store = SqliteMetadataStore("metadata", url or f"sqlite:///{tmp_path / 'meta.db'}")
+    incoming = FilesystemStoreNode("incoming", tmp_path / "incoming", store, create=True)
     blockstore = EmbeddedBlockstore(tmp_path / "ipfs", fsync=False)
     vault = IPFSStoreNode("vault", store, store=blockstore)
     prep = DataPrepNode(
@@ -112,9 +114,10 @@ def test_validate_clean_encrypt_with_a_quarantined_file(tmp_path: Path, operator
     reasons = json.loads(store.runs.get_tags(run["id"])["prep.quarantine"])
     assert {r["location"] for r in reasons} == {"batch/bad.jsonl", "notes.txt"}
 
-    lineage = store.runs.lineage(outputs["a.jsonl.enc"])
-    assert lineage is not None and lineage["node"] == "prep"
-    assert sorted(a.location for a in lineage["inputs"]) == ["a.jsonl", "b.csv", "batch/bad.jsonl", "notes.txt"]
+    for output, source in (("a.jsonl.enc", "a.jsonl"), ("b.jsonl.enc", "b.csv")):
+        lineage = store.runs.lineage(outputs[output])
+        assert lineage is not None and lineage["node"] == "prep"
+        assert [a.location for a in lineage["inputs"]] == [source]  # exactly its input, not all four the node read
     assert list(prep.work_dir.iterdir()) == []
 
 
@@ -162,7 +165,7 @@ def test_configuration_is_checked(tmp_path: Path, operator: tuple[bytes, bytes])
     with pytest.raises(ConfigurationError, match="unrecoverable"):
         _build(tmp_path, [])
     store = SqliteMetadataStore("m", f"sqlite:///{tmp_path / 'm.db'}")
-    incoming = FilesystemStoreNode("in", tmp_path / "in", store)
+    incoming = FilesystemStoreNode("in", tmp_path / "in", store, create=True)
     out = IPFSStoreNode("out", store, store=tmp_path / "ipfs")
     with pytest.raises(ConfigurationError, match="dedupe_fields"):
         DataPrepNode(
@@ -188,7 +191,7 @@ def test_ipfs_input_and_folder_output(tmp_path: Path, operator: tuple[bytes, byt
         store,
         store=blockstore,
         staging_dir=tmp_path / "staging",
-        cids=[str(published.cid), str(broken.cid)],
+        cids=[str(published.cid), str(broken.cid)], create=True,
     )
     outbox = FilesystemStoreNode("encrypted", tmp_path / "encrypted", store, monitoring=False)
     prep = DataPrepNode(
@@ -219,3 +222,33 @@ def test_ipfs_input_and_folder_output(tmp_path: Path, operator: tuple[bytes, byt
     saved = {a.location: a for a in outbox.list_artifacts()}
     assert sorted(saved) == sorted(["ok.jsonl.enc", f"{published.cid}.jsonl.enc"])
     assert saved["ok.jsonl.enc"].produced_by_node == "prep"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_each_output_derives_exactly_from_its_own_input_in_the_anchored_manifest(
+    tmp_path: Path, operator: tuple[bytes, bytes], database: str, request: pytest.FixtureRequest
+) -> None:
+    """Two inputs, two outputs: each output's lineage (and its manifest edge) names only the file it was made from."""
+    _, public = operator
+    url = str(request.getfixturevalue("postgres_url")) if database == "postgres" else None
+    pipeline, prep, _ = _build(tmp_path, [public], url)
+    _land(tmp_path / "incoming", "one.jsonl", b'{"text": "first file"}\n')
+    _land(tmp_path / "incoming", "two.jsonl", b'{"text": "second file"}\n')
+    with pipeline:
+        assert pipeline.wait_for_runs(1, WAIT)
+    store = pipeline.metadata_store
+    [run] = store.runs.get_runs()
+    assert run["status"] == RunStatus.SUCCESS
+    inputs = {a.location: a for a in store.runs.run_artifacts(run["id"])["consumed"]}
+    assert sorted(inputs) == ["one.jsonl", "two.jsonl"]
+    outputs = {a.location: a for a in prep.output_resource.list_artifacts()}
+    for output, source in (("one.jsonl.enc", "one.jsonl"), ("two.jsonl.enc", "two.jsonl")):
+        lineage = store.runs.lineage(outputs[output])
+        assert lineage is not None
+        assert [a.id for a in lineage["inputs"]] == [inputs[source].id]
+        assert lineage["execution"]["basis"] == "declared"
+    manifest_edges = {o["location"]: o for o in store.runs.export_run(run["id"])["outputs"]}
+    for output, source in (("one.jsonl.enc", "one.jsonl"), ("two.jsonl.enc", "two.jsonl")):
+        assert manifest_edges[output]["derived_from"] == [
+            {"resource": "incoming", "location": source, "sha256": inputs[source].sha256}]
+        assert manifest_edges[output]["basis"] == "declared"

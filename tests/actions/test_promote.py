@@ -88,7 +88,7 @@ class Promoting:
         self.store = SqliteMetadataStore("publishing_store", f"sqlite:///{folder}/publishing.db")
         self.folder = folder / "anchored"
         self.folder.mkdir(parents=True)
-        data = FilesystemStoreNode("anchored", self.folder, self.store)
+        data = FilesystemStoreNode("anchored", self.folder, self.store, create=True)
         reader = AnchoredRunReader(models.registry, models.blocks, TRAINING)
         promote = PromoteModelNode("promote", [data], reader=reader, nft=models.nft, versions=models.versions,
                                    family_id=models.family_id, stage="production", **policy)

@@ -76,8 +76,14 @@ def test_serve_refuses_a_malformed_secret_without_echoing_it(tmp_path: Path) -> 
 
 
 def finished(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run ``serve`` expecting it to refuse to start (it is killed if it serves instead)."""
     process = serve(args, {}, cwd=cwd)
-    out, err = process.communicate(timeout=60)
+    try:
+        out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate(timeout=30)
+        raise AssertionError(f"serve started instead of refusing: {out} {err}") from None
     return process.returncode, out, err
 
 

@@ -7,9 +7,10 @@ What it wires together:
 - the chain (``ChainClient`` + contract addresses from the deployment manifest) -> :class:`ChainGateway`, the
   :class:`Indexer` and the :class:`MetadataFetcher` (background threads started and stopped with the app's lifespan);
 - the key store (only with a service key), the SIWE authenticator (only when the chain id is known);
-- the routes (``market``, ``runs``, ``auth``, ``status``, the dashboard, ``/metrics`` for Prometheus), the error format
-  (:mod:`~anacostia_blockchain.service.middleware.errors`) and the error statuses of the OpenAPI document
-  (``responses.py``); ``/docs`` (Swagger UI) and ``/redoc`` with their assets from the ``fastapi-offline`` package;
+- the routes (``market``, ``runs``, ``lineage``, ``auth``, ``status``, the dashboard, ``/metrics`` for Prometheus),
+  the error format (:mod:`~anacostia_blockchain.service.middleware.errors`) and the error statuses of the OpenAPI
+  document (``responses.py``); ``/docs`` (Swagger UI) and ``/redoc`` with their assets from the
+  ``fastapi-offline`` package;
 - middleware, outermost first: the client address from ``X-Forwarded-For`` (only for connections from
   ``config.trusted_proxies``), per-client rate limiting, the request size limit, CORS (only for explicitly configured
   origins) and the listing cache.
@@ -35,7 +36,7 @@ from ..background_loop import BackgroundLoop
 from ..chain_gateway import ChainGateway
 from ..config import ServiceConfig
 from ..dashboard import LiveFeed
-from ..index import Indexer, MetadataFetcher, open_index
+from ..index import Indexer, MetadataFetcher, create_read_engine, open_index
 from ..middleware import (
     RateLimitMiddleware,
     RedisTokenBuckets,
@@ -46,7 +47,7 @@ from ..middleware import (
 from ..run_verification import ContentManifestVerifier
 from ..state import ServiceState
 from ..types import ManifestVerifier
-from . import auth, keys, market, runs, status
+from . import auth, keys, lineage, market, runs, status
 from .metrics import install_metrics
 from .responses import document_errors
 
@@ -91,7 +92,9 @@ def create_app(
     app.state.service = state
     app.openapi = document_errors(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    for router in (market.router, keys.router, runs.router, auth.router, status.router, dashboard.router):
+    # the hot read routes first: a request's route is found by trying the routers in this order
+    for router in (market.router, runs.router, status.router, keys.router, lineage.router, auth.router,
+                   dashboard.router):
         app.include_router(router)
     dashboard.mount_static(app)
     install_metrics(app, state)
@@ -113,6 +116,7 @@ def _build_state(
     state = ServiceState(
         config=config,
         engine=engine,
+        read_engine=create_read_engine(engine),
         nonces=nonces,
         authenticator=_authenticator(config, chain_id, nonces, gateway.client if gateway is not None else None),
         live=LiveFeed(),
@@ -206,6 +210,7 @@ def _lifespan(state: ServiceState, run_workers: bool) -> Callable[[FastAPI], Abs
                 worker.stop()
             if monitor is not None:
                 monitor.stop()
+            state.reads.dispose()
             state.engine.dispose()
 
     return lifespan

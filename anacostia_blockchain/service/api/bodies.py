@@ -37,7 +37,7 @@ class ModelSummary(BaseModel):
     metrics: dict[str, float]
 
 
-TOTAL = f"matches, counted up to {COUNT_AHEAD:,} past the end of the page"
+TOTAL = f"matches, counted up to {COUNT_AHEAD:,} past the end of the page (without a filter: every one)"
 TOTAL_EXACT = "false when there are more matches than total (total is then a lower bound)"
 
 

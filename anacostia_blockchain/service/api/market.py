@@ -1,7 +1,8 @@
 """``/models``: browse the index, one model verified live, and its price quoted on chain.
 
-``GET /models`` is the hot path and is written for it (``index/listing.py``): an ``async`` endpoint whose page is
-read on the event loop or on the app's listing threads (``offload.py``) and spliced from pre-rendered JSON.
+``GET /models`` is the hot path and is written for it (``index/listing.py``): an ``async`` endpoint whose query
+string is validated in one call (``query.py``) and whose page is read on the event loop or on the app's listing
+threads (``offload.py``) and spliced from pre-rendered JSON.
 
 A model's data key is released by ``keys.py``.
 """
@@ -10,15 +11,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import WithJsonSchema
+from fastapi import APIRouter, Path, Request, Response
 
 from ...chain.encoding import checksum
 from ...errors import AnacostiaError, ConfigurationError, NotFoundError, ValidationError
 from ..index import ModelFilter, metric_decimal, metrics_json, model_page_json, queries, run_key
-from ..state import ServiceState, StateDep
+from ..state import ServiceState, StateDep, state_of
 from .bodies import (
     AnchorInfo,
     LicenseInfo,
@@ -31,12 +31,11 @@ from .bodies import (
     QuoteBody,
 )
 from .offload import read_index
+from .query import ModelQuery, documented, parse_query
 from .responses import errors
 
 router = APIRouter(tags=["models"])
 TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="ModelNFT token id")]
-#: A metric bound: any decimal, compared exactly (documented as a number; read as a decimal, never as a double).
-MetricBound = Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": -1e30, "maximum": 1e30})]
 
 
 def _metric_bound(value: Decimal | None, what: str) -> Decimal | None:
@@ -58,47 +57,32 @@ def _address(value: str | None, what: str) -> str | None:
         raise ValidationError(f"{what} is not an address") from exc
 
 
-@router.get("/models", response_model=ModelPage, summary="List indexed models")
-async def list_models(
-    request: Request,
-    state: StateDep,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-    owner: Annotated[
-        str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="only models owned by this address")
-    ] = None,
-    listed: Annotated[bool | None, Query(description="only listed (true) or unlisted (false) models")] = None,
-    min_price_usd: Annotated[float | None, Query(ge=0, le=1e30)] = None,
-    max_price_usd: Annotated[float | None, Query(ge=0, le=1e30)] = None,
-    metric: Annotated[str | None, Query(min_length=1, max_length=128, description="metric name to filter/sort")] = None,
-    min_metric: Annotated[MetricBound | None, Query(allow_inf_nan=False, ge=-(10**30), le=10**30)] = None,
-    max_metric: Annotated[MetricBound | None, Query(allow_inf_nan=False, ge=-(10**30), le=10**30)] = None,
-    sort: Annotated[
-        Literal["newest", "oldest", "price_asc", "price_desc", "metric_asc", "metric_desc", "token_id"], Query()
-    ] = "newest",
-) -> Response:
-    if (min_metric is not None or max_metric is not None or sort.startswith("metric")) and metric is None:
+@router.get("/models", response_model=ModelPage, summary="List indexed models", openapi_extra=documented(ModelQuery))
+async def list_models(request: Request) -> Response:
+    q = parse_query(ModelQuery, request)
+    if (q.min_metric is not None or q.max_metric is not None or q.sort.startswith("metric")) and q.metric is None:
         raise ValidationError("min_metric, max_metric and metric sorts need ?metric=<name>")
     filters = ModelFilter(
-        owner=_address(owner, "owner"),
-        listed=listed,
-        min_price_usd=min_price_usd,
-        max_price_usd=max_price_usd,
-        metric=metric,
-        min_metric=_metric_bound(min_metric, "min_metric"),
-        max_metric=_metric_bound(max_metric, "max_metric"),
-        sort=sort,
-        page=page,
-        page_size=page_size,
+        owner=_address(q.owner, "owner"),
+        listed=q.listed,
+        min_price_usd=q.min_price_usd,
+        max_price_usd=q.max_price_usd,
+        metric=q.metric,
+        min_metric=_metric_bound(q.min_metric, "min_metric"),
+        max_metric=_metric_bound(q.max_metric, "max_metric"),
+        sort=q.sort,
+        page=q.page,
+        page_size=q.page_size,
     )
-    body = await read_index(request, state.engine, filters.offset, partial(_model_page, state, filters))
+    state = state_of(request)
+    body = await read_index(request, state.reads, filters.offset, partial(_model_page, state, filters))
     # ModelPage documents the body (response_model); the body itself is spliced from JSON the index rendered when
     # the rows were written (index/listing_json.py), so no Pydantic object is built or validated per item here.
     return Response(body, media_type="application/json")
 
 
 def _model_page(state: ServiceState, filters: ModelFilter) -> bytes:
-    with state.engine.connect() as conn:
+    with state.reads.connect() as conn:
         return model_page_json(conn, filters)
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic_core import to_json
 
 from ...errors import AnacostiaError, StorageError
 from ..index import queries
-from ..state import StateDep
+from ..state import StateDep, state_of
 from .bodies import RunBody, RunPage, RunVerification
 from .offload import read_index
+from .query import RunQuery, documented, parse_query
 from .responses import errors
 
 router = APIRouter(tags=["runs"])
@@ -31,21 +32,18 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text)[:500]
 
 
-@router.get("/runs", response_model=RunPage, summary="List anchored runs")
-async def list_runs(
-    request: Request,
-    state: StateDep,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-    pipeline_id: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")] = None,
-) -> Response:
-    def read() -> bytes:
-        with state.engine.connect() as conn:
-            total, exact, items = queries.list_runs(conn, page, page_size, pipeline_id)
-        # the rows have RunBody's fields in its order: dumped as they are, not validated into objects first
-        return to_json({"total": total, "total_exact": exact, "page": page, "page_size": page_size, "items": items})
+@router.get("/runs", response_model=RunPage, summary="List anchored runs", openapi_extra=documented(RunQuery))
+async def list_runs(request: Request) -> Response:
+    q = parse_query(RunQuery, request)
+    engine = state_of(request).reads
 
-    body = await read_index(request, state.engine, (page - 1) * page_size, read)
+    def read() -> bytes:
+        with engine.connect() as conn:
+            total, exact, items = queries.list_runs(conn, q.page, q.page_size, q.pipeline_id)
+        # the rows have RunBody's fields in its order: dumped as they are, not validated into objects first
+        return to_json({"total": total, "total_exact": exact, "page": q.page, "page_size": q.page_size, "items": items})
+
+    body = await read_index(request, engine, (q.page - 1) * q.page_size, read)
     return Response(body, media_type="application/json")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ..index import queries
-from ..state import ServiceState, StateDep
+from ..state import ServiceState, state_of
 from .bodies import StatusBody
 from .offload import read_index
 
@@ -16,9 +16,10 @@ router = APIRouter(tags=["service"])
 
 
 @router.get("/status", response_model=StatusBody, summary="Index progress and health")
-async def status(request: Request, state: StateDep) -> Response:
+async def status(request: Request) -> Response:
     """Two one-row reads (the cursor and the counts the indexer keeps), on the event loop on SQLite."""
-    info = await read_index(request, state.engine, 0, partial(_index_status, state))
+    state = state_of(request)
+    info = await read_index(request, state.reads, 0, partial(_index_status, state))
     body = StatusBody(
         chain_id=state.gateway.chain_id if state.gateway is not None else state.config.chain_id,
         indexer_error=state.indexer.last_error if state.indexer is not None else None,
@@ -29,5 +30,5 @@ async def status(request: Request, state: StateDep) -> Response:
 
 
 def _index_status(state: ServiceState) -> dict[str, Any]:
-    with state.engine.connect() as conn:
+    with state.reads.connect() as conn:
         return queries.index_status(conn)

@@ -4,6 +4,8 @@
 - params, tags and per-metric summaries (the step series come from ``/metrics``, downsampled);
 - the artifacts it consumed and produced, with their CIDs, and for every output the lineage the store records
   (``store.runs.lineage``: producing node, code fingerprint, inputs);
+- the values copied from reused executions (``reused_logged`` per node, as the run's manifest records them: which
+  metrics, params and tags, from which runs);
 - quarantine reasons: inputs the store set aside (``quarantine_reason``) and files an action quarantined and listed
   in a ``<node>.quarantine`` tag (a JSON list of ``{"location", "reason"}``, as ``DataPrepNode`` records them);
 - the anchor (the outbox entry: status, finality, transaction, block, root, manifest CID) of an anchoring store.
@@ -65,6 +67,14 @@ def _lineage(store: Any, produced: list[Any]) -> list[dict[str, Any]]:
             "inputs": [_artifact(a) for a in record.get("inputs", [])],
         })
     return edges
+
+
+def _reused_logged(store: Any, run_id: int) -> dict[str, Any]:
+    """Per node, the metrics, params and tags the run copied from reused executions (empty when none)."""
+    export = getattr(store.runs, "provenance_export", None)
+    if export is None:
+        return {}
+    return {e["node"]: e["reused_logged"] for e in export(run_id)["executions"] if e.get("reused_logged")}
 
 
 def _quarantine(tags: dict[str, Any], consumed: list[Any]) -> list[dict[str, Any]]:
@@ -137,6 +147,7 @@ def run_detail(monitor: PipelineMonitor, run_id: int) -> dict[str, Any]:
         metrics=monitor.metric_summary(run),
         artifacts={kind: [_artifact(a) for a in items] for kind, items in artifacts.items()},
         lineage=_lineage(store, artifacts["produced"]),
+        reused_logged=_reused_logged(store, run_id),
         quarantine=_quarantine(tags, artifacts["consumed"]),
         anchor=anchor_info(served, run_id),
     )

@@ -9,7 +9,7 @@ the API answers from.
 """
 
 from . import queries, schema
-from .database import create_index_engine, open_index
+from .database import create_index_engine, create_read_engine, open_index
 from .indexer import BatchResult, Indexer
 from .listing import ModelFilter, model_page_json, runs_on_event_loop
 from .metadata_fetcher import MetadataFetcher, parse_metadata_document
@@ -25,6 +25,7 @@ __all__ = [
     "ModelFilter",
     "create_index_engine",
     "create_or_upgrade",
+    "create_read_engine",
     "document_metrics",
     "metric_decimal",
     "metrics_json",

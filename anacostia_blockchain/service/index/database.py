@@ -18,6 +18,8 @@ from .migrations import create_or_upgrade
 
 #: Connections the API's threads, the indexer and the metadata fetcher may hold at once.
 POOL_SIZE = 20
+#: Connections of the hot reads' own pool (PostgreSQL), enough for the few threads that run them.
+READ_POOL_SIZE = 8
 MMAP_BYTES = 256 * 1024 * 1024
 
 
@@ -38,6 +40,21 @@ def create_index_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _map_sqlite_file)
     return engine
+
+
+def create_read_engine(engine: Engine) -> Engine:
+    """The engine of the API's hot reads (the list endpoints and ``/status``) on ``engine``'s database.
+
+    SQLite: ``engine`` itself (in-process: nothing to save). PostgreSQL: a small pool of its own whose connections
+    run in autocommit mode and are not pinged at checkout. Each of those reads is one statement, so a transaction
+    only added a ``BEGIN`` and a ``ROLLBACK`` round trip, and the ping a third: with them a read cost the server and
+    the database about 0.3 ms more CPU. A connection the database dropped fails the one read that finds out; the
+    pool's connections are then replaced.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    return create_store_engine(engine.url, pool_size=READ_POOL_SIZE, max_overflow=READ_POOL_SIZE, pre_ping=False,
+                               autocommit=True)
 
 
 def open_index(url: str) -> Engine:

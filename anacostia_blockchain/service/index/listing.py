@@ -14,7 +14,8 @@ How a page stays cheap at any offset and under load:
   page; the total is an index-only ``COUNT`` that stops :data:`COUNT_AHEAD` matches past the page.
 - **Deferred join.** The page's token ids are picked from the index alone (the ``OFFSET`` skips index entries, never
   table rows); only those ids are joined to their rows and their metadata.
-- **One round trip.** The capped count rides along as a column of the page statement.
+- **One round trip.** The capped count rides along as a column of the page statement. Without any filter the total
+  is the number of models the indexer keeps (``counts.py``): exact, and nothing is walked to count.
 - **Pre-rendered rows.** The selected columns are JSON fragments written with the rows (``listing_json.py``); the
   body is spliced, not built from objects.
 - **Statements built once.** A statement depends only on the *shape* of a request (which filters are present, which
@@ -191,9 +192,18 @@ def page_statement(shape: ListingShape) -> Select[Any]:
     )
 
 
+def kept_count(name: str) -> Select[Any]:
+    """The row count the indexer keeps under ``name`` (``counts.py``; 0 when none is kept yet)."""
+    kept = select(s.index_counts.c.value).where(s.index_counts.c.name == name).scalar_subquery()
+    return select(func.coalesce(kept, 0))
+
+
 @lru_cache(maxsize=1024)
 def count_statement(shape: ListingShape) -> Select[Any]:
-    """How many models match ``shape``'s filters, counted up to ``count_limit`` (index-only for every filter)."""
+    """How many models match ``shape``'s filters, counted up to ``count_limit`` (index-only for every filter); with
+    no filter, the number of models the indexer keeps (exact, nothing walked)."""
+    if not shape.present:
+        return kept_count("models")
     matches = _matching(shape).limit(bindparam("count_limit", type_=BigInteger))
     return select(func.count()).select_from(matches.subquery("matches"))
 
@@ -227,6 +237,8 @@ def model_page_json(conn: Connection, f: ModelFilter) -> bytes:
     # an empty page (past the last match) carries no count: ask for it alone
     counted = int(rows[0].total if rows else conn.execute(count_statement(shape), params).scalar_one())
     items = [item_json(*_complete(conn, row)) for row in rows]
+    if not shape.present:  # the kept count of every model: exact
+        return page_json(counted, True, f.page, f.page_size, items)
     return page_json(min(counted, limit), counted <= limit, f.page, f.page_size, items)
 
 

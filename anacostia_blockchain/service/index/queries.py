@@ -16,7 +16,7 @@ from ...chain.contracts import stage_name
 from ...errors import NotFoundError
 from . import schema as s
 from .counts import COUNTED
-from .listing import count_limit
+from .listing import count_limit, kept_count
 from .metric_values import metric_decimal
 
 
@@ -103,6 +103,7 @@ def license_candidates(conn: Connection, token_id: int, holder: str) -> list[int
 
 
 RUN_COLUMNS = tuple(str(c.name) for c in s.runs.columns)  # plain str: to_json serializes quoted_name keys slowly
+RUN_KEY = RUN_COLUMNS.index("key")
 
 
 def _runs_statements(filtered: bool) -> tuple[Select[Any], Select[Any]]:
@@ -114,7 +115,9 @@ def _runs_statements(filtered: bool) -> tuple[Select[Any], Select[Any]]:
     keys = select(r.c.key)
     if filtered:
         keys = keys.where(r.c.pipeline_id == bindparam("pipeline_id"))
-    count = select(func.count()).select_from(keys.limit(bindparam("count_limit", type_=BigInteger)).subquery())
+        count = select(func.count()).select_from(keys.limit(bindparam("count_limit", type_=BigInteger)).subquery())
+    else:  # every run: the count the indexer keeps (exact, nothing walked)
+        count = kept_count("runs")
     picked = (
         keys.order_by(r.c.block_number.desc(), r.c.key)
         .limit(bindparam("page_limit", type_=BigInteger))
@@ -140,7 +143,8 @@ def list_runs(
     conn: Connection, page: int, page_size: int, pipeline_id: str | None
 ) -> tuple[int, bool, list[dict[str, Any]]]:
     """``(total, total_exact, runs)``: one page of runs, newest anchor first, each with the token ids of the models
-    minted from it; the total is counted like the model listing's (up to ``listing.count_limit``)."""
+    minted from it; the total is counted like the model listing's (up to ``listing.count_limit`` for one pipeline,
+    the kept count for all)."""
     count, page_query = RUNS_STATEMENTS[pipeline_id is not None]
     offset = (page - 1) * page_size
     limit = count_limit(offset, page_size)
@@ -149,15 +153,18 @@ def list_runs(
         params["pipeline_id"] = pipeline_id.lower()
     runs: dict[str, dict[str, Any]] = {}
     counted: int | None = None
-    for row in conn.execute(page_query, params):
-        counted = int(row.total)
-        run = runs.get(row.key)
+    for *columns, model, total in conn.execute(page_query, params).all():  # the run's columns, a model, the count
+        counted = int(total)
+        key = columns[RUN_KEY]
+        run = runs.get(key)
         if run is None:
-            run = runs[row.key] = {**{name: row._mapping[name] for name in RUN_COLUMNS}, "models": []}
-        if row.model is not None:
-            run["models"].append(int(row.model))
+            run = runs[key] = {**dict(zip(RUN_COLUMNS, columns, strict=True)), "models": []}
+        if model is not None:
+            run["models"].append(int(model))
     if counted is None:  # a page past the last run
         counted = int(conn.execute(count, params).scalar_one())
+    if pipeline_id is None:  # the kept count of every run: exact
+        return counted, True, list(runs.values())
     return min(counted, limit), counted <= limit, list(runs.values())
 
 

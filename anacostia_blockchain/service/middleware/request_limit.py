@@ -3,7 +3,9 @@
 The largest body the marketplace accepts is a SIWE login (a message of at most 4,096 characters and a signature),
 so :data:`MAX_REQUEST_BYTES` (64 KiB) leaves ample room while a client can no longer make the service buffer and
 parse megabytes of JSON. A declared ``Content-Length`` over the limit is answered ``413`` at once without reading
-the body; a body without one (chunked) is counted as it streams and cut off as soon as it passes the limit. Either
+the body; a body without one (chunked) is counted as it streams and cut off as soon as it passes the limit. A request
+within its declared length, or without a body at all (most of them: ``GET``), goes to the app untouched — wrapping
+its ``receive`` and ``send`` would cost every request a layer of calls for nothing. Either
 way the answer is the API's error body, ``{"error": {"type": "RequestTooLargeError", "message": ...}}``.
 """
 
@@ -28,10 +30,20 @@ class RequestSizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        streamed = False
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                await self._refuse(send)
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > self.max_bytes:
+                    await self._refuse(send)
+                    return
+                # the server delivers no more than the declared length (HTTP framing): nothing to count
+                await self.app(scope, receive, send)
                 return
+            if name == b"transfer-encoding":
+                streamed = True
+        if not streamed:  # neither a length nor a transfer coding: the request has no body (RFC 9112, 6.3)
+            await self.app(scope, receive, send)
+            return
         received = 0
         refused = False
 

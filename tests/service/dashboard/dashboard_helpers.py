@@ -53,7 +53,7 @@ class BuiltPipeline:
         self.incoming = tmp_path / f"{name}-incoming"
         self.incoming.mkdir()
         self.store = SqliteMetadataStore(name, f"sqlite:///{tmp_path / f'{name}.db'}", input_retry_limit=1)
-        data = FilesystemStoreNode("data", self.incoming, self.store)
+        data = FilesystemStoreNode("data", self.incoming, self.store, create=True)
         self.models = FilesystemStoreNode("models", tmp_path / f"{name}-models", self.store, monitoring=False)
         train = Train("train", [data, self.models], self.models, steps)
         evaluate = Evaluate("evaluate", [train])

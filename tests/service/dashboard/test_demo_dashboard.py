@@ -1,6 +1,7 @@
 """The dashboard on the demo's real world: both demo pipelines served and named, the model page (price in USD and
-ETH, metrics, lineage to its training run, versions and stage, sales), the run page of the run that quarantined a
-file (anchor, verification kept across a reload), each in headless Chromium on a desktop and on a 390-px phone."""
+ETH, metrics, lineage to its training run, the lineage graph down to the input files with its anchored parts marked,
+versions and stage, sales), the run page of the run that quarantined a file (anchor, verification kept across a
+reload), each in headless Chromium on a desktop and on a 390-px phone."""
 
 from __future__ import annotations
 
@@ -19,13 +20,17 @@ from dashboard_helpers import as_phone, no_horizontal_scroll, screenshot
 
 from anacostia_blockchain.demo.scenario import DemoOptions, DemoScenario
 from anacostia_blockchain.demo.summary import DemoSummary
-from anacostia_blockchain.service import BackgroundServer, create_app, free_port
+from anacostia_blockchain.service import BackgroundServer, ServiceConfig, create_app, free_port
+
+# one xdist worker builds the module's world and runs every test on it
+pytestmark = pytest.mark.xdist_group("demo_dashboard")
 
 
 @dataclass
 class ServedDemo:
     url: str
     summary: DemoSummary
+    config: ServiceConfig
 
 
 def short(hex_text: str) -> str:
@@ -65,7 +70,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDemo]:
         app = create_app(config, pipeline=[scenario.training.pipeline, scenario.publishing.pipeline])
         with BackgroundServer(app, port=port) as server:
             wait_indexed(server.url, summary)
-            yield ServedDemo(server.url, summary)
+            yield ServedDemo(server.url, summary, config)
     finally:
         scenario.close()
 
@@ -182,3 +187,91 @@ def test_run_page_shows_quarantine_and_keeps_its_verification_after_a_reload(
     loaded(browser)
     assert no_horizontal_scroll(browser)
     screenshot(browser, tmp_path / "demo-run-phone.png")
+
+
+def targets(view: dict[str, Any], source: str, kind: str) -> list[str]:
+    return [e["target"] for e in view["edges"] if e["source"] == source and e["type"] == kind]
+
+
+def assert_model_to_items(view: dict[str, Any], token_id: int, properties: dict[str, Any]) -> tuple[str, list[str]]:
+    """model -> checkpoint -> training run -> training batch -> its items, each as the token's metadata names them
+    and anchored; returns the run node and the item nodes."""
+    nodes = {n["id"]: n for n in view["nodes"]}
+    top = nodes[f"model:{token_id}"]
+    assert top["anchored"] is True and top["href"] == f"/dashboard/models/{token_id}"
+    [checkpoint] = targets(view, top["id"], "checkpoint")
+    assert nodes[checkpoint]["kind"] == "checkpoint" and nodes[checkpoint]["anchored"] is True
+    assert nodes[checkpoint]["cid"] == properties["checkpoint"]["cid"]
+    assert nodes[checkpoint]["href"] == f"ipfs://{properties['checkpoint']['cid']}"
+    [run] = targets(view, checkpoint, "produced_by")
+    assert nodes[run]["kind"] == "run" and nodes[run]["anchored"] is True
+    [batch] = targets(view, run, "trained_on")
+    assert nodes[batch]["cid"] == properties["training_batch"]["cid"] and nodes[batch]["anchored"] is True
+    items = targets(view, batch, "contains")
+    assert sorted(nodes[i]["cid"] for i in items) == sorted(properties["dataset_cids"])
+    assert all(nodes[i]["anchored"] is True for i in items)
+    return run, items
+
+
+@pytest.mark.slow
+def test_model_lineage_graph_reaches_the_input_files_with_the_anchored_parts_marked(
+    browser: Browser, demo: ServedDemo, tmp_path: Path
+) -> None:
+    line = demo.summary.models[-1]
+    properties = get_json(f"{demo.url}/models/{line.token_id}")["metadata"]["document"]["properties"]
+    view = get_json(f"{demo.url}/models/{line.token_id}/lineage")
+    assert view["source"] == "pipeline" and view["truncated"] == 0
+    nodes = {n["id"]: n for n in view["nodes"]}
+    run, items = assert_model_to_items(view, line.token_id, properties)
+    assert nodes[run]["run"] == line.source_run and nodes[run]["label"] == f"run #{line.source_run} · train"
+    assert nodes[run]["href"] == f"/dashboard/pipelines/digits-training/runs/{line.source_run}"
+    assert "anchored in block" in nodes[run]["detail"]
+    for item in items:  # each prepared batch -> the run that prepared it -> exactly the CSV it was made from
+        [prep] = targets(view, item, "produced_by")
+        assert nodes[prep]["label"].endswith("· validate_clean_encrypt") and nodes[prep]["anchored"] is True
+        sources = [nodes[i] for i in targets(view, prep, "read")]
+        assert sources and all(s["kind"] == "file" and s["label"].endswith(".csv") and s["anchored"] is True
+                               for s in sources)
+        assert "batch-smudged.csv" not in [s["label"] for s in sources]  # quarantined: nothing was made from it
+
+    browser.navigate(f"{demo.url}/dashboard/models/{line.token_id}")
+    loaded(browser)
+    drawn = browser.evaluate("[...document.querySelectorAll('#lineage-graph .lineage-node')].map(n => "
+                             "[n.dataset.nodeId, n.dataset.anchored, n.getAttribute('href')])")
+    assert sorted(d[0] for d in drawn) == sorted(nodes)
+    assert {d[0]: d[1] for d in drawn} == {i: str(n["anchored"]).lower() if n["anchored"] is not None else "none"
+                                           for i, n in nodes.items()}
+    assert {d[0]: d[2] for d in drawn} == {i: n["href"] for i, n in nodes.items()}
+    marks = browser.evaluate("document.querySelectorAll('#lineage-graph .lineage-node .mark-true').length")
+    assert marks == sum(n["anchored"] is True for n in view["nodes"])
+    assert browser.console_errors == []
+    screenshot(browser, tmp_path / "demo-model-lineage.png")
+    as_phone(browser)
+    browser.navigate(f"{demo.url}/dashboard/models/{line.token_id}")
+    loaded(browser)
+    assert no_horizontal_scroll(browser)
+    edges = browser.evaluate("[...document.querySelectorAll('#lineage-graph .lineage-node')].map(n => "
+                             "[n.getBoundingClientRect().left, n.getBoundingClientRect().right])")
+    assert len(edges) == len(nodes) and all(left >= 0 and right <= 390 for left, right in edges)
+    browser.evaluate("document.getElementById('lineage-section').scrollIntoView()")
+    screenshot(browser, tmp_path / "demo-model-lineage-phone.png")
+
+
+@pytest.mark.slow
+def test_a_marketplace_without_the_pipeline_draws_the_model_from_its_verified_metadata(
+    demo: ServedDemo, tmp_path: Path
+) -> None:
+    port = free_port()
+    config = replace(demo.config, database_url=f"sqlite:///{tmp_path / 'market-only.db'}", port=port,
+                     siwe_domain=f"127.0.0.1:{port}")
+    line = demo.summary.models[0]
+    with BackgroundServer(create_app(config), port=port) as server:
+        wait_indexed(server.url, demo.summary)
+        properties = get_json(f"{server.url}/models/{line.token_id}")["metadata"]["document"]["properties"]
+        view = get_json(f"{server.url}/models/{line.token_id}/lineage")
+    assert view["source"] == "metadata"
+    run, _ = assert_model_to_items(view, line.token_id, properties)
+    node = next(n for n in view["nodes"] if n["id"] == run)
+    key = f"{properties['pipeline_id'].lower()}-{line.source_run}"
+    assert node["href"] == f"/runs/{key}" and node["run"] == line.source_run
+    assert any("not served here" in note for note in view["notes"])

@@ -21,7 +21,7 @@ class Noop(BaseActionNode):
 def pipeline(tmp_path: Path, store_name: str) -> Pipeline:
     folder = tmp_path / store_name
     store = SqliteMetadataStore(store_name, f"sqlite:///{tmp_path / f'{store_name}.db'}")
-    data = FilesystemStoreNode("data", folder, store)
+    data = FilesystemStoreNode("data", folder, store, create=True)
     return Pipeline([store, data, Noop("noop", [data])])
 
 

@@ -36,6 +36,7 @@ from anacostia_blockchain.service.index import (
     sort_key,
 )
 from anacostia_blockchain.service.index import schema as s
+from anacostia_blockchain.service.index.counts import add_counts
 from anacostia_blockchain.service.index.listing import ListingShape, picking_statement
 from anacostia_blockchain.service.index.projection import new_model_state
 
@@ -93,12 +94,14 @@ def _populate(engine: Engine, workdir: Path) -> dict[str, dict[str, str]]:
     cids: list[str | None] = [*verified, invalid, unavailable, None]
     rows = [_model_row(t, cids[t % len(cids)]) for t in range(1, MODELS + 1)]
     create_or_upgrade(engine)
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # the indexer keeps the count of models with the rows it writes
         conn.execute(insert(s.models), rows[:-20])
+        add_counts(conn, {"models": len(rows) - 20})
     fetcher = MetadataFetcher(engine, store)
     fetcher.fetch_once(limit=100)
     with engine.begin() as conn:  # models whose metadata has not been fetched yet (no nft_metadata row at all)
         conn.execute(insert(s.models), [{**r, "metadata_cid": never_fetched} for r in rows[-20:]])
+        add_counts(conn, {"models": 20})
         conn.execute(update(s.models).values(listing_json=None))  # as written before listing_json existed
         conn.execute(update(s.nft_metadata).values(name_json=None, metrics_json=None))
     create_or_upgrade(engine)
@@ -160,7 +163,8 @@ def _expected(engine: Engine, stated: dict[str, dict[str, str]], f: ModelFilter)
             metrics={},
         )
         items.append(_item_json(summary, verified.get(m["metadata_cid"], {})))
-    cap = f.offset + f.page_size + listing.COUNT_AHEAD
+    unfiltered = ListingShape.of(f).present == frozenset()
+    cap = len(chosen) if unfiltered else f.offset + f.page_size + listing.COUNT_AHEAD  # unfiltered: every model
     page = ModelPage(total=min(len(chosen), cap), total_exact=len(chosen) <= cap, page=f.page, page_size=f.page_size,
                      items=[]).model_dump_json()
     assert page.endswith('"items":[]}')
@@ -244,14 +248,20 @@ def test_totals_are_counted_to_a_bound_past_the_page(listing_index: tuple[Engine
     engine, stated = listing_index
     monkeypatch.setattr(listing, "COUNT_AHEAD", 7)
     config = ServiceConfig(database_url=database_url, chain_id=31337, response_cache_seconds=0)
+    owner = OWNERS[1]  # a third of the models
     with TestClient(create_app(config)) as http:
-        for f in (ModelFilter(), ModelFilter(page=2, page_size=30), ModelFilter(page=8, page_size=30),
-                  ModelFilter(metric="accuracy", sort="metric_desc", page=3, page_size=10)):
+        for f in (ModelFilter(), ModelFilter(owner=owner, page=2, page_size=30), ModelFilter(owner=owner, page=3,
+                  page_size=30), ModelFilter(metric="accuracy", sort="metric_desc", page=3, page_size=10)):
             body = http.get("/models", params=_query(f))
             assert body.content == _expected(engine, stated, f), f
-        first, last = (http.get("/models", params={"page": p, "page_size": 30}).json() for p in (1, 8))
+        first, last = (http.get("/models", params={"owner": owner, "page": p, "page_size": 30}).json() for p in (1, 3))
+        every = http.get("/models", params={"page_size": 30}).json()
+        runs = http.get("/runs", params={"page_size": 1}).json()
     assert (first["total"], first["total_exact"]) == (30 + 7, False)  # more than that match
-    assert (last["total"], last["total_exact"]) == (MODELS, True) and len(last["items"]) == 30
+    assert (last["total"], last["total_exact"]) == (MODELS // 3, True) and len(last["items"]) == 20
+    # without a filter the total is the count the indexer keeps: exact however many there are
+    assert (every["total"], every["total_exact"]) == (MODELS, True)
+    assert (runs["total"], runs["total_exact"]) == (0, True)
     engine.dispose()
 
 

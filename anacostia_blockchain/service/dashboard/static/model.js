@@ -1,6 +1,6 @@
 // One model NFT: price in USD and ETH (Chainlink quote), its metrics (and across the family's versions), lineage to
-// the training run that produced it (with that run's page when the pipeline is served here), versions and stage,
-// sales, license and metadata.
+// the training run that produced it (with that run's page when the pipeline is served here) and the lineage graph
+// (/models/{id}/lineage, drawn by lineage.js), versions and stage, sales, license and metadata.
 "use strict";
 
 const model = { tokenId: Number((location.pathname.match(/\/dashboard\/models\/(\d+)/) || [])[1] || 0) };
@@ -148,8 +148,12 @@ async function loadModel() {
     optional("/dashboard/api/pipelines"),
     optional(`/dashboard/api/verdicts?keys=${m.lineage.run_key}`),
   ]);
+  const graph = await optional(`/models/${model.tokenId}/lineage`);
   renderSummary(m, quote);
   renderLineage(m, served.pipelines || [], kept.verdicts ? kept.verdicts[m.lineage.run_key.toLowerCase()] : null);
+  const graphTarget = document.getElementById("lineage-graph");
+  if (graph.error) graphTarget.replaceChildren(el("p", { class: "error" }, `lineage unavailable: ${graph.error.message}`));
+  else renderLineageGraph(graphTarget, graph);
   renderVersions(m);
   renderSales(sales.sales);
   renderLicense(m);

@@ -1,5 +1,6 @@
 // One run of a served pipeline: summary, anchor and kept verification verdict, metrics over steps (compared with
-// other runs of the pipeline), node timings, quarantined inputs, params and tags, artifacts with CIDs, lineage.
+// other runs of the pipeline), node timings, quarantined inputs, params and tags, artifacts with CIDs, lineage (each
+// output's inputs, and the lineage graph from /pipelines/{name}/runs/{id}/lineage drawn by lineage.js).
 "use strict";
 
 const page = (() => {
@@ -167,8 +168,20 @@ function renderNodes(d) {
     el("td", {}, n.code_fingerprint ? mono(short(n.code_fingerprint), n.code_fingerprint) : "–"),
     el("td", { class: n.error ? "error" : "muted" }, n.error || "–"),
   ]));
-  document.getElementById("nodes").replaceChildren(rows.length ? table("node-table", NODE_LABELS, rows)
-    : el("p", { class: "muted" }, "No node result recorded."));
+  fill(document.getElementById("nodes"), rows.length ? table("node-table", NODE_LABELS, rows)
+    : el("p", { class: "muted" }, "No node result recorded."), reusedValues(d));
+}
+
+// Values copied into this run from reused executions (what the run's manifest lists as reused_logged).
+function reusedValues(d) {
+  const entries = Object.entries(d.reused_logged || {});
+  if (!entries.length) return null;
+  const list = (label, keys) => (keys.length ? `${label} ${keys.join(", ")}` : null);
+  return el("ul", { id: "reused-values", class: "small" }, entries.map(([node, r]) => el("li", { "data-node": node },
+    el("span", { class: "mono" }, node), ": reused ",
+    [r.metrics.values ? `${r.metrics.values} metric values (${r.metrics.keys.join(", ")})` : null,
+     list("params", r.params), list("tags", r.tags)].filter(Boolean).join("; "),
+    " from ", r.from_runs.map((run, i) => [i ? ", " : "", el("a", { href: `/dashboard/pipelines/${encodeURIComponent(page.pipeline)}/runs/${run}` }, `run #${run}`)]))));
 }
 
 function renderQuarantine(d) {
@@ -226,6 +239,15 @@ function renderLineage(d) {
     : [el("p", { class: "muted" }, "This run produced no artifact.")]));
 }
 
+async function renderLineageView() {
+  const target = document.getElementById("lineage-graph");
+  try {
+    renderLineageGraph(target, await getJson(`/pipelines/${encodeURIComponent(page.pipeline)}/runs/${page.runId}/lineage`));
+  } catch (error) {
+    target.replaceChildren(el("p", { class: "error" }, `lineage unavailable: ${error.message}`));
+  }
+}
+
 // --- loading ---------------------------------------------------------------------------------------------------------
 async function loadRun() {
   let detail;
@@ -242,6 +264,7 @@ async function loadRun() {
   renderParams(detail);
   renderArtifacts(detail);
   renderLineage(detail);
+  await renderLineageView();
   await renderMetricTable();
   await renderMetricCharts();
   document.body.dataset.loaded = "true";
