@@ -16,7 +16,12 @@ The tree::
     ├── PipelineError                      the engine
     │   ├── GraphValidationError           cycle, unknown node, duplicate name, bad edge kind, ...
     │   ├── PipelineStateError             launch twice, execute after terminate, ...
-    │   └── NoActiveRunError               logging outside a run (a RuntimeError)
+    │   ├── NoActiveRunError               logging outside a run (a RuntimeError)
+    │   ├── WorkCancelledError             an action's work ended early: the pipeline is stopping (node aborted)
+    │   └── ExecutorError                  where action work runs (executors/): its workers and cluster
+    │       ├── ExecutorUnavailableError   the cluster cannot be reached or was lost (a ConnectionError)
+    │       ├── WorkerLostError            a task's worker died and the executor's retries are spent
+    │       └── TaskFailedError            a work unit's task failed; names the unit (datum)
     ├── MetadataStoreError                 the SQL store (wraps SQLAlchemy errors)
     │   ├── RunNotFoundError
     │   ├── MetadataValueError             a metric/param/tag key or value the store cannot record
@@ -25,9 +30,11 @@ The tree::
     │       └── LeaseLostError             this process's lease was taken over: it stopped writing
     ├── ResourceError                      resource nodes
     │   ├── ArtifactNotFoundError
+    │   ├── WatchedFolderNotFoundError     a watched folder that does not exist (and create=True was not given)
     │   ├── ArtifactWriteError             could not save an artifact (disk full, permissions); nothing recorded
     │   ├── InvalidArtifactPathError       an artifact name that is absolute or escapes the resource folder
-    │   └── LineageError                   save_artifact(derived_from=...) names what the node did not read (ValueError)
+    │   ├── LineageError                   save_artifact(derived_from=...) names what the node did not read (ValueError)
+    │   └── ObjectStoreError               an S3-compatible store refused or failed a request (bucket, key, code)
     ├── ArtefactError                      datasets and models as artefacts (artefacts/)
     │   ├── ArtefactNotFoundError          no artefact, artifact or CID by that name (a LookupError)
     │   ├── SerializerNotFoundError        an unknown model serializer, or its library is not installed (a LookupError)
@@ -47,7 +54,7 @@ The tree::
     │   │   └── CustomContractError        a custom error found in the shipped ABIs
     │   ├── DeploymentError                manifest / deployment problems
     │   │   ├── CodePlacementError         no way to put a contract at its canonical address on this node
-    │   │   └── UnsupportedEvmError        the chain lacks EVM features every shipped artifact set needs
+    │   │   └── UnsupportedEvmError        the chain's EVM lacks opcodes a contract needs (.required, .opcodes)
     │   └── VerificationError              an anchored run does not verify
     │       ├── TamperedManifestError      .items names what changed
     │       ├── RunNotAnchoredError        the run has no root on chain (yet)
@@ -139,6 +146,30 @@ class NoActiveRunError(PipelineError, RuntimeError):
     """Logging outside a run (also a :class:`RuntimeError`)."""
 
 
+class WorkCancelledError(PipelineError):
+    """An action's work ended early because the pipeline is stopping; the node ends ``aborted``, not failed."""
+
+
+class ExecutorError(PipelineError):
+    """Where action work runs (``executors/``): a task's worker or the cluster failed."""
+
+
+class ExecutorUnavailableError(ExecutorError, ConnectionError):
+    """The cluster cannot be reached (at start) or was lost (mid-run); the message names its address."""
+
+
+class WorkerLostError(ExecutorError):
+    """The worker process running a task died, and the executor's retries of the task are spent."""
+
+
+class TaskFailedError(ExecutorError):
+    """A work unit's task failed (its work raised or returned ``False``); ``unit`` names the unit (datum)."""
+
+    def __init__(self, message: str, *, unit: str | None = None) -> None:
+        super().__init__(message)
+        self.unit = unit
+
+
 class MetadataStoreError(AnacostiaError):
     """The SQL store (wraps SQLAlchemy errors)."""
 
@@ -180,6 +211,14 @@ class ArtifactNotFoundError(ResourceError):
     """No such artifact (or it has no content to read, e.g. no CID)."""
 
 
+class WatchedFolderNotFoundError(ResourceError):
+    """A resource's watched folder does not exist at launch; ``path`` names it (``create=True`` creates it)."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class ArtifactWriteError(ResourceError):
     """Could not save an artifact (disk full, permissions); nothing recorded."""
 
@@ -190,6 +229,21 @@ class InvalidArtifactPathError(ResourceError):
 
 class LineageError(ResourceError, ValueError):
     """``save_artifact(..., derived_from=[...])`` names an artifact the executing node did not read."""
+
+
+class ObjectStoreError(ResourceError):
+    """An S3 (or S3-compatible) object store refused or failed a request, or no credentials were found. One line naming
+    the bucket, the key (``None`` for a request about the bucket or prefix) and ``code``: the store's error code
+    (``NoSuchBucket``, ``NoSuchKey``, ``AccessDenied``, ``InvalidAccessKeyId``, ...) or, for a failure on this side,
+    ``NoCredentials`` or the client's exception name. Never carries credentials."""
+
+    def __init__(
+        self, message: str, *, bucket: str | None = None, key: str | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.bucket = bucket
+        self.key = key
+        self.code = code
 
 
 class ArtefactError(AnacostiaError):
@@ -218,7 +272,11 @@ class ChainError(AnacostiaError):
 
 
 class ChainConnectionError(ChainError):
-    """RPC unreachable or failing."""
+    """RPC unreachable or failing; ``http_status`` when the endpoint answered with an HTTP error status."""
+
+    def __init__(self, message: str = "", *, rpc_error: Any = None, http_status: int | None = None) -> None:
+        super().__init__(message, rpc_error=rpc_error)
+        self.http_status = http_status
 
 
 class ChainIdMismatchError(ChainError):
@@ -327,7 +385,24 @@ class CodePlacementError(DeploymentError):
 
 
 class UnsupportedEvmError(DeploymentError):
-    """The chain lacks EVM features every shipped artifact set needs (e.g. PUSH0 on a pre-Shanghai chain)."""
+    """The chain's EVM cannot run a contract: ``contracts`` need ``required`` (an EVM version; ``opcodes`` names the
+    instructions it lacks) and the chain runs ``available`` (e.g. Story's AccessController, TSTORE/TLOAD, on a
+    Shanghai chain; PUSH0 on a pre-Shanghai chain)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        contracts: Sequence[str] = (),
+        required: str | None = None,
+        available: str | None = None,
+        opcodes: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.contracts = tuple(contracts)
+        self.required = required
+        self.available = available
+        self.opcodes = tuple(opcodes)
 
 
 class VerificationError(ChainError):

@@ -20,9 +20,9 @@ class MonitoringDataStoreNode(FilesystemStoreNode):
 
     def __init__(
         self, name: str, resource_path: str | os.PathLike[str], metadata_store: BaseMetadataStoreNode,
-        init_state: str = "new", max_old_samples: int | None = None,
+        init_state: str = "new", max_old_samples: int | None = None, *, create: bool = False,
     ) -> None:
-        super().__init__(name, resource_path, metadata_store, init_state, max_old_samples)
+        super().__init__(name, resource_path, metadata_store, init_state, max_old_samples, create=create)
 
     def trigger_condition(self) -> bool:
         num_new = self.get_num_artifacts("new")

@@ -83,7 +83,7 @@ def incremental_vs_full(root: Path, files: int, iterations: int) -> tuple[dict[s
     for index in range(files):
         (data_dir / f"in-{index:05d}.txt").write_text(f"record {index}\n" * 64)
     store = SqliteMetadataStore("metadata", f"sqlite:///{root / 'meta.db'}")
-    data = FilesystemStoreNode("data", data_dir, store)
+    data = FilesystemStoreNode("data", data_dir, store, create=True)
     out = FilesystemStoreNode("out", root / "out", store, monitoring=False)
     node = Featurize("featurize", data, out, iterations)
     pipeline = Pipeline([store, data, out, node], failure_backoff=0.01)

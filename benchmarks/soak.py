@@ -147,7 +147,7 @@ def soak_pipeline(
     the files already dropped are consumed too; ``settle`` runs before the pipeline is terminated and adds its
     figures. The shared part of both soak variants."""
     folder.mkdir(parents=True)
-    data = FilesystemStoreNode("data", folder, store)
+    data = FilesystemStoreNode("data", folder, store, create=True)
     pipeline = Pipeline([store, data, LogTraining("train", [data], store)], failure_backoff=0.01)  # type: ignore[arg-type]
     pipeline.launch()
     try:

@@ -10,6 +10,9 @@ Sections (run all, or pick with ``--sections importer,car``):
 - ``car``: CARv1 export (blockstore -> file) and verified read (every block re-hashed) in MB/s, against the same
   sha256 baseline over the CAR's bytes.
 
+- ``pins``: time per pin with 1,000 and 10,000 pins held: the append-only pin log against rewriting the whole pin
+  set on every pin (the cost per pin should stay flat as N grows).
+
 - ``encryption``: the streaming envelope (``crypto/envelope.py``) encrypt/decrypt MB/s against raw AES-256-GCM over
   the same file, chunked the same way.
 
@@ -264,6 +267,34 @@ def bench_encryption(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "envelope_decrypt_vs_raw": round(best["raw_dec"] / best["env_dec"], 3),
         "envelope_overhead_bytes": overhead,
     }
+
+
+@section("pins")
+def bench_pins(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Time per pin in an embedded blockstore that already holds N pins (N = 1,000 and 10,000): the pin log
+    (one appended line) against the baseline of rewriting the whole ``pins.json`` on every pin. ``fsync=False`` on
+    both sides, so the figures compare the work each format does, not the disk's flush latency."""
+    from anacostia_blockchain.ipfs import CID
+
+    result: dict[str, Any] = {"measured_pins": 200}
+    for held in (1_000, 10_000):
+        cids = [CID.from_data(f"pin-{held}-{i}".encode(), version=1) for i in range(held + 200)]
+        store = EmbeddedBlockstore(work / f"pins-{held}", fsync=False)
+        store._add_pins(cids[:held])  # one append of N lines
+        seconds, _ = _timed(lambda store=store, cids=cids, held=held: [store._add_pins([c]) for c in cids[held:]])
+        baseline = EmbeddedBlockstore(work / f"pins-rewrite-{held}", fsync=False)
+        pinned = set(cids[:held])
+
+        def rewrite_each(baseline: EmbeddedBlockstore = baseline, pinned: set[CID] = pinned,
+                         extra: list[CID] = cids[held:]) -> None:
+            for cid in extra:
+                pinned.add(cid)
+                baseline._save_pins(pinned)
+
+        rewrite_seconds, _ = _timed(rewrite_each)
+        result[f"baseline_rewrite_all_us_per_pin_at_{held}"] = round(rewrite_seconds / 200 * 1e6, 1)
+        result[f"pin_log_us_per_pin_at_{held}"] = round(seconds / 200 * 1e6, 1)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,7 @@ if __name__ == "__main__":
         workdir = os.environ.get("ANACOSTIA_EXAMPLE_DIR") or stack.enter_context(
             tempfile.TemporaryDirectory(prefix="anacostia-example-"))
         haiku_data_store_path = os.path.join(workdir, "haiku")
+        os.makedirs(haiku_data_store_path, exist_ok=True)  # a watched folder must exist (or pass create=True)
         metadata_store_path = os.path.join(workdir, "metadata")
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
         logger = logging.getLogger("anacostia_example")

@@ -72,7 +72,7 @@ def operator_key(workdir: Path) -> bytes:
 
 def build(workdir: Path, private_key: bytes) -> tuple[Pipeline, DataPrepNode, EmbeddedBlockstore]:
     metadata_store = SqliteMetadataStore("metadata_store", f"sqlite:///{workdir / 'metadata.db'}")
-    incoming = FilesystemStoreNode("incoming", workdir / "incoming", metadata_store)
+    incoming = FilesystemStoreNode("incoming", workdir / "incoming", metadata_store, create=True)
     blockstore = EmbeddedBlockstore(workdir / "ipfs")
     encrypted = IPFSStoreNode("encrypted_corpus", metadata_store, store=blockstore, import_options={"cid_version": 1})
     prepare = DataPrepNode(

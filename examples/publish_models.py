@@ -162,7 +162,7 @@ class Pipelines:
 
 def build_pipelines(workdir: Path, operator_key: str, c: Contracts, blocks: EmbeddedBlockstore) -> Pipelines:
     training_store = anchoring_store("training_store", TRAINING, workdir, operator_key, c, blocks)
-    incoming = FilesystemStoreNode("incoming", workdir / "incoming", training_store)
+    incoming = FilesystemStoreNode("incoming", workdir / "incoming", training_store, create=True)
     evaluate = EvaluatePredictionsNode("evaluate", [incoming], store=training_store, predictions=incoming)
     training = Pipeline([training_store, incoming, evaluate], failure_backoff=0.05)
 

@@ -9,46 +9,19 @@
 130  interrupted (Ctrl-C, or SIGTERM while a pipeline launches)
 ==== ========================================================================================================
 
-Role hashes in messages (``neededRole=0x08b5…``) are shown by name (``neededRole=ANCHOR_ROLE``), see :func:`name_roles`.
+Role ids in messages (``neededRole=0x08b5…``) are shown by name (``neededRole=ANCHOR_ROLE``): decoded reverts name
+them already, and :func:`~anacostia_blockchain.chain.abi.name_roles` names those in any other text.
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
-
+from ..chain.abi import name_roles
 from ..errors import AnacostiaError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-_ROLE_ARGUMENT = re.compile(r"(\w*[Rr]ole\w*=)(0x[0-9a-fA-F]{64})")
-
-
-@cache
-def role_names() -> dict[str, str]:
-    """``{"0x<keccak of the name>": name}`` of the access-control roles of the shipped contracts."""
-    from ..chain.contracts.marketplace import PRICER_ROLE
-    from ..chain.contracts.model_nft import MINTER_ROLE
-    from ..chain.contracts.run_registry import ANCHOR_ROLE, DEFAULT_ADMIN_ROLE
-
-    roles = {
-        "ANCHOR_ROLE": ANCHOR_ROLE,
-        "MINTER_ROLE": MINTER_ROLE,
-        "PRICER_ROLE": PRICER_ROLE,
-        "DEFAULT_ADMIN_ROLE": DEFAULT_ADMIN_ROLE,
-    }
-    return {"0x" + value.hex(): name for name, value in roles.items()}
-
-
-def name_roles(text: str) -> str:
-    """``text`` with every known role hash given as a role argument (``neededRole=0x…``) replaced by its name."""
-    if "ole" not in text:
-        return text
-    names = role_names()
-    return _ROLE_ARGUMENT.sub(lambda m: m.group(1) + names.get(m.group(2).lower(), m.group(2)), text)
 
 
 def describe(exc: BaseException) -> tuple[str, int]:

@@ -62,7 +62,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "ipfs car import": ("anacostia-chain ipfs car import dag.car --repo ~/.anacostia/ipfs",),
     "serve": (
         "anacostia-chain serve --rpc-url http://127.0.0.1:8545 --manifest deployments",
-        "anacostia-chain serve --db postgresql+psycopg://app@db/market --port 8080",
+        "anacostia-chain serve --rpc-url https://rpc.example.org --manifest deployments/1.json --port 8080 \\",
+        "    --db postgresql+psycopg://app@db/market",
+        "anacostia-chain serve --no-indexer --db postgresql+psycopg://app@db/market   # an index another serve fills",
     ),
     "demo": (
         "anacostia-chain demo",

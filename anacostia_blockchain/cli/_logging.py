@@ -6,7 +6,7 @@ either, only warnings and errors are shown — except a pipeline's own log lines
 
 ``--log-format json`` (or ``$ANACOSTIA_LOG_FORMAT=json``) writes one JSON object per record (python-json-logger):
 ``time``, ``level``, ``logger``, ``message``, plus ``exc_info`` when there is one and any ``extra=`` fields.
-Role hashes are shown by name, as in error messages (:func:`._errors.name_roles`).
+Role hashes are shown by name, as in error messages (:func:`~anacostia_blockchain.chain.abi.name_roles`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-from ._errors import name_roles
+from ..chain.abi import name_roles
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FORMATS = ("text", "json")

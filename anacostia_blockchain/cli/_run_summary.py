@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..chain.abi import name_roles
 from ..engine import Pipeline
 from ..errors import MetadataStoreError
-from ._errors import name_roles
 
 #: Run statuses that are not a failure of the run.
 GOOD_RUN_STATUSES = ("success",)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import tempfile
@@ -52,7 +51,7 @@ def register(subparsers: Any) -> None:
                         help="keep the chain, pipelines, API and dashboard running afterwards (Ctrl-C stops)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON (progress goes to stderr)")
     parser.add_argument(
-        "--rpc-url", type=rpc_url, default=os.environ.get(RPC_URL_ENV),
+        "--rpc-url", type=rpc_url, default=None,
         help=f"use the development node at this URL instead of starting anvil (default ${RPC_URL_ENV}); anvil, "
         "Hardhat Network or Ganache with the dev mnemonic's accounts ('test test ... junk')",
     )  # fmt: skip

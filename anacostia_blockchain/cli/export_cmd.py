@@ -41,15 +41,15 @@ def register(subparsers: Any) -> None:
     mlflow.add_argument("--tracking-uri", default=os.environ.get(TRACKING_URI_ENV),
                         help=f"MLflow tracking URI, e.g. sqlite:///mlflow.db or http://host:5000 (${TRACKING_URI_ENV})")
     mlflow.add_argument("--experiment", default=None, help="MLflow experiment (default: the pipeline's name)")
-    mlflow.add_argument("--db", default=os.environ.get("ANACOSTIA_DB"),
+    mlflow.add_argument("--db", default=None,
                         help="metadata database URL ($ANACOSTIA_DB; default sqlite:///metadata.db if it exists)")
-    mlflow.add_argument("--pipeline", default=os.environ.get("ANACOSTIA_PIPELINE"),
+    mlflow.add_argument("--pipeline", default=None,
                         help="pipeline name ($ANACOSTIA_PIPELINE; default: the one the database anchors)")
     mlflow.add_argument("--run", type=int, action="append", metavar="ID", help="only this run (repeatable)")
     mlflow.add_argument("--json", action="store_true", help="print what was exported as JSON")
     mlflow.add_argument("--offline", action="store_true",
                         help="verify against the roots recorded when the runs ended; no chain")
-    mlflow.add_argument("--rpc-url", type=rpc_url, default=os.environ.get(RPC_URL_ENV),
+    mlflow.add_argument("--rpc-url", type=rpc_url, default=None,
                         help=f"JSON-RPC endpoint to verify against (${RPC_URL_ENV})")
     mlflow.add_argument("--chain-id", type=int, default=None, help="refuse a node serving another chain")
     where = mlflow.add_mutually_exclusive_group()

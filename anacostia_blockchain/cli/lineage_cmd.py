@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
 from ..artefacts import lineage_graph, verify_graph
@@ -41,13 +40,13 @@ def register(subparsers: Any) -> None:
                         help="check every run against its anchor and every content against its CID")
     parser.add_argument("--offline", action="store_true",
                         help="with --verify: check runs against the roots recorded when they ended; no chain")
-    parser.add_argument("--db", default=os.environ.get("ANACOSTIA_DB"),
+    parser.add_argument("--db", default=None,
                         help="metadata database URL ($ANACOSTIA_DB; default sqlite:///metadata.db if it exists)")
     parser.add_argument("--ipfs", default=None, metavar="DIR|URL",
                         help="content store: blockstore folder or Kubo RPC URL (default: the embedded store)")
-    parser.add_argument("--pipeline", default=os.environ.get("ANACOSTIA_PIPELINE"),
+    parser.add_argument("--pipeline", default=None,
                         help="pipeline name ($ANACOSTIA_PIPELINE; default: the one the database anchors)")
-    parser.add_argument("--rpc-url", type=rpc_url, default=os.environ.get(RPC_URL_ENV),
+    parser.add_argument("--rpc-url", type=rpc_url, default=None,
                         help=f"JSON-RPC endpoint (${RPC_URL_ENV})")
     parser.add_argument("--chain-id", type=int, default=None, help="refuse a node serving another chain")
     where = parser.add_mutually_exclusive_group()

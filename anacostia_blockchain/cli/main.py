@@ -3,7 +3,9 @@
 
 Each command lives in its own module ``cli/<name>_cmd.py`` exposing ``register(subparsers)``; that function adds a
 sub-parser whose ``func`` default takes the parsed ``argparse.Namespace`` and returns an exit code. Every command also
-takes the shell's own options (``--debug``, ``--log-level``, ``--log-format``), before or after its name.
+takes the shell's own options (``--debug``, ``--log-level``, ``--log-format``, ``--config``), before or after its
+name. An option left out comes from the settings (argument > ``ANACOSTIA_*`` environment > ``./.env`` > the TOML
+file > the command's default; :mod:`._settings`).
 
 Every failure is one line on stderr (``--debug`` shows the traceback) with the exit codes of :mod:`._errors`:
 0 ok, 1 error, 2 usage, 130 interrupted (and ``verify``'s 3 tampered, 4 not anchored). Shell completion comes from
@@ -14,14 +16,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .. import __version__
 from ._errors import EXIT_USAGE, describe
 from ._help import HelpFormatter, finish_help
 from ._logging import FORMATS, LEVELS, configure_logging
+from ._settings import apply_settings
 
 #: Command modules, in --help order. A module that is absent is skipped.
 COMMAND_MODULES = ("devnet", "deploy", "run", "verify", "lineage", "export", "ipfs", "serve", "demo")
@@ -43,16 +46,18 @@ def _add_shell_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     def default(value: object) -> object:
         return value if top else argparse.SUPPRESS
 
-    group = parser.add_argument_group("logging and errors")
+    group = parser.add_argument_group("logging, errors and settings")
     group.add_argument("--debug", action="store_true", default=default(False),
                        help="show tracebacks and DEBUG logs")
-    group.add_argument("--log-level", type=str.upper, choices=LEVELS, metavar="LEVEL",
-                       default=default(os.environ.get("ANACOSTIA_LOG_LEVEL", "").upper() or None),
+    group.add_argument("--log-level", type=str.upper, choices=LEVELS, metavar="LEVEL", default=default(None),
                        help="log level of everything: DEBUG, INFO, WARNING, ERROR, CRITICAL ($ANACOSTIA_LOG_LEVEL; "
                             "default WARNING, and INFO for a pipeline's own log lines)")
-    group.add_argument("--log-format", choices=FORMATS,
-                       default=default(os.environ.get("ANACOSTIA_LOG_FORMAT", "text")),
+    group.add_argument("--log-format", choices=FORMATS, default=default(None),
                        help="log lines as text or as JSON objects ($ANACOSTIA_LOG_FORMAT; default text)")
+    if not any("--config" in action.option_strings for action in parser._actions):  # serve has its own
+        group.add_argument("--config", type=Path, metavar="FILE", default=default(None),
+                           help="settings file (default ./anacostia.toml, or $ANACOSTIA_CONFIG); options left out "
+                                "come from the environment, then ./.env, then this file")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,9 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser, args = _parse(argv)  # imports every command module: Ctrl-C may land here too
         debug = args.debug
+        apply_settings(args)  # options left out: from the environment, ./.env, anacostia.toml (see ._settings)
         configure_logging(
             "DEBUG" if args.debug else args.log_level,
-            args.log_format,
+            args.log_format or "text",
             node_level=getattr(args, "node_log_level", None),
         )
         if not getattr(args, "func", None):

@@ -287,10 +287,8 @@ def run(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _metrics_server(pipeline: Pipeline, port: int | None) -> Iterator[None]:
-    """The pipeline's Prometheus endpoint on ``port`` (else ``ANACOSTIA_METRICS_PORT``; neither: none) while it runs."""
-    from ..settings import CliSettings, SettingsFiles, load
-
-    port = load(CliSettings, files=SettingsFiles.discover(), overrides={"metrics_port": port}).metrics_port
+    """The pipeline's Prometheus endpoint on ``port`` (``--metrics-port``, or the ``metrics_port`` setting:
+    ``ANACOSTIA_METRICS_PORT``, ``.env``, ``anacostia.toml``; ``None``: none) while it runs."""
     if port is None:
         yield
         return

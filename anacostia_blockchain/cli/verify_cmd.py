@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,15 +60,15 @@ def register(subparsers: Any) -> None:
         "--offline", action="store_true", help="check against the root recorded when the run ended; no chain"
     )
     parser.add_argument(
-        "--db", default=os.environ.get("ANACOSTIA_DB"),
+        "--db", default=None,
         help="metadata database URL ($ANACOSTIA_DB; default sqlite:///metadata.db if ./metadata.db exists)",
     )
     parser.add_argument(
-        "--pipeline", default=os.environ.get("ANACOSTIA_PIPELINE"),
+        "--pipeline", default=None,
         help="pipeline name ($ANACOSTIA_PIPELINE; default: the one pipeline whose runs the database anchors)",
     )
     parser.add_argument(
-        "--rpc-url", type=rpc_url, default=os.environ.get(RPC_URL_ENV), help=f"JSON-RPC endpoint (${RPC_URL_ENV})"
+        "--rpc-url", type=rpc_url, default=None, help=f"JSON-RPC endpoint (${RPC_URL_ENV})"
     )
     parser.add_argument("--chain-id", type=int, default=None, help="refuse a node serving another chain")
     where = parser.add_mutually_exclusive_group()
@@ -110,7 +109,7 @@ def _complete_from_project(args: argparse.Namespace) -> RunStore:
         missing.append("--registry ADDRESS or --deployments DIR")
         notes.append(f"no ./{DEFAULT_DEPLOYMENTS} here")
     if missing or runs is None:
-        notes.append("or the matching ANACOSTIA_* variables")
+        notes.append("or the matching ANACOSTIA_* settings: environment, .env, anacostia.toml")
         raise ConfigurationError(f"verify needs {', '.join(missing)} ({'; '.join(notes)})")
     return runs
 

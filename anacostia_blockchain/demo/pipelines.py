@@ -94,7 +94,7 @@ def build_training(world: DemoWorld) -> TrainingPipeline:
         pipeline=TRAINING_PIPELINE,
         content_store=world.blocks,
     )
-    incoming = FilesystemStoreNode("incoming", world.workdir / "incoming", store)
+    incoming = FilesystemStoreNode("incoming", world.workdir / "incoming", store, create=True)
     prepared = IPFSStoreNode("prepared_data", store, store=world.blocks)
     models = IPFSStoreNode("models", store, store=world.blocks)
     schema = RecordSchema(tuple(FieldSpec(name, "int") for name in FIELD_NAMES))

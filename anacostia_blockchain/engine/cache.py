@@ -20,7 +20,8 @@ A successful execution is **reusable** when everything it read through the resou
 transaction, an upload, a metric computed from elsewhere — is never skipped: there would be nothing to link). A later
 execution with the same key is then not executed: the outputs of the newest reusable execution with that key are
 linked into the new run (new versions of the same content, still present where they were written), recorded as
-*reused from run N*.
+*reused from run N*, and the metrics, params and tags it logged are copied into the new run, each marked as reused
+from the execution that logged it (the run manifest's ``execution:NODE`` entry lists them under ``reused_logged``).
 """
 
 from __future__ import annotations

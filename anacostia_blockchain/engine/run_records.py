@@ -136,6 +136,12 @@ class RunRecords(Protocol):
     ) -> None:
         """The execution's outcome, what it read, and whether a later execution with its key may reuse it."""
 
+    def end_node_execution(
+        self, node_run_id: int, execution_id: int, status: NodeStatus, *, reads: Sequence[Read] = (),
+        reusable: bool = False, error: str | None = None, traceback: str | None = None, attempts: int = 1,
+    ) -> None:
+        """``end_execution`` and ``record_node_end`` of a node that executed, together (one write per node)."""
+
     def record_unchanged(self, run_id: int, spec: ExecutionSpec) -> None:
         """The node did not execute in the run because none of its inputs changed."""
 
@@ -148,8 +154,9 @@ class RunRecords(Protocol):
     ) -> list[int]:
         """Record each spec as reused from its execution in one transaction: the outputs become new versions
         produced in ``run_id`` (same content, same place), with their lineage mapped onto the spec's inputs;
-        ``copy_logged``: the metrics, params and tags the node logged in the original run are copied into this
-        one. Returns the new execution ids."""
+        ``copy_logged``: the metrics, params and tags the original execution logged (a node's: everything the node
+        logged in that run; a work unit's: what its execution logged) are copied into this one, attributed to the new
+        execution and marked as reused from the execution that logged them. Returns the new execution ids."""
 
     def run_outputs(self, run_id: int, node_names: Sequence[str]) -> list[Artifact]:
         """What ``node_names`` produced (or had linked) in the run so far."""

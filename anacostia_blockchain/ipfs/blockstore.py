@@ -4,7 +4,8 @@ Layout under ``path``::
 
     blocks/<XY>/<KEY>.data     one file per block; KEY = base32 (upper, unpadded) of the multihash, XY = the
                                next-to-last two characters of KEY (Kubo's flatfs ``next-to-last/2`` sharding)
-    pins.json                  {"pins": ["<cid>", ...]} — recursive pins, rewritten atomically
+    pins.json                  {"pins": ["<cid>", ...]} — recursive pins as of the last compaction (atomic rewrite)
+    pins.log                   what changed since: one ``+<cid>`` (pin) or ``-<cid>`` (unpin) line per change
     pins.lock, gc.lock         flock targets (see below)
 
 Design choices a user should know:
@@ -20,6 +21,11 @@ Design choices a user should know:
 - ``add_*`` pins the root by default (like ``ipfs add``); ``gc()`` deletes blocks no pin reaches. An ``add_*``
   that fails (a full disk, most often) deletes the blocks it created that no pin reaches before it raises, so it
   leaves nothing behind and gives back the space it took.
+- Pinning is amortised O(1): a pin or unpin appends one line to ``pins.log`` (fsync'd with ``fsync=True``) and
+  reads only what other writers appended since; once the log holds more lines than there are pins (and at least
+  :data:`PIN_LOG_COMPACT_MIN`), the set is written to ``pins.json`` and the log starts again. Replaying the log
+  over a ``pins.json`` that already includes it gives the same set, so a crash between the two steps loses nothing;
+  a line torn by a crash is ignored and cut off by the next writer. A repository with only ``pins.json`` reads as is.
 - Thread- and process-safe: block writes are idempotent and atomic; pin updates are serialised by a lock and an
   exclusive ``flock`` on ``pins.lock`` so two processes sharing a repository never lose each other's pins. Adds and
   CAR imports hold a shared ``flock`` on ``gc.lock`` from their first block to their pin, and ``gc`` holds it
@@ -37,10 +43,11 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import ContentNotFoundError, CorruptBlockError, StorageError
+from ..errors import ContentNotFoundError, CorruptBlockError, InvalidCIDError, StorageError
 from ._file_lock import file_lock
 from .car import read_car, write_car, write_car_file
 from .cid import CID
@@ -48,6 +55,27 @@ from .importer import ImportResult, display_name, import_bytes, import_paths, im
 from .multiformats import IDENTITY
 from .profiles import ImportOptions, resolve_options
 from .unixfs_reader import get_to_path, iter_directory, iter_file_content, resolve_path, walk_dag
+
+#: The pin log is folded into ``pins.json`` once it holds more lines than this and than there are pins.
+PIN_LOG_COMPACT_MIN = 1024
+
+
+@dataclass
+class _PinCache:
+    """The pin set as read from ``pins.json`` (its inode) plus ``pins.log`` (its inode) up to ``offset``."""
+
+    pins: set[CID]
+    snapshot: int | None
+    log: int | None
+    offset: int
+    lines: int
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except FileNotFoundError:
+        return None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -114,7 +142,10 @@ class EmbeddedBlockstore:
         self.default_options = default_options or ImportOptions()
         self._blocks = self.path / "blocks"
         self._pins_file = self.path / "pins.json"
+        self._pin_log = self.path / "pins.log"
         self._pin_lock = threading.RLock()
+        self._pin_cache: _PinCache | None = None
+        self._pins_held = False  # this object holds pins.lock exclusively (only its _pin_lock owner reads this)
         self._known_dirs: set[str] = set()
         try:
             self._blocks.mkdir(parents=True, exist_ok=True)
@@ -336,14 +367,91 @@ class EmbeddedBlockstore:
 
     # --- pins -----------------------------------------------------------------------------------------------------
     def pins(self) -> set[CID]:
+        """The recursive pins (a copy)."""
         with self._pin_lock:
-            try:
-                raw = json.loads(self._pins_file.read_text())
-            except FileNotFoundError:
-                return set()
-            except (OSError, ValueError) as exc:
-                raise StorageError(f"pin file {self._pins_file} is unreadable: {exc}") from exc
+            if self._pins_held:
+                return set(self._current_pins().pins)
+            with file_lock(self.path / "pins.lock", exclusive=False):
+                return set(self._current_pins().pins)
+
+    def _current_pins(self) -> _PinCache:
+        """The cached pin set, brought up to date: only the log lines appended since the last read are read, unless
+        another writer compacted (``pins.json`` or ``pins.log`` is another file): then everything is read again."""
+        cache = self._pin_cache
+        if cache is None or cache.snapshot != _inode(self._pins_file) or cache.log != _inode(self._pin_log):
+            cache = self._pin_cache = _PinCache(self._read_snapshot(), _inode(self._pins_file), None, 0, 0)
+        self._read_log(cache)
+        return cache
+
+    def _read_snapshot(self) -> set[CID]:
+        try:
+            raw = json.loads(self._pins_file.read_text())
             return {CID.parse(text) for text in raw.get("pins", [])}
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError) as exc:
+            raise StorageError(f"pin file {self._pins_file} is unreadable: {exc}") from exc
+
+    def _read_log(self, cache: _PinCache) -> None:
+        """Apply the complete lines of ``pins.log`` past ``cache.offset`` (a torn last line is left unread)."""
+        try:
+            with self._pin_log.open("rb") as handle:
+                cache.log = os.fstat(handle.fileno()).st_ino
+                handle.seek(cache.offset)
+                tail = handle.read()
+        except FileNotFoundError:
+            cache.log, cache.offset = None, 0
+            return
+        except OSError as exc:
+            raise StorageError(f"pin log {self._pin_log} is unreadable: {exc.strerror}") from exc
+        complete = tail[: tail.rfind(b"\n") + 1]
+        for line in complete.decode("ascii", errors="replace").splitlines():
+            try:
+                cid = CID.parse(line[1:])
+            except InvalidCIDError:
+                continue  # a line a crash mangled: the pin it stood for was never acknowledged
+            if line[:1] == "+":
+                cache.pins.add(cid)
+            elif line[:1] == "-":
+                cache.pins.discard(cid)
+            cache.lines += 1
+        cache.offset += len(complete)
+
+    def _append_pins(self, cache: _PinCache, changes: Sequence[tuple[str, CID]]) -> None:
+        """Append ``changes`` (``("+", cid)`` / ``("-", cid)``) to the log, then compact if it is long enough; the
+        caller holds the pins lock and has just brought ``cache`` up to date."""
+        body = "".join(f"{sign}{cid}\n" for sign, cid in changes).encode("ascii")
+        created = cache.log is None
+        try:
+            with self._pin_log.open("ab") as handle:
+                if handle.tell() > cache.offset:  # a torn line a crashed writer left: cut it off
+                    handle.truncate(cache.offset)
+                handle.write(body)
+                handle.flush()
+                if self.fsync:
+                    os.fsync(handle.fileno())
+                cache.log = os.fstat(handle.fileno()).st_ino
+            if created and self.fsync:
+                _fsync_dir(self.path)
+        except OSError as exc:
+            raise StorageError(f"cannot write pin log {self._pin_log}: {exc.strerror}") from exc
+        for sign, cid in changes:
+            (cache.pins.add if sign == "+" else cache.pins.discard)(cid)
+        cache.offset += len(body)
+        cache.lines += len(changes)
+        if cache.lines > max(PIN_LOG_COMPACT_MIN, len(cache.pins)):
+            self._compact(cache)
+
+    def _compact(self, cache: _PinCache) -> None:
+        """Write the whole set to ``pins.json``, then start the log again (see the module docstring)."""
+        self._save_pins(cache.pins)
+        try:
+            self._pin_log.unlink(missing_ok=True)
+            if self.fsync:
+                _fsync_dir(self.path)
+        except OSError as exc:
+            raise StorageError(f"cannot remove pin log {self._pin_log}: {exc.strerror}") from exc
+        cache.snapshot, cache.log, cache.offset, cache.lines = _inode(self._pins_file), None, 0, 0
 
     def _save_pins(self, pins: Iterable[CID]) -> None:
         body = json.dumps({"pins": sorted(str(c) for c in pins)}, indent=1)
@@ -369,15 +477,23 @@ class EmbeddedBlockstore:
 
     @contextlib.contextmanager
     def _pins_locked(self) -> Iterator[None]:
-        with self._pin_lock, file_lock(self.path / "pins.lock", exclusive=True):
-            yield
+        with self._pin_lock:
+            if self._pins_held:  # re-entered by the thread that holds it
+                yield
+                return
+            with file_lock(self.path / "pins.lock", exclusive=True):
+                self._pins_held = True
+                try:
+                    yield
+                finally:
+                    self._pins_held = False
 
     def _add_pins(self, cids: Iterable[CID]) -> None:
         with self._pins_locked():
-            current = self.pins()
-            new = current | set(cids)
-            if new != current:
-                self._save_pins(new)
+            cache = self._current_pins()
+            new = list(dict.fromkeys(cid for cid in cids if cid not in cache.pins))
+            if new:
+                self._append_pins(cache, [("+", cid) for cid in new])
 
     def pin(self, cid: CID | str) -> CID:
         """Pin recursively. Every block of the DAG must be present and intact (it is walked and verified)."""
@@ -389,11 +505,10 @@ class EmbeddedBlockstore:
     def unpin(self, cid: CID | str) -> None:
         cid = CID.parse(cid)
         with self._pins_locked():
-            current = self.pins()
-            if cid not in current:
+            cache = self._current_pins()
+            if cid not in cache.pins:
                 raise ContentNotFoundError(f"{cid} is not pinned")
-            current.discard(cid)
-            self._save_pins(current)
+            self._append_pins(cache, [("-", cid)])
 
     def gc(self) -> int:
         """Delete every block no pin reaches; returns how many were removed."""

@@ -21,8 +21,9 @@ output store: not watched, never triggers runs.
 paths (:mod:`.datums`): files that do not match are ignored, saving one is an :class:`InvalidArtifactPathError`, and
 ``Input(resource)`` uses the glob to build datums.
 
-A watched folder that does not exist at launch is created with a warning naming it (so a mistyped path shows);
-``create=True`` creates it quietly, ``create=False`` makes it an error.
+A watched folder that does not exist at launch is an error naming it
+(:class:`~anacostia_blockchain.errors.WatchedFolderNotFoundError`: a mistyped path shows at once); ``create=True``
+creates it. An output store (``monitoring=False``) creates its folder.
 
 ``save_artifact(name, content)`` writes atomically (temp file in the same folder, fsync, rename) and records the
 file as produced by the run and node executing now, derived from what that node read (``artifact_path``,
@@ -52,7 +53,6 @@ from ..errors import (
     ConfigurationError,
     InvalidArtifactPathError,
     NoActiveRunError,
-    ResourceError,
 )
 from .datums import GlobPattern, as_glob
 from .watch_events import FolderChange, Gone, Landed, LandedTree, is_ignored, open_for_writing
@@ -124,15 +124,12 @@ class FilesystemStoreNode(WatchedFolderResource):
         monitoring: bool = True,
         loggers: logging.Logger | Iterable[logging.Logger] | None = None,
         *,
-        create: bool | None = None,
+        create: bool = False,
         glob: str | GlobPattern | None = None,
     ) -> None:
-        super().__init__(name, metadata_store, loggers, monitoring=monitoring)
+        super().__init__(name, metadata_store, loggers, monitoring=monitoring, create=create)
         #: Which files are content, with named capture groups (``None``: every file).
         self.glob = as_glob(glob)
-        #: A missing watched folder: ``True`` creates it, ``False`` is an error at launch, ``None`` creates it with a
-        #: warning naming it (a mistyped path shows). Output folders (``monitoring=False``) are always created.
-        self.create = create
         if init_state not in (ArtifactState.NEW, ArtifactState.OLD):
             raise ConfigurationError(f"resource {name!r}: init_state must be 'new' or 'old', got {init_state!r}")
         if max_old_samples is not None and (not isinstance(max_old_samples, int) or max_old_samples < 0):
@@ -145,14 +142,6 @@ class FilesystemStoreNode(WatchedFolderResource):
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def prepare(self) -> None:
-        if self.monitoring and self.create is not True and not self.resource_path.is_dir():
-            if self.create is False:
-                raise ResourceError(
-                    f"resource {self.name!r}: the watched folder {self.resource_path} does not exist (create it, or "
-                    "pass create=True)"
-                )
-            self.log(f"the watched folder {self.resource_path} does not exist: creating it (pass create=True to "
-                     "create it quietly, create=False to make a missing folder an error)", level="WARNING")
         self.watch_folder(self.resource_path)
         self.reconcile()
         self.setup()

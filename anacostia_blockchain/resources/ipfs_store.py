@@ -12,10 +12,12 @@ its CID. Two roles:
 * **Input** (``staging_dir=`` and/or ``cids=``): files that land in the local staging folder (watchdog
   ``on_closed`` / ``on_moved``, so half-written files are never picked up; dot-files and ``*.partial``/``*.tmp``
   are ignored) are added to IPFS, pinned and recorded ``new``, which triggers runs exactly like a watched folder.
-  A start-up scan reconciles the folder with the database (files added while stopped are recorded; unchanged ones
-  are not recorded twice). ``cids=[...]`` (and :meth:`IPFSStoreNode.add_cid` at run time) turn existing IPFS
-  content into inputs: it is fetched (every block verified), hashed and pinned first. Deleting a staging file does
-  not delete the artifact: its content stays pinned under its CID.
+  The staging folder must exist at launch unless ``create=True`` (a missing one is a
+  :class:`~anacostia_blockchain.errors.WatchedFolderNotFoundError` naming it). A start-up scan reconciles the folder
+  with the database (files added while stopped are recorded; unchanged ones are not recorded twice).
+  ``cids=[...]`` (and :meth:`IPFSStoreNode.add_cid` at run time) turn existing IPFS content into inputs: it is
+  fetched (every block verified), hashed and pinned first. Deleting a staging file does not delete the artifact: its
+  content stays pinned under its CID.
 
 Backends: ``store=None`` is the embedded blockstore at ``$ANACOSTIA_IPFS_PATH`` (default ``~/.anacostia/ipfs``);
 a string is a configuration for :func:`anacostia_blockchain.ipfs.store.open_content_store` (``"embedded"``,
@@ -42,6 +44,7 @@ from ..errors import (
     ArtifactNotFoundError,
     ArtifactWriteError,
     ConfigurationError,
+    ContentMismatchError,
     NoActiveRunError,
     ResourceError,
     StorageError,
@@ -103,9 +106,11 @@ class IPFSStoreNode(WatchedFolderResource):
         monitoring: bool | None = None,
         import_options: dict[str, Any] | None = None,
         loggers: logging.Logger | Iterable[logging.Logger] | None = None,
+        create: bool = False,
     ) -> None:
         watched = staging_dir is not None or bool(cids)
-        super().__init__(name, metadata_store, loggers, monitoring=watched if monitoring is None else monitoring)
+        super().__init__(name, metadata_store, loggers, monitoring=watched if monitoring is None else monitoring,
+                         create=create)
         self.store = open_store(store)
         self.resource_path = Path(staging_dir) if staging_dir is not None else None
         self.initial_cids = [str(CID.parse(cid)) for cid in cids]
@@ -157,12 +162,18 @@ class IPFSStoreNode(WatchedFolderResource):
         return self.record_produced(location, sha256, size, cid=str(result.cid), derived_from=lineage)
 
     def record_current(
-        self, cid: str, *, name: str | None = None, derived_from: Iterable[Artifact | int] | None = None
+        self, cid: str, *, name: str | None = None, derived_from: Iterable[Artifact | int] | None = None,
+        sha256: str | None = None,
     ) -> Artifact:
-        """Record content an action already put into the store (by CID) as produced by it; it gets pinned."""
+        """Record content an action already put into the store (by CID) as produced by it; it gets pinned.
+        ``sha256``: what the content must hash to (e.g. a remote worker's claim): otherwise nothing is recorded
+        (:class:`~anacostia_blockchain.errors.ContentMismatchError`)."""
         lineage = self.checked_lineage(derived_from)
         parsed = CID.parse(cid)
-        sha256, size = self._hash_content(parsed)
+        actual, size = self._hash_content(parsed)
+        if sha256 is not None and actual != sha256:
+            raise ContentMismatchError(f"{self.name}: {parsed} has sha256 {actual}, not the {sha256} it was sent with")
+        sha256 = actual
         self._pin(parsed)
         self.before_record(str(parsed))
         return self.record_produced(name or str(parsed), sha256, size, cid=str(parsed), derived_from=lineage)

@@ -1,6 +1,9 @@
 """``WatchedFolderResource``: the part every resource fed by a local folder shares.
 
-The folder is created if missing; with ``monitoring`` its inotify watch (:class:`~.watch_events.FolderWatch`) starts
+A watched folder (``monitoring``) must exist at launch: a missing one is a
+:class:`~anacostia_blockchain.errors.WatchedFolderNotFoundError` naming it (a mistyped path shows at once), unless the
+resource was built with ``create=True``, which creates it. A folder that is not watched (an output store) is created
+when missing. With ``monitoring`` its inotify watch (:class:`~.watch_events.FolderWatch`) starts
 *before* the resource's start-up scan, so nothing landing during the scan is missed. Changes queue up in arrival
 order for the node's thread (``serve()`` calls :meth:`WatchedFolderResource.next_change`); ``request_stop()`` wakes
 it with :data:`STOP`; ``teardown()`` stops the watch and then runs the base teardown.
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from ..engine import BaseMetadataStoreNode, BaseResourceNode
-from ..errors import ResourceError
+from ..errors import ResourceError, WatchedFolderNotFoundError
 from .watch_events import FolderChange, FolderWatch
 
 
@@ -40,13 +43,24 @@ class WatchedFolderResource(BaseResourceNode):
         loggers: logging.Logger | Iterable[logging.Logger] | None = None,
         *,
         monitoring: bool = True,
+        create: bool = False,
     ) -> None:
         super().__init__(name, metadata_store, loggers, monitoring=monitoring)
+        #: Create a missing watched folder at launch (``False``: a missing one is an error). Output folders
+        #: (``monitoring=False``) are always created.
+        self.create = create
         self._changes: queue.SimpleQueue[FolderChange | Wakeup] = queue.SimpleQueue()
         self._watch: FolderWatch | None = None
 
     def watch_folder(self, folder: Path) -> None:
-        """Create ``folder`` if needed and, when monitoring, start watching it (call before the start-up scan)."""
+        """Check or create ``folder`` (see the module docstring) and, when monitoring, start watching it (call before
+        the start-up scan)."""
+        if self.monitoring and not self.create and not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise WatchedFolderNotFoundError(
+                f"resource {self.name!r}: the watched folder {folder} {what} (create it, or pass create=True)",
+                path=str(folder),
+            )
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -183,9 +183,10 @@ class Web3StorageNode(IPFSStoreNode):
         return artifact
 
     def record_current(
-        self, cid: str, *, name: str | None = None, derived_from: Iterable[Artifact | int] | None = None
+        self, cid: str, *, name: str | None = None, derived_from: Iterable[Artifact | int] | None = None,
+        sha256: str | None = None,
     ) -> Artifact:
-        artifact = super().record_current(cid, name=name, derived_from=derived_from)
+        artifact = super().record_current(cid, name=name, derived_from=derived_from, sha256=sha256)
         self._enqueue(artifact)
         return artifact
 

@@ -73,6 +73,8 @@ def _hex_secret(value: SecretStr) -> SecretStr:
     try:
         raw = bytes.fromhex(text)
     except ValueError:
+        if len(text) % 2 and all(c in "0123456789abcdefABCDEF" for c in text):
+            raise ValueError(f"must be hex of whole bytes, got an odd number ({len(text)}) of hex digits") from None
         raise ValueError("must be hex") from None
     if len(raw) < 32:
         raise ValueError("must be at least 32 bytes (64 hex characters)")

@@ -65,7 +65,7 @@ def test_pipeline_keeps_running_through_a_chain_outage_and_every_run_lands_once(
             backoff=Backoff(base=0.1, cap=0.5),
             tx_options={"submit_timeout": 1.0, "poll_interval": 0.05},
         )
-        data = FilesystemStoreNode("data", tmp_path / "data", store)
+        data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
         train = Train("train", [data], store)
         pipeline = Pipeline([store, data, train], failure_backoff=0.01)
         pipeline.launch()

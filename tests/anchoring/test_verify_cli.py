@@ -90,6 +90,21 @@ def test_pending_run_exit_4_and_unknown_item_exit_1(
     assert "no run 99" in capsys.readouterr().err
 
 
+def test_a_confirmed_anchor_the_chain_does_not_hold_says_the_chain_was_reset(
+    anchored: tuple[BlockchainMetadataStore, list[str]], registry_env: RegistryEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, args = anchored
+    signer = registry_env.admin.signer.address
+    empty = registry_env.admin.deploy("RunRegistry", signer, signer)  # what a restarted devnet's deploy gives
+    args = [*args[: args.index("--registry")], "--registry", empty.address]
+    assert main(["verify", "1", *args]) == 4
+    (line,) = capsys.readouterr().out.splitlines()
+    assert "run 1 of 'anchoring-test-pipeline' is not on this chain, though this database recorded its anchor as " \
+        "confirmed in block " in line
+    assert "not anchored yet" not in line and "the chain was reset" in line and "--offline" in line
+    assert main(["verify", "1", "--offline", *args]) == 0
+
+
 def test_missing_configuration_is_a_one_line_error(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

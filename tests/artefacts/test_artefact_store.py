@@ -82,7 +82,7 @@ def run_pipeline(tmp_path: Path, url: str, devnet: Devnet, address: str) -> tupl
         "metadata", url, signer=LocalSigner.from_key(devnet.accounts[0].private_key), rpc_url=devnet.rpc_url,
         registry_address=address, pipeline=PIPELINE, backoff=Backoff(base=0.1, factor=2.0, cap=0.5),
     )
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     out = IPFSStoreNode("artefacts", store, store=tmp_path / "ipfs")
     pipeline = Pipeline([store, data, out, Train("train", store, data, out)], failure_backoff=0.01)
     with pipeline:

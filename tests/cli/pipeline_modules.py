@@ -39,7 +39,7 @@ COMMON = textwrap.dedent(
     def make(db_url=None, data=None):
         store = SqliteMetadataStore("metadata_store", db_url or f"sqlite:///{WORK / 'metadata.db'}",
                                     input_retry_limit=1)
-        folder = MonitoringDataStoreNode("data_store", data or WORK / "data", store)
+        folder = MonitoringDataStoreNode("data_store", data or WORK / "data", store, create=True)
         return Pipeline(nodes=[store, folder, EvalNode("eval_node", [folder], store)])
     """
 )
@@ -79,7 +79,7 @@ CRASHING = COMMON + textwrap.dedent(
 
     def build_pipeline():
         store = SqliteMetadataStore("metadata_store", f"sqlite:///{WORK / 'metadata.db'}")
-        folder = MonitoringDataStoreNode("data_store", WORK / "data", store)
+        folder = MonitoringDataStoreNode("data_store", WORK / "data", store, create=True)
         return Pipeline(nodes=[store, folder, ExplodingResource("exploding", store),
                                EvalNode("eval_node", [folder], store)])
     """
@@ -119,7 +119,7 @@ ANCHORED = COMMON + textwrap.dedent(
             rpc_url=os.environ["RUN_TEST_RPC_URL"], deployments=os.environ["RUN_TEST_DEPLOYMENTS"],
             pipeline="run-test",
         )
-        folder = MonitoringDataStoreNode("data_store", WORK / "data", store)
+        folder = MonitoringDataStoreNode("data_store", WORK / "data", store, create=True)
         return Pipeline(nodes=[store, folder, EvalNode("eval_node", [folder], store)])
     """
 )

@@ -26,6 +26,7 @@ import pytest
 
 from anacostia_blockchain.chain.dev.devnet import Devnet
 from anacostia_blockchain.cli._help import EXAMPLES, subcommands
+from anacostia_blockchain.cli._project import DEFAULT_DEPLOYMENTS
 from anacostia_blockchain.cli.main import COMMAND_MODULES, build_parser, main
 
 CLI = str(Path(sys.executable).with_name("anacostia-chain"))
@@ -221,7 +222,7 @@ def test_log_options_are_accepted_before_or_after_the_command(where: str) -> Non
     args = build_parser().parse_args(argv)
     assert (args.log_level, args.log_format, args.debug, args.run) == ("INFO", "json", True, 3)
     plain = build_parser().parse_args(["verify", "3"])
-    assert (plain.log_level, plain.log_format, plain.debug) == (None, "text", False)
+    assert (plain.log_level, plain.log_format, plain.debug) == (None, None, False)  # unset: from the settings
 
 
 def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture[str]) -> None:
@@ -370,7 +371,7 @@ def write(path: Path, text: str) -> Path:
 # --- what the CLI writes is ignored by git ---------------------------------------------------------------------------
 def test_gitignore_covers_what_the_commands_write() -> None:
     parsers = {" ".join(path): parser for path, _, parser in COMMANDS}
-    manifest, workdir = parsers["deploy"].get_default("manifest"), parsers["demo"].get_default("workdir")
+    manifest, workdir = DEFAULT_DEPLOYMENTS, parsers["demo"].get_default("workdir")  # deploy: no --manifest given
     written = [f"{manifest}/31337.json", "metadata.db", "anacostia-marketplace.db", "nested/runs.db",
                f"{workdir}/chain.json"]
     result = subprocess.run(["git", "check-ignore", "--no-index", *written], cwd=ROOT, capture_output=True,

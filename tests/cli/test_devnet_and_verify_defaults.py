@@ -80,7 +80,7 @@ def test_verify_names_everything_missing_in_one_message(project: Path, capsys) -
     assert main(["verify", "1"]) == 1
     assert one_line_error(capsys) == (
         "verify needs --db, --pipeline, --rpc-url, --registry ADDRESS or --deployments DIR (no ./metadata.db here; "
-        "no ./deployments here; or the matching ANACOSTIA_* variables)"
+        "no ./deployments here; or the matching ANACOSTIA_* settings: environment, .env, anacostia.toml)"
     )
 
 
@@ -90,7 +90,8 @@ def test_verify_takes_the_projects_database_and_deployments(project: Path, capsy
     (project / "deployments").mkdir()
     assert main(["verify", "1", "--rpc-url", "http://127.0.0.1:9"]) == 1
     assert one_line_error(capsys) == (
-        "verify needs --pipeline (the database holds no anchored run; or the matching ANACOSTIA_* variables)"
+        "verify needs --pipeline (the database holds no anchored run; or the matching ANACOSTIA_* settings: "
+        "environment, .env, anacostia.toml)"
     )
 
 

@@ -347,17 +347,16 @@ def test_a_signer_without_the_role_is_a_failed_anchor_named_by_role(work: Path, 
     assert "0x08b5ce2e" not in err + json.dumps(summary)  # keccak("ANCHOR_ROLE"): shown by name only
 
 
-def test_a_mistyped_watched_folder_is_an_error_or_at_least_a_warning(work: Path) -> None:
+def test_a_mistyped_watched_folder_is_an_error_unless_create_is_true(work: Path) -> None:
     env = {**os.environ, "RUN_TEST_DIR": str(work)}
-    strict = write(work / "strict.py", MISTYPED_FOLDER.replace("{create}", ", create=False"))
+    strict = write(work / "strict.py", MISTYPED_FOLDER.replace("{create}", ""))  # the default
     done = subprocess.run([CLI, "run", str(strict), "--for", "1"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and not (work / "dta").exists()
     assert done.stderr.splitlines()[-1] == (f"error: resource 'data_store': the watched folder {work / 'dta'} does not "
                                             "exist (create it, or pass create=True)")
-    lenient = write(work / "lenient.py", MISTYPED_FOLDER.replace("{create}", ""))
-    done = subprocess.run([CLI, "run", str(lenient), "--for", "1"], env=env, capture_output=True, text=True,
+    created = write(work / "created.py", MISTYPED_FOLDER.replace("{create}", ", create=True"))
+    done = subprocess.run([CLI, "run", str(created), "--for", "1"], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
-    assert f"WARNING anacostia_blockchain.node.data_store: data_store: the watched folder {work / 'dta'} does not " \
-           "exist: creating it" in done.stderr
+    assert "does not exist" not in done.stderr
     assert (work / "dta").is_dir()

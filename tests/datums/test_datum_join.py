@@ -31,7 +31,7 @@ def record(store: SqliteMetadataStore, resource: str, *locations: str,
 
 
 def folder(store: SqliteMetadataStore, tmp_path: Path, name: str, glob: str | None = None) -> FilesystemStoreNode:
-    return FilesystemStoreNode(name, tmp_path / name, store, glob=glob)
+    return FilesystemStoreNode(name, tmp_path / name, store, glob=glob, create=True)
 
 
 def names(datums) -> list[str]:

@@ -50,8 +50,8 @@ def drop(folder: Path, name: str, content: str) -> None:
 
 def test_only_new_and_changed_datums_are_processed(tmp_path: Path, store_url: str) -> None:
     store = SqliteMetadataStore("metadata", store_url)
-    images = FilesystemStoreNode("images", tmp_path / "images", store, glob="{plate}/{well}.tif")
-    masks = FilesystemStoreNode("masks", tmp_path / "masks", store, glob="{plate}/{well}.mask")
+    images = FilesystemStoreNode("images", tmp_path / "images", store, glob="{plate}/{well}.tif", create=True)
+    masks = FilesystemStoreNode("masks", tmp_path / "masks", store, glob="{plate}/{well}.mask", create=True)
     out = FilesystemStoreNode("out", tmp_path / "out", store, monitoring=False, glob="{plate}/{well}.json")
     node = PerWell("per_well", images, masks, out)
     for well in ("A01", "A02", "A03"):

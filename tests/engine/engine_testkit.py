@@ -71,6 +71,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
 def simple_pipeline(tmp_path: Path, url: str | None = None, **store_kwargs: object
                     ) -> tuple[Pipeline, SqliteMetadataStore, FilesystemStoreNode, RecordingAction]:
     store = SqliteMetadataStore("metadata_store", url or f"sqlite:///{tmp_path}/meta.db", **store_kwargs)  # type: ignore[arg-type]
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     action = RecordingAction("action", [data], store)
     return Pipeline([store, data, action], failure_backoff=0.01), store, data, action

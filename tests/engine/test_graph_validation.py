@@ -18,7 +18,7 @@ def store(tmp_path: Path) -> SqliteMetadataStore:
 
 @pytest.fixture
 def data(tmp_path: Path, store: SqliteMetadataStore) -> FilesystemStoreNode:
-    return FilesystemStoreNode("data", tmp_path / "data", store)
+    return FilesystemStoreNode("data", tmp_path / "data", store, create=True)
 
 
 def test_cycle_is_named(store: SqliteMetadataStore, data: FilesystemStoreNode) -> None:
@@ -56,7 +56,7 @@ def test_non_node_predecessor_rejected_at_construction(store: SqliteMetadataStor
 @pytest.mark.parametrize("count", [0, 2])
 def test_exactly_one_metadata_store(tmp_path: Path, count: int) -> None:
     stores = [SqliteMetadataStore(f"s{i}", f"sqlite:///{tmp_path}/m{i}.db") for i in range(max(count, 1))]
-    data = FilesystemStoreNode("data", tmp_path / "d", stores[0])
+    data = FilesystemStoreNode("data", tmp_path / "d", stores[0], create=True)
     action = RecordingAction("a", [data], stores[0])
     nodes = [*stores[:count], data, action]
     message = "found 0" if count == 0 else "found 2"
@@ -80,7 +80,7 @@ def test_action_cannot_follow_the_store(store: SqliteMetadataStore) -> None:
 
 
 def test_resource_must_follow_only_the_store(store: SqliteMetadataStore, data: FilesystemStoreNode) -> None:
-    other = FilesystemStoreNode("other", data.resource_path.parent / "o", store)
+    other = FilesystemStoreNode("other", data.resource_path.parent / "o", store, create=True)
     other.predecessors.append(data)
     with pytest.raises(GraphValidationError, match="resource 'other': its only predecessor must be"):
         Pipeline([store, data, other])

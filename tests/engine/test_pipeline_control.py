@@ -52,7 +52,7 @@ def test_store_hooks_see_persisted_state(tmp_path: Path) -> None:
             events.append(("stop", None))
 
     store = HookedStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     action = RecordingAction("action", [data], store)
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "a", "a")
@@ -103,7 +103,7 @@ def test_execution_context_is_set_only_inside_execute(tmp_path: Path) -> None:
         return True
 
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     action = RecordingAction("capture", [data], store, behaviour=capture)
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "a", "a")
@@ -121,7 +121,7 @@ def test_an_action_can_terminate_its_own_pipeline(tmp_path: Path) -> None:
         return True
 
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     action = RecordingAction("stopper", [data], store, behaviour=stop_everything)
     pipeline = Pipeline([store, data, action])
     holder.append(pipeline)
@@ -145,7 +145,7 @@ def test_a_crashing_trigger_condition_backs_off_instead_of_killing_the_pipeline(
             raise KeyError("typo in trigger")
 
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = Broken("data", tmp_path / "data", store)
+    data = Broken("data", tmp_path / "data", store, create=True)
     action = RecordingAction("action", [data], store)
     with Pipeline([store, data, action], failure_backoff=0.1, max_failure_backoff=0.2) as pipeline:
         time.sleep(0.7)
@@ -160,7 +160,7 @@ def test_a_crashed_node_thread_stops_execute_with_a_pipeline_error(tmp_path: Pat
             raise RuntimeError("disk controller on fire")
 
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = Exploding("data", tmp_path / "data", store)
+    data = Exploding("data", tmp_path / "data", store, create=True)
     pipeline = Pipeline([store, data, RecordingAction("action", [data], store)])
     with pytest.raises(PipelineError, match="node 'data' crashed: RuntimeError"):
         pipeline.execute()

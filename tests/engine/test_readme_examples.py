@@ -41,13 +41,13 @@ def _successful_runs(db: Path) -> int:
 
 def test_anacostia_blockchain_readme_example_runs_until_sigint(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    data.mkdir()  # a watched folder must exist before the pipeline launches
     process = subprocess.Popen(
         [sys.executable, str(EXAMPLES / "anacostia_blockchain_readme.py")], cwd=tmp_path,
         env={**os.environ, "ANACOSTIA_DATA_PATH": str(data)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        data.mkdir()
         (data / "sonnet-18.txt").write_text("Shall I compare thee to a summer's day?\n")
         deadline = time.monotonic() + 30
         while _successful_runs(tmp_path / "metadata.db") < 1 and time.monotonic() < deadline:

@@ -46,7 +46,7 @@ def test_file_lands_run_succeeds(tmp_path: Path, store_url: str) -> None:
 
 def test_independent_branches_run_in_parallel_and_join_in_order(tmp_path: Path) -> None:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     barrier = threading.Barrier(2, timeout=5)
 
     def meet(node: RecordingAction) -> bool:
@@ -69,7 +69,7 @@ def test_independent_branches_run_in_parallel_and_join_in_order(tmp_path: Path) 
 
 def test_failure_skips_descendants_and_fails_run(tmp_path: Path, store_url: str) -> None:
     store = SqliteMetadataStore("metadata_store", store_url, input_retry_backoff=60)
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     bad = RecordingAction("bad", [data], store, behaviour=lambda node: False)
     child = RecordingAction("child", [bad], store)
     grandchild = RecordingAction("grandchild", [child], store)
@@ -91,7 +91,7 @@ def test_error_records_message_and_traceback(tmp_path: Path) -> None:
         raise ValueError("bad batch 7")
 
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     action = RecordingAction("boom", [data], store, behaviour=boom)
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
@@ -106,7 +106,7 @@ def test_error_records_message_and_traceback(tmp_path: Path) -> None:
 
 def test_non_bool_result_is_an_error(tmp_path: Path) -> None:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     action = RecordingAction("forgot_return", [data], store, behaviour=lambda node: None)  # type: ignore[arg-type,return-value]
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
@@ -123,7 +123,7 @@ def test_node_retries_with_backoff(tmp_path: Path) -> None:
         return True
 
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     action = RecordingAction("flaky", [data], store, behaviour=flaky, max_retries=2, retry_backoff=0.05)
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")
@@ -159,7 +159,7 @@ def test_failing_inputs_back_off_then_quarantine_without_a_tight_loop(tmp_path: 
 def test_pause_stops_new_runs_and_new_attempts(tmp_path: Path) -> None:
     release = threading.Event()
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     first = RecordingAction("first", [data], store, behaviour=lambda node: release.wait(10))
     second = RecordingAction("second", [first], store)
     with Pipeline([store, data, first, second]) as pipeline:
@@ -182,7 +182,7 @@ def test_pause_stops_new_runs_and_new_attempts(tmp_path: Path) -> None:
 def test_terminate_mid_run_aborts_it_and_returns_inputs(tmp_path: Path) -> None:
     release = threading.Event()
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     first = RecordingAction("first", [data], store, behaviour=lambda node: release.wait(10))
     second = RecordingAction("second", [first], store)
     pipeline = Pipeline([store, data, first, second])
@@ -251,7 +251,7 @@ def test_hook_failure_in_on_run_start_fails_the_run(tmp_path: Path) -> None:
             raise RuntimeError("ledger offline")
 
     store = PickyStore("metadata_store", f"sqlite:///{tmp_path}/meta.db", input_retry_backoff=60)
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     action = RecordingAction("action", [data], store)
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "x", "x")

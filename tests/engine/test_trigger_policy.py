@@ -18,8 +18,8 @@ def two_inputs(
     tmp_path: Path, url: str, **options: object
 ) -> tuple[Pipeline, SqliteMetadataStore, dict[str, RecordingAction]]:
     store = SqliteMetadataStore("metadata_store", url)
-    left = FilesystemStoreNode("left", tmp_path / "left", store)
-    right = FilesystemStoreNode("right", tmp_path / "right", store)
+    left = FilesystemStoreNode("left", tmp_path / "left", store, create=True)
+    right = FilesystemStoreNode("right", tmp_path / "right", store, create=True)
     actions = {
         "on_left": RecordingAction("on_left", [left], store),
         "on_right": RecordingAction("on_right", [right], store),
@@ -100,6 +100,6 @@ def test_force_executes_actions_whose_inputs_did_not_change(tmp_path: Path) -> N
 @pytest.mark.parametrize("policy", ["sometimes", 3, None])
 def test_an_unknown_policy_is_a_configuration_error(tmp_path: Path, policy: object) -> None:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     with pytest.raises(ConfigurationError, match="trigger must be 'all', 'any' or a callable"):
         Pipeline([store, data, RecordingAction("a", [data], store)], trigger=policy)  # type: ignore[arg-type]

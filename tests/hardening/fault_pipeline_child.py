@@ -67,7 +67,7 @@ def build(workdir: Path) -> Pipeline:
         receipt_timeout=10.0,
         tx_options={"submit_timeout": 2.0, "poll_interval": 0.05},
     )
-    data = FilesystemStoreNode("data", workdir / "incoming", store)
+    data = FilesystemStoreNode("data", workdir / "incoming", store, create=True)
     models = Web3StorageNode(
         "models",
         store,

@@ -158,7 +158,7 @@ def run_chain_outage(
         )
         folder = workdir / "incoming"
         folder.mkdir()
-        data = FilesystemStoreNode("data", folder, store)
+        data = FilesystemStoreNode("data", folder, store, create=True)
         train = LogTraining("train", [data], store)
         pipeline = Pipeline([store, data, train], failure_backoff=0.01)
         dropped = 0

@@ -187,7 +187,7 @@ def test_storacha_faults_delay_uploads_and_never_confirm_what_is_not_stored(
     client = StorachaClient(TEST_SPACE, auth_secret=SECRET, authorization=AUTH, bridge_url=storacha.url,
                             retries=1, backoff=0.01, timeout=CLIENT_TIMEOUT)
     store = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path / 'meta.db'}")
-    source = FilesystemStoreNode("incoming", tmp_path / "incoming", store)
+    source = FilesystemStoreNode("incoming", tmp_path / "incoming", store, create=True)
     target = Web3StorageNode("web3", store, client=client, store=EmbeddedBlockstore(tmp_path / "ipfs", fsync=False),
                              backoff=Backoff(base=0.05, factor=2.0, cap=0.2))
     action = SaveModels("save", source, target)

@@ -145,7 +145,7 @@ def test_a_daemon_ignoring_the_import_options_gets_nothing_recorded(tmp_path: Pa
     kubo.start()
     try:
         metadata = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path / 'meta.db'}")
-        source = FilesystemStoreNode("incoming", tmp_path / "incoming", metadata)
+        source = FilesystemStoreNode("incoming", tmp_path / "incoming", metadata, create=True)
         target = IPFSStoreNode("published", metadata, store=KuboClient(kubo.url, retries=0),
                                import_options={"cid_version": 1})
         payload = (tmp_path / "payload.bin") if form == "file" else CONTENT
@@ -194,7 +194,7 @@ def test_an_oversized_artifact_is_kept_locally_parked_and_uploaded_once_after_th
 
     def pipeline() -> tuple[Pipeline, Web3StorageNode]:
         metadata = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path / 'meta.db'}")
-        source = FilesystemStoreNode("incoming", tmp_path / "incoming", metadata)
+        source = FilesystemStoreNode("incoming", tmp_path / "incoming", metadata, create=True)
         target = Web3StorageNode("web3", metadata, client=_storacha_client(storacha),
                                  store=EmbeddedBlockstore(tmp_path / "local-ipfs", fsync=False),
                                  backoff=Backoff(base=0.05, factor=2.0, cap=0.2))

@@ -81,7 +81,7 @@ def test_thousand_files_each_become_one_artifact_consumed_by_one_run(
     store = SqliteMetadataStore("metadata", url)
     folder, staging = tmp_path / "incoming", tmp_path / "staging"
     staging.mkdir()
-    data = FilesystemStoreNode("data", folder, store)
+    data = FilesystemStoreNode("data", folder, store, create=True)
     action = Consume("consume", [data], data, store)
     pipeline = Pipeline([store, data, action], failure_backoff=0.01)
     pipeline.launch()

@@ -241,7 +241,8 @@ def test_the_whole_demo_at_debug_leaks_no_key(
     # the walk reached the service's key store and session signer and every sender's signer
     held = {text.split("(", 1)[0] for _, text in texts}
     assert {"KeyStore", "SessionTokens", "LocalSigner", "ServiceConfig", "DevAccount"} <= held, sorted(held)
-    assert "wrong password for keystore" in captured.err and "does not hold a valid private key" in captured.err
+    assert "wrong password for keystore" in captured.err
+    assert "environment variable ANACOSTIA_PRIVATE_KEY: must be hex of whole bytes" in captured.err
     texts += list(recorder.texts())
     texts += [("stdout", captured.out), ("stderr", captured.err), ("progress", "\n".join(progress))]
     texts += [("summary JSON", json.dumps(summary.to_json(), default=str)), ("summary text", summary.render())]

@@ -10,7 +10,7 @@ import pytest
 from emulators.kubo_emulator import KuboEmulator
 
 from anacostia_blockchain.cli.main import main
-from anacostia_blockchain.ipfs import EmbeddedBlockstore, import_path
+from anacostia_blockchain.ipfs import CID, EmbeddedBlockstore, import_path
 
 HELLO = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
 
@@ -54,7 +54,7 @@ def test_add_flags_only_hash_quieter(capsys, tmp_path: Path, hello: Path, flags:
         expected = str(import_path(hello, chunker="size-4")[-1].cid)
         assert expected != HELLO
     assert out == expected + "\n"
-    assert not (repo / "pins.json").exists()
+    assert not (repo / "pins.json").exists() and not (repo / "pins.log").exists()
 
 
 def test_add_recursive_quiet_and_hidden(capsys, tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_car_export_import_and_errors(capsys, tmp_path: Path, hello: Path) -> No
 def test_repo_from_environment(capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hello: Path) -> None:
     monkeypatch.setenv("ANACOSTIA_IPFS_PATH", str(tmp_path / "env-repo"))
     _run(capsys, "ipfs", "add", "-Q", str(hello))
-    assert (tmp_path / "env-repo" / "pins.json").exists()
+    assert EmbeddedBlockstore(tmp_path / "env-repo").pins() == {CID.parse(HELLO)}
 
 
 def test_api_flag_uses_kubo(capsys, monkeypatch: pytest.MonkeyPatch, kubo: KuboEmulator, hello: Path,

@@ -76,7 +76,7 @@ def chain(
 ) -> tuple[Pipeline, SqliteMetadataStore, Upper, Count]:
     """data -> upper (-> out) -> count (-> totals)."""
     store = SqliteMetadataStore("metadata", url_or_store) if isinstance(url_or_store, str) else url_or_store
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     out = FilesystemStoreNode("out", tmp_path / "out", store, monitoring=False)
     totals = FilesystemStoreNode("totals", tmp_path / "totals", store, monitoring=False)
     upper = Upper("upper", [data, out], store, data, out)
@@ -87,7 +87,7 @@ def chain(
 
 def per_file(tmp_path: Path, url: str, **options: Any) -> tuple[Pipeline, SqliteMetadataStore, PerFile]:
     store = SqliteMetadataStore("metadata", url)
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     out = FilesystemStoreNode("out", tmp_path / "out", store, monitoring=False)
     node = PerFile("per_file", data, out, **options)
     return Pipeline([store, data, out, node], failure_backoff=0.01), store, node

@@ -34,7 +34,7 @@ class Shout(BaseActionNode):
 
 def build_pipeline():
     store = SqliteMetadataStore("metadata", f"sqlite:///{HERE / 'meta.db'}")
-    data = FilesystemStoreNode("data", HERE / "data", store)
+    data = FilesystemStoreNode("data", HERE / "data", store, create=True)
     out = FilesystemStoreNode("out", HERE / "out", store, monitoring=False)
     return Pipeline([store, data, out, Shout("shout", data, out)])
 '''

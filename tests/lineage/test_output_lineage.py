@@ -37,7 +37,7 @@ class Job(BaseActionNode):
 
 def run_once(tmp_path: Path, url: str, body: Any, files: dict[str, str]) -> tuple[SqliteMetadataStore, Job]:
     store = SqliteMetadataStore("metadata", url)
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     out = FilesystemStoreNode("out", tmp_path / "out", store, monitoring=False)
     job = Job("job", [data, out], lambda node: body(node, data, out))
     for name, content in files.items():
@@ -131,7 +131,7 @@ def test_reads_are_recorded_with_how_they_were_made(tmp_path: Path) -> None:
 def test_reads_through_an_ipfs_resource_are_lineage_too(tmp_path: Path) -> None:
     store = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path}/meta.db")
     blocks = EmbeddedBlockstore(tmp_path / "ipfs", fsync=False)
-    incoming = IPFSStoreNode("incoming", store, store=blocks, staging_dir=tmp_path / "staging")
+    incoming = IPFSStoreNode("incoming", store, store=blocks, staging_dir=tmp_path / "staging", create=True)
     published = IPFSStoreNode("published", store, store=blocks)
     seen: list[Artifact] = []
 

@@ -139,7 +139,7 @@ def test_an_action_that_saves_nothing_is_never_reused(tmp_path: Path) -> None:
     from anacostia_blockchain.resources import FilesystemStoreNode
 
     store = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     silent = Silent("silent", [data], store)
     with Pipeline([store, data, silent], failure_backoff=0.01) as pipeline:
         drop(tmp_path / "data", "a.txt", "x")

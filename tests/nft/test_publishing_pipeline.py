@@ -145,7 +145,7 @@ def build_publishing(chain_parts, tmp_path: Path, accuracy: float) -> Publishing
     ).license_terms_id
 
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     train = TrainNode("train", [data], store, accuracy=accuracy)
     mint = MintModelNFTNode(
         "mint", [train], reader=reader, nft=nft, content=blocks,

@@ -42,7 +42,7 @@ PIPELINE = textwrap.dedent(
 
     def build_pipeline():
         store = SqliteMetadataStore("metadata_store", f"sqlite:///{WORK / 'metadata.db'}")
-        folder = MonitoringDataStoreNode("data_store", WORK / "data", store)
+        folder = MonitoringDataStoreNode("data_store", WORK / "data", store, create=True)
         return Pipeline(nodes=[store, folder, Count("count", [folder], store)])
     """
 )

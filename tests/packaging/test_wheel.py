@@ -194,7 +194,7 @@ PIPELINE = textwrap.dedent(
     def build_pipeline():
         store = BlockchainMetadataStore("metadata_store", "sqlite:///metadata.db", signer=LocalSigner.from_env(),
                                         rpc_url=os.environ["ANACOSTIA_RPC_URL"], deployments="deployments")
-        data = FilesystemStoreNode("data_store", "data", store)
+        data = FilesystemStoreNode("data_store", "data", store, create=True)
         return Pipeline(nodes=[store, data, EvalNode("eval", [data], store)])
     """
 )

@@ -24,7 +24,7 @@ def test_detection_survives_a_write_outage(tmp_path: Path, postgres_url: str, ca
         admin.execute(f'GRANT USAGE, CREATE ON SCHEMA "{schema}" TO "{role}"')
     try:
         store = SqliteMetadataStore("metadata_store", postgres_url.replace("postgres@", f"{role}@"))
-        folder = HeldFolder("data", tmp_path / "data", store)
+        folder = HeldFolder("data", tmp_path / "data", store, create=True)
         with Pipeline([store, folder, RecordingAction("action", [folder], store)]):
             with psycopg.connect(ADMIN, autocommit=True) as admin:
                 admin.execute(f'REVOKE INSERT, UPDATE ON "{schema}".artifacts FROM "{role}"')

@@ -63,7 +63,7 @@ class HeldFolder(FilesystemStoreNode):
 @pytest.fixture
 def watched(tmp_path: Path) -> Iterator[tuple[HeldFolder, Path]]:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    folder = HeldFolder("data", tmp_path / "data", store)
+    folder = HeldFolder("data", tmp_path / "data", store, create=True)
     action = RecordingAction("action", [folder], store)
     with Pipeline([store, folder, action]):
         yield folder, tmp_path / "data"
@@ -148,7 +148,7 @@ def test_startup_reconciles_folder_with_database(tmp_path: Path) -> None:
 
     def build(init_state: str = "new") -> tuple[Pipeline, HeldFolder]:
         store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-        folder = HeldFolder("data", root, store, init_state=init_state)
+        folder = HeldFolder("data", root, store, init_state=init_state, create=True)
         return Pipeline([store, folder, RecordingAction("action", [folder], store)]), folder
 
     pipeline, folder = build(init_state="old")
@@ -170,7 +170,7 @@ def test_first_scan_of_a_large_folder_records_every_file_once(tmp_path: Path) ->
     for index in range(2500):  # more than one reconcile batch
         (root / f"{index:04d}.txt").write_text(str(index))
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    folder = HeldFolder("data", root, store)
+    folder = HeldFolder("data", root, store, create=True)
     with Pipeline([store, folder, RecordingAction("action", [folder], store)]):
         assert folder.get_num_artifacts("new") == 2500
         write_file(root / "late.txt", "late")
@@ -180,7 +180,7 @@ def test_first_scan_of_a_large_folder_records_every_file_once(tmp_path: Path) ->
 
 def test_save_artifact_is_atomic_and_records_lineage(tmp_path: Path) -> None:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     models = FilesystemStoreNode("models", tmp_path / "models", store, monitoring=False)
     saved: list[object] = []
 
@@ -211,7 +211,7 @@ def test_save_artifact_is_atomic_and_records_lineage(tmp_path: Path) -> None:
 
 def test_save_artifact_errors_record_nothing(tmp_path: Path) -> None:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     out = FilesystemStoreNode("out", tmp_path / "out", store, monitoring=False)
     errors: list[BaseException] = []
 
@@ -243,7 +243,7 @@ def test_save_artifact_errors_record_nothing(tmp_path: Path) -> None:
 
 def test_max_old_samples_prunes_oldest(tmp_path: Path) -> None:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store, max_old_samples=2)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, max_old_samples=2, create=True)
     action = RecordingAction("action", [data], store)
     with Pipeline([store, data, action]) as pipeline:
         for index in range(4):
@@ -256,7 +256,7 @@ def test_max_old_samples_prunes_oldest(tmp_path: Path) -> None:
 def test_artifacts_arriving_during_a_run_wait_for_the_next(tmp_path: Path) -> None:
     gate = threading.Event()
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
-    data = FilesystemStoreNode("data", tmp_path / "data", store)
+    data = FilesystemStoreNode("data", tmp_path / "data", store, create=True)
     action = RecordingAction("action", [data], store, behaviour=lambda node: gate.wait(10))
     with Pipeline([store, data, action]) as pipeline:
         write_file(tmp_path / "data" / "first", "1")
@@ -272,10 +272,10 @@ def test_artifacts_arriving_during_a_run_wait_for_the_next(tmp_path: Path) -> No
 def test_constructor_validation(tmp_path: Path) -> None:
     store = SqliteMetadataStore("metadata_store", f"sqlite:///{tmp_path}/meta.db")
     with pytest.raises(ConfigurationError, match="init_state"):
-        FilesystemStoreNode("d", tmp_path, store, init_state="current")
+        FilesystemStoreNode("d", tmp_path, store, init_state="current", create=True)
     with pytest.raises(ConfigurationError, match="max_old_samples"):
-        FilesystemStoreNode("d", tmp_path, store, max_old_samples=-1)
-    folder = FilesystemStoreNode("d", tmp_path, store)
+        FilesystemStoreNode("d", tmp_path, store, max_old_samples=-1, create=True)
+    folder = FilesystemStoreNode("d", tmp_path, store, create=True)
     with pytest.raises(ConfigurationError, match="unknown artifact state 'fresh'"):
         folder.get_num_artifacts("fresh")
 
@@ -284,7 +284,7 @@ def test_hidden_and_temporary_files_are_not_content(tmp_path):
     """An atomic writer's temp file (``.name.partial``) renamed into place is one artifact, not two."""
     store = SqliteMetadataStore("store", f"sqlite:///{tmp_path}/meta.db")
     folder = tmp_path / "data"
-    resource = FilesystemStoreNode("data", folder, store)
+    resource = FilesystemStoreNode("data", folder, store, create=True)
     seen: list[list[str]] = []
 
     class Record(BaseActionNode):

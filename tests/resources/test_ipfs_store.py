@@ -67,7 +67,7 @@ def _pipeline(
 def running(
     tmp_path: Path, store: SqliteMetadataStore, blockstore: EmbeddedBlockstore
 ) -> Iterator[tuple[Pipeline, IPFSStoreNode, IPFSStoreNode, ReverseNode]]:
-    staged = _pipeline(tmp_path, store, blockstore, staging_dir=tmp_path / "staging")
+    staged = _pipeline(tmp_path, store, blockstore, staging_dir=tmp_path / "staging", create=True)
     staged[0].launch()
     try:
         yield staged
@@ -203,7 +203,7 @@ class FilesystemStyleWriter(BaseActionNode):
 def test_filesystem_style_saves_and_error_cases_record_nothing_bad(
     tmp_path: Path, store: SqliteMetadataStore, blockstore: EmbeddedBlockstore
 ) -> None:
-    source = IPFSStoreNode("incoming", store, store=blockstore, staging_dir=tmp_path / "staging")
+    source = IPFSStoreNode("incoming", store, store=blockstore, staging_dir=tmp_path / "staging", create=True)
     target = IPFSStoreNode("published", store, store=blockstore)
     assert not target.monitoring and source.monitoring
     action = FilesystemStyleWriter("writer", source, target, tmp_path / "missing.bin")
@@ -234,7 +234,8 @@ def test_import_options_choose_the_cid_profile(
     tmp_path: Path, store: SqliteMetadataStore, blockstore: EmbeddedBlockstore
 ) -> None:
     source = IPFSStoreNode(
-        "incoming", store, store=blockstore, staging_dir=tmp_path / "staging", import_options={"cid_version": 1}
+        "incoming", store, store=blockstore, staging_dir=tmp_path / "staging", import_options={"cid_version": 1},
+        create=True,
     )
     store.open_store()
     try:
@@ -252,7 +253,7 @@ def test_import_options_choose_the_cid_profile(
 def test_open_artifact_streams_without_reading_everything(
     tmp_path: Path, store: SqliteMetadataStore, blockstore: EmbeddedBlockstore
 ) -> None:
-    source = IPFSStoreNode("incoming", store, store=blockstore, staging_dir=tmp_path / "staging")
+    source = IPFSStoreNode("incoming", store, store=blockstore, staging_dir=tmp_path / "staging", create=True)
     data = os.urandom(3 * 262_144 + 5)
     store.open_store()
     try:

@@ -47,7 +47,7 @@ class Publish(BaseActionNode):
 
 def test_staging_input_and_output_through_a_kubo_daemon(tmp_path: Path, kubo: KuboEmulator) -> None:
     store = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path / 'meta.db'}")
-    source = IPFSStoreNode("incoming", store, store=kubo.url, staging_dir=tmp_path / "staging")
+    source = IPFSStoreNode("incoming", store, store=kubo.url, staging_dir=tmp_path / "staging", create=True)
     target = IPFSStoreNode("published", store, store=KuboClient(kubo.url), import_options={"cid_version": 1})
     assert isinstance(source.store, KuboClient)
     action = Publish("publish", source, target)
@@ -68,7 +68,8 @@ def test_staging_input_and_output_through_a_kubo_daemon(tmp_path: Path, kubo: Ku
 
 def test_a_daemon_that_is_down_fails_the_save_and_records_nothing(tmp_path: Path, kubo: KuboEmulator) -> None:
     store = SqliteMetadataStore("metadata", f"sqlite:///{tmp_path / 'meta.db'}")
-    source = IPFSStoreNode("incoming", store, staging_dir=tmp_path / "staging", store=tmp_path / "local-ipfs")
+    source = IPFSStoreNode("incoming", store, staging_dir=tmp_path / "staging", store=tmp_path / "local-ipfs",
+                           create=True)
     target = IPFSStoreNode("published", store, store=KuboClient(kubo.url, retries=1, backoff=0.01, timeout=2.0))
     action = Publish("publish", source, target)
     kubo.stop()

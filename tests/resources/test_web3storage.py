@@ -70,7 +70,7 @@ def _pipeline(
     tmp_path: Path, client: StorachaClient, db_url: str | None = None
 ) -> tuple[Pipeline, Web3StorageNode, Publish]:
     store = SqliteMetadataStore("metadata", db_url or f"sqlite:///{tmp_path / 'meta.db'}")
-    source = FilesystemStoreNode("incoming", tmp_path / "incoming", store)
+    source = FilesystemStoreNode("incoming", tmp_path / "incoming", store, create=True)
     target = Web3StorageNode(
         "web3", store, client=client, store=EmbeddedBlockstore(tmp_path / "local-ipfs", fsync=False), backoff=FAST
     )

@@ -82,7 +82,7 @@ def main() -> int:
     parser.add_argument("--anchor", nargs=2, metavar=("RPC_URL", "REGISTRY"))
     args = parser.parse_args()
     store = build_store(args)
-    data = FilesystemStoreNode("data", args.folder, store)
+    data = FilesystemStoreNode("data", args.folder, store, create=True)
     action = SlowAction("work", [data], data, store, args.journal, args.work)
     pipeline = Pipeline([store, data, action])
     try:

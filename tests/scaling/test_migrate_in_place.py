@@ -65,13 +65,13 @@ def test_a_database_of_the_earlier_version_migrates_in_place(tmp_path: Path, db_
         reader.close()
 
     store = SqlMetadataStore("metadata", db_url)  # the pipeline's own store: migrates, adopts, recovers
-    data = FilesystemStoreNode("data", folder, store)
+    data = FilesystemStoreNode("data", folder, store, create=True)
     with Pipeline([store, data, Train("train", [data])]) as pipeline:
         assert pipeline.wait_for_runs(1, timeout=60)  # the crashed run's input, back to `new`, runs again
         drop(folder, "d.csv", "7,8\n")
         assert pipeline.wait_for_runs(2, timeout=60)
     with store.runs.engine.connect() as conn:
-        assert conn.execute(select(schema_info.c.version)).scalar_one() == SCHEMA_VERSION == 3
+        assert conn.execute(select(schema_info.c.version)).scalar_one() == SCHEMA_VERSION == 4
     runs = store.runs.get_runs()
     assert [run["status"] for run in runs] == ["success", "success", "aborted", "success", "success"]
     assert "interrupted" in runs[2]["error"] and int(runs[2]["id"]) == crashed
