@@ -6,7 +6,8 @@ import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Recei
 import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 
 import {IAccessControllerChecks, IModuleRegistryLookup} from "./StoryInterfaces.sol";
 import {Call} from "./StoryTypes.sol";
@@ -160,7 +161,7 @@ contract IPAccountImpl is IERC165, IERC721Receiver, IERC1155Receiver {
         _advanceState(to, value, data);
         bytes32 structHash = keccak256(abi.encode(_EXECUTE_TYPEHASH, to, value, keccak256(data), _state, deadline));
         bytes32 digest = MessageHashUtils.toTypedDataHash(_domainSeparator(), structHash);
-        if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) revert IPAccount__InvalidSignature();
+        if (!_isValidSignatureNow(signer, digest, signature)) revert IPAccount__InvalidSignature();
         result = _call(signer, to, value, data);
         emit ExecutedWithSig(to, value, data, _state, deadline, signer, signature);
     }
@@ -308,5 +309,19 @@ contract IPAccountImpl is IERC165, IERC721Receiver, IERC1155Receiver {
 
     function _namespace(address module) private pure returns (bytes32) {
         return bytes32(uint256(uint160(module)));
+    }
+
+    /// @dev An EOA's ECDSA signature, or a contract's ERC-1271 answer (OpenZeppelin's `SignatureChecker` for an
+    ///      address signer, without its ERC-7913 part, whose `Bytes` library needs Cancun's MCOPY: this contract
+    ///      ships in the Shanghai set too).
+    function _isValidSignatureNow(address signer, bytes32 hash, bytes calldata signature) private view returns (bool) {
+        if (signer.code.length == 0) {
+            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(hash, signature);
+            return err == ECDSA.RecoverError.NoError && recovered == signer;
+        }
+        (bool success, bytes memory result) =
+            signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (hash, signature)));
+        return success && result.length >= 32
+            && abi.decode(result, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);
     }
 }

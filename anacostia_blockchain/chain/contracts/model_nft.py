@@ -135,6 +135,14 @@ class ModelNFTClient:
         it keeps no state for) is the :class:`ChainError` it answered."""
         return self.contract.call_many("tokenURI", [((token_id,), block) for token_id, block in reads])
 
+    def metadata_updated(self, from_block: int, to_block: int) -> set[int]:
+        """Ids of the tokens whose metadata changed in ``[from_block, to_block]``: one ``eth_getLogs`` for the
+        ERC-4906 ``MetadataUpdate`` events (empty when the range is)."""
+        if from_block > to_block:
+            return set()
+        logs = self.contract.events("MetadataUpdate", from_block=from_block, to_block=to_block)
+        return {int(log.args["_tokenId"]) for log in logs}
+
     def owner_of(self, token_id: int) -> str:
         return checksum(self.contract.call("ownerOf", token_id))
 

@@ -47,6 +47,7 @@ __all__ = [
     "source_files",
     "sources_for",
     "stale_artifacts",
+    "variant_sources",
     "write_artifacts",
 ]
 
@@ -87,9 +88,37 @@ REMAPPINGS: dict[str, str] = {
 EXTERNAL_SOURCES: tuple[str, ...] = ("node_modules/@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol",)
 
 
+#: Folder name of per-target source variants: ``D/variants/<evm_version>/X.sol`` is compiled in place of ``D/X.sol``
+#: (same source path, so its imports are written as from ``D``) for that target only.
+VARIANTS_DIRNAME = "variants"
+
+
 def source_files(contracts_dir: Path = CONTRACTS_DIR) -> list[Path]:
-    """Our own Solidity sources (recursively), in a stable order."""
-    return sorted(contracts_dir.rglob("*.sol"))
+    """Our own Solidity sources (recursively, per-target variants excepted), in a stable order."""
+    return sorted(
+        p for p in contracts_dir.rglob("*.sol") if VARIANTS_DIRNAME not in p.relative_to(contracts_dir).parts[:-1]
+    )
+
+
+def variant_sources(evm_version: str, contracts_dir: Path = CONTRACTS_DIR) -> dict[Path, Path]:
+    """The sources replaced for ``evm_version``: ``{original: variant}`` (e.g. Story's AccessController for
+    Shanghai, which keeps transient permissions in storage)."""
+    return {
+        (variant.parent.parent.parent / variant.name).resolve(): variant.resolve()
+        for variant in sorted(contracts_dir.rglob(f"{VARIANTS_DIRNAME}/{evm_version}/*.sol"))
+    }
+
+
+def _variant_files(contracts_dir: Path = CONTRACTS_DIR) -> list[Path]:
+    own = set(source_files(contracts_dir))
+    return sorted(p for p in contracts_dir.rglob("*.sol") if p not in own)
+
+
+def _original_of(path: Path) -> Path:
+    """The source a variant replaces (``D/variants/<version>/X.sol`` -> ``D/X.sol``); any other path itself."""
+    if path.parent.parent.name == VARIANTS_DIRNAME:
+        return path.parent.parent.parent / path.name
+    return path
 
 
 def sources_digest(paths: list[Path]) -> str:
@@ -115,18 +144,19 @@ def _resolve_import(source: Path, target: str) -> Path:
     return PROJECT_ROOT / target
 
 
-def cancun_only_sources(paths: list[Path] | None = None) -> list[Path]:
+def cancun_only_sources(paths: list[Path] | None = None, evm_version: str | None = None) -> list[Path]:
     """Our sources that only compile for Cancun: they, or a file they import (transitively, OpenZeppelin included),
-    use a Cancun opcode in assembly (Story's AccessController keeps transient permissions in transient storage).
+    use a Cancun opcode in assembly. With ``evm_version``, a source with a variant for it is judged by the variant.
     Those contracts ship in the Cancun set only."""
     needs: dict[Path, bool] = {}
+    variants = variant_sources(evm_version) if evm_version else {}
 
     def visit(path: Path, seen: frozenset[Path]) -> bool:
         if path in needs:
             return needs[path]
         if path in seen or not path.is_file():
             return False
-        text = path.read_text()
+        text = variants.get(path, path).read_text()
         found = bool(_CANCUN_OPCODES.search(text)) or any(
             visit(_resolve_import(path, target), seen | {path}) for target in _IMPORT.findall(text)
         )
@@ -142,7 +172,7 @@ def sources_for(evm_version: str, paths: list[Path] | None = None) -> list[Path]
     own = [Path(p).resolve() for p in paths] if paths is not None else source_files()
     if evm_version == DEFAULT_EVM_VERSION:
         return own
-    excluded = set(cancun_only_sources(own))
+    excluded = set(cancun_only_sources(own, evm_version))
     return [p for p in own if p not in excluded]
 
 
@@ -195,7 +225,8 @@ def compile_sources(
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise CompilerError("py-solc-x is not installed: pip install 'anacostia-blockchain[compile]'") from exc
 
-    requested = [Path(p).resolve() for p in paths] if paths is not None else source_files()
+    # A variant named on the command line stands for the source it replaces (compiled as the variant where it applies).
+    requested = [_original_of(Path(p).resolve()) for p in paths] if paths is not None else source_files()
     own = sources_for(evm_version, requested)
     if not own:
         return {}
@@ -206,7 +237,8 @@ def compile_sources(
             raise CompilerError(f"Solidity source {path} is outside the project {PROJECT_ROOT}: move it inside")
     binary = solc_binary or find_solc_binary()
     all_paths = [*own, *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)]
-    sources = {str(p.relative_to(PROJECT_ROOT)): {"content": p.read_text()} for p in all_paths}
+    variants = variant_sources(evm_version)
+    sources = {str(p.relative_to(PROJECT_ROOT)): {"content": variants.get(p, p).read_text()} for p in all_paths}
     standard_input = {
         "language": "Solidity",
         "sources": sources,
@@ -230,7 +262,7 @@ def compile_sources(
 
     # One digest over every source requested (for every target, so the sets agree): a change to a shared interface
     # makes all artifacts stale.
-    digest = sources_digest([*requested, *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)])
+    digest = sources_digest([*requested, *_variant_files(), *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)])
     own_sources = {str(p.relative_to(PROJECT_ROOT)) for p in all_paths}
     artifacts: dict[str, ContractArtifact] = {}
     for source_path, contracts in output.get("contracts", {}).items():
@@ -273,7 +305,7 @@ def write_artifacts(
 
 
 def current_sources_digest() -> str:
-    return sources_digest([*source_files(), *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)])
+    return sources_digest([*source_files(), *_variant_files(), *(PROJECT_ROOT / p for p in EXTERNAL_SOURCES)])
 
 
 def stale_artifacts() -> list[str]:
@@ -282,10 +314,10 @@ def stale_artifacts() -> list[str]:
     ``<version>/Name`` for the others."""
     digest = current_sources_digest()
     default_names = set(list_artifacts())
-    cancun_only = {str(p.relative_to(PROJECT_ROOT)) for p in cancun_only_sources()}
-    cancun_names = {name for name in default_names if load_artifact(name).source_path in cancun_only}
     stale = []
     for version in ARTIFACT_EVM_VERSIONS:
+        cancun_only = {str(p.relative_to(PROJECT_ROOT)) for p in cancun_only_sources(evm_version=version)}
+        cancun_names = {name for name in default_names if load_artifact(name).source_path in cancun_only}
         prefix = "" if version == DEFAULT_EVM_VERSION else f"{version}/"
         names = set(list_artifacts(version))
         expected = default_names if version == DEFAULT_EVM_VERSION else default_names - cancun_names

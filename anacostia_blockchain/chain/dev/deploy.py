@@ -12,12 +12,12 @@ Re-running is idempotent. For an entry already in the manifest:
 The manifest is rewritten atomically after every deployment, so an interrupted ``deploy_all`` resumes where it
 stopped. Role grants of the plan are checked with ``hasRole`` first and only sent when missing.
 
-A chain whose EVM cannot run an entry (Ganache's Shanghai and Story's Cancun-only AccessController,
-:mod:`~..tx.evm_target`): running the whole plan, the entry is *skipped* — a :class:`DeploymentResult` with status
-``"skipped"`` and the :class:`UnsupportedEvmError` saying which contract needs which EVM and instructions — and
-the rest of the plan goes on. Entries of one :class:`Suite` (contracts that only work together, such as the Story
-suite) are skipped together when any member cannot run, so no half suite is deployed. An entry the caller named
-(``only=``) is never skipped: the error is raised.
+A chain whose EVM cannot run an entry (one shipped for a newer EVM than the chain runs, :mod:`~..tx.evm_target`):
+running the whole plan, the entry is *skipped* — a :class:`DeploymentResult` with status ``"skipped"`` and the
+:class:`UnsupportedEvmError` saying which contract needs which EVM and instructions — and the rest of the plan goes
+on. Entries of one :class:`Suite` (contracts that only work together, such as the Story suite) are skipped together
+when any member cannot run, so no half suite is deployed. An entry the caller named (``only=``) is never skipped:
+the error is raised.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ DEPLOY_PLAN: list[PlannedContract] = [
 def _story_address(ctx: DeployContext, field: str, manifest_name: str) -> str:
     """A Story core address: ``settings["story_addresses"]``, else this manifest's suite, else Story's network.
 
-    On a chain with none of them whose EVM cannot run the local suite (Ganache's Shanghai), an
+    On a chain with none of them whose EVM cannot run the local suite (older than its oldest build), an
     :class:`UnsupportedEvmError` saying so: the marketplace is skipped with the suite."""
     explicit = ctx.settings.get("story_addresses")
     if explicit is not None:

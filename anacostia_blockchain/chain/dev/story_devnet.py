@@ -125,8 +125,8 @@ def _at(*names: str) -> Any:
 #: The core suite as deploy-plan entries (appended to ``deploy_plan.DEPLOY_PLAN``): CREATE addresses recorded in the
 #: manifest (each constructor names only contracts deployed before it; later links are set by the one-time
 #: initializations), the ERC-6551 registry at its canonical address, everything wired after the last entry. The
-#: periphery, WIP and Multicall3 belong to the story-compat layout only. One :class:`Suite`: it needs a Cancun EVM
-#: (AccessController's transient storage), so a Shanghai chain skips all of it.
+#: periphery, WIP and Multicall3 belong to the story-compat layout only. One :class:`Suite`: a chain that cannot run a
+#: member skips all of it (every member ships for Cancun and Shanghai).
 _STORY_ENTRIES: list[PlannedContract] = [
     PlannedContract("ModuleRegistry"),
     PlannedContract("AccessController"),

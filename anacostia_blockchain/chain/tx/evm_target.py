@@ -9,9 +9,9 @@ Two refusals, both :class:`UnsupportedEvmError` raised before anything is sent, 
 contracts, the EVM version they need, the one the chain runs, the instructions it lacks):
 
 - a chain older than Shanghai (no PUSH0) runs none of the sets;
-- a contract shipped in the Cancun set alone (its source uses a Cancun instruction in assembly: Story's
-  AccessController keeps permissions in transient storage, TSTORE/TLOAD) cannot run on a Shanghai chain. The
-  instructions named are those :func:`opcodes_in` finds in the contract's Cancun build.
+- a contract shipped in the Cancun set alone (its source uses a Cancun instruction in assembly and has no Shanghai
+  variant; none of the shipped contracts does) cannot run on a Shanghai chain. The instructions named are those
+  :func:`opcodes_in` finds in the contract's Cancun build.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def require_evm_for(client: ChainClient, names: Iterable[str], *, what: str | No
 
 def artifact_for(client: ChainClient, name: str) -> ContractArtifact:
     """The shipped artifact ``name`` built for what ``client``'s chain runs; a contract shipped only for a newer EVM
-    (e.g. Story's AccessController, Cancun, on Ganache's Shanghai) is refused with :class:`UnsupportedEvmError`."""
+    (on a Shanghai chain such as Ganache) is refused with :class:`UnsupportedEvmError`."""
     return load_artifact(name, require_evm_for(client, [name]))
 
 

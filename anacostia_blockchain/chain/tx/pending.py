@@ -45,6 +45,8 @@ class PendingTx:
         self.raw: bytes = b""
         self.created_at = time.monotonic()
         self.submitted_at = 0.0
+        #: When an attempt to submit it first failed because the node could not be reached (``None``: never).
+        self.unreachable_since: float | None = None
         self.attempts = 0
         self.accepted = False
         #: The error a node returned from ``eth_sendRawTransaction`` for a transaction it nevertheless mined (Hardhat

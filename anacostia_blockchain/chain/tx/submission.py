@@ -6,8 +6,8 @@ background thread, and what each node answer means for them.
 - the queue goes out as JSON-RPC batches in nonce order (a node may run batch items in any order);
 - rejections are repaired: underpriced -> fresh fees, same nonce; nonce too low -> resync and re-sign (or, for a
   replacement whose earlier version was mined meanwhile, that receipt); insufficient funds -> typed error and the
-  nonce given back; node unreachable -> retried with backoff for ``submit_timeout``, then failed and the nonce given
-  back;
+  nonce given back; node unreachable -> retried with backoff for ``submit_timeout`` from its first failed attempt,
+  then failed and the nonce given back;
 - a node that refuses a nonce ahead of the account's instead of queueing it (Hardhat while automining) gets the
   refused transactions again after their predecessors, and from then on one request per transaction in nonce order
   (Ganache, which holds such a request until the gap closes, from the start);
@@ -232,7 +232,11 @@ class Submitter:
         now = time.monotonic()
         keep = []
         for pending in batch:
-            if now - pending.created_at > self.submit_timeout:
+            # the clock starts at the first failed attempt: a slow answer to a big batch (a read timeout) never
+            # fails transactions that had no retry (resending the same signed transaction is harmless)
+            if pending.unreachable_since is None:
+                pending.unreachable_since = now
+            if now - pending.unreachable_since > self.submit_timeout:
                 self.nonces.release(pending.nonce)
                 self.resync_after_outage = True
                 pending._fail(

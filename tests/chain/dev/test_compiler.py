@@ -36,7 +36,7 @@ def test_every_shipped_artifact_is_fresh() -> None:
 @pytest.mark.parametrize("evm_version", ARTIFACT_EVM_VERSIONS)
 def test_shipped_artifacts_are_complete(evm_version: str) -> None:
     names = list_artifacts(evm_version)
-    cancun_only = {str(p.relative_to(PROJECT_ROOT)) for p in cancun_only_sources()}
+    cancun_only = {str(p.relative_to(PROJECT_ROOT)) for p in cancun_only_sources(evm_version=evm_version)}
     expected = [
         n for n in list_artifacts() if evm_version == "cancun" or load_artifact(n).source_path not in cancun_only
     ]
@@ -54,11 +54,11 @@ def test_shipped_artifacts_are_complete(evm_version: str) -> None:
 
 
 def test_cancun_only_sources_are_those_reaching_a_cancun_opcode() -> None:
-    # Story's AccessController keeps transient permissions in transient storage; IPAccountImpl imports
-    # OpenZeppelin's SignatureChecker, whose Bytes library uses MCOPY. Nothing else needs Cancun.
+    # Story's AccessController keeps transient permissions in transient storage; its Shanghai variant does not.
     found = {str(p.relative_to(PROJECT_ROOT)) for p in cancun_only_sources()}
-    assert found == {"contracts/story/AccessController.sol", "contracts/story/IPAccountImpl.sol"}
-    assert "AccessController" not in list_artifacts("shanghai") and "ModelNFT" in list_artifacts("shanghai")
+    assert found == {"contracts/story/AccessController.sol"}
+    assert cancun_only_sources(evm_version="shanghai") == []
+    assert "AccessController" in list_artifacts("shanghai") and "ModelNFT" in list_artifacts("shanghai")
 
 
 def test_staleness_covers_every_artifact_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

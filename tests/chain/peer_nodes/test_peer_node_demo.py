@@ -1,4 +1,5 @@
-"""``anacostia-chain demo --rpc-url``: the whole demo on a Hardhat Network node it did not start."""
+"""``anacostia-chain demo --rpc-url``: the whole demo on a Hardhat Network node and on a Ganache node (Shanghai
+EVM: every contract from the Shanghai set, the Story suite included) it did not start."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from anacostia_blockchain.chain.dev import HardhatNode
+from anacostia_blockchain.chain.dev import GanacheNode, HardhatNode
 
 pytestmark = pytest.mark.xdist_group("peer_nodes")
 
@@ -31,6 +32,24 @@ def test_the_demo_passes_on_hardhat_through_the_environment_variable(hardhat_nod
     summary = json.loads(done.stdout)
     assert summary["problems"] == [] and summary["chain_id"] == 31337
     assert summary["rpc_url"] == hardhat_node.rpc_url  # the node given, not an anvil of its own
+    assert summary["purchase"] is not None and summary["purchase"]["stranger_refused"] is True
+    assert {run["verdict"] for run in summary["runs"]} == {"verified"}
+
+
+@pytest.mark.slow
+def test_the_demo_passes_on_ganache_with_the_shanghai_build(ganache_node: GanacheNode, tmp_path: Path) -> None:
+    snapshot = ganache_node.snapshot()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "anacostia_blockchain.cli.main", "demo", "--rpc-url", ganache_node.rpc_url,
+             "--workdir", str(tmp_path / "demo"), "--batches", "1", "--json"],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+    finally:
+        ganache_node.revert(snapshot)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["problems"] == [] and summary["chain_id"] == 1337
     assert summary["purchase"] is not None and summary["purchase"]["stranger_refused"] is True
     assert {run["verdict"] for run in summary["runs"]} == {"verified"}
 

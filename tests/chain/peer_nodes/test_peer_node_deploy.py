@@ -1,5 +1,5 @@
-"""Deploying on anvil, Hardhat Network and Ganache: the full plan (on Ganache, our contracts from the Shanghai set and
-the Cancun-only Story suite skipped with its reason), canonical addresses, the EVM build target."""
+"""Deploying on anvil, Hardhat Network and Ganache: the full plan (on Ganache, every contract from the Shanghai set,
+the Story suite included), canonical addresses, the EVM build target."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import pytest
 from eth_utils import keccak
 
 from anacostia_blockchain.chain import ChainClient, Contract, LocalSigner, TxSender
-from anacostia_blockchain.chain.abi import load_artifact
+from anacostia_blockchain.chain.abi import list_artifacts, load_artifact
 from anacostia_blockchain.chain.contracts import DeploymentManifest
 from anacostia_blockchain.chain.dev import DEPLOY_PLAN, STORY_DEPLOY_PLAN, DevNode, GanacheNode
+from anacostia_blockchain.chain.dev.deploy import deploy_all
 from anacostia_blockchain.chain.dev.placement import CREATE2_DEPLOYER, create2_address, place_contract
-from anacostia_blockchain.chain.dev.story_devnet import ERC6551_REGISTRY_SALT, deploy_story_suite, place_story_suite
+from anacostia_blockchain.chain.dev.story_devnet import ERC6551_REGISTRY_SALT
 from anacostia_blockchain.chain.rpc import NodeKind
 from anacostia_blockchain.chain.story.addresses import ERC6551_REGISTRY
 from anacostia_blockchain.chain.tx import artifact_for, evm_target
+from anacostia_blockchain.chain.tx.evm_target import opcodes_in
 from anacostia_blockchain.cli.main import main
 from anacostia_blockchain.errors import ChainError, CodePlacementError, UnsupportedEvmError
 
@@ -46,37 +48,22 @@ def test_the_full_deploy_plan_runs_through_the_cli_and_reruns_as_reused(
     monkeypatch.setenv("ANACOSTIA_PRIVATE_KEY", peer.accounts[0].private_key)
     monkeypatch.setenv("ANACOSTIA_RPC_URL", peer.rpc_url)  # no --rpc-url: the variable is enough
     argv = ["deploy", "--manifest", str(tmp_path), "--json"]
-    # Story's AccessController keeps permissions in transient storage (Cancun): on Ganache's Shanghai EVM the plan
-    # deploys our contracts from the Shanghai set and skips the Story suite, and the marketplace that sells its
-    # licenses, each with the reason.
-    skips = {e.name for e in STORY_DEPLOY_PLAN} | {"ModelMarketplace"} if peer.kind is NodeKind.GANACHE else set()
+    # On Ganache's Shanghai EVM every contract, the Story suite included, comes from the Shanghai set.
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
     assert set(first["contracts"]) == {entry.name for entry in DEPLOY_PLAN}
-    skipped = {name: c for name, c in first["contracts"].items() if c["status"] == "skipped"}
-    assert set(skipped) == skips
-    for name, entry in skipped.items():
-        reason = entry["reason"]
-        assert "the Story suite needs a Cancun EVM and chain 1337 runs shanghai" in reason, (name, reason)
-        assert "AccessController uses TLOAD, TSTORE (transient storage" in reason and "\n" not in reason
-        assert entry["address"] is None
-    assert {c["status"] for name, c in first["contracts"].items() if name not in skips} == {"deployed"}
+    assert {c["status"] for c in first["contracts"].values()} == {"deployed"}
     manifest = DeploymentManifest.load(tmp_path, peer.chain_id)
-    assert set(manifest.names()) == {entry.name for entry in DEPLOY_PLAN} - skips
+    assert set(manifest.names()) == {entry.name for entry in DEPLOY_PLAN}
+    assert {entry.name for entry in STORY_DEPLOY_PLAN} <= set(manifest.names())
     for name in manifest.names():
         record = manifest.entry(name)
         assert peer_client.get_code(record.address), name
         assert record.artifact_hash == artifact_for(peer_client, name).artifact_hash  # the set this EVM runs
-    assert bool(peer_client.get_code(ERC6551_REGISTRY)) is not bool(skips)  # placed at its canonical address
+    assert peer_client.get_code(ERC6551_REGISTRY)  # placed at its canonical address
     assert main(argv) == 0
     again = json.loads(capsys.readouterr().out)
-    assert {name for name, c in again["contracts"].items() if c["status"] == "skipped"} == skips
-    assert {c["status"] for name, c in again["contracts"].items() if name not in skips} == {"reused"}
-    if skips:  # named explicitly, a contract this chain cannot run is an error, not a skip
-        assert main(["deploy", "--manifest", str(tmp_path), "--contracts", "RunRegistry,AccessController"]) == 1
-        error = capsys.readouterr().err.strip()
-        assert error.startswith("error: the Story suite needs a Cancun EVM") and "TSTORE" in error
-        assert "\n" not in error and "Traceback" not in error
+    assert {c["status"] for c in again["contracts"].values()} == {"reused"}
 
 
 def test_placement_uses_the_nodes_own_set_code_method(
@@ -130,34 +117,20 @@ def test_ganache_cannot_run_the_cancun_build_and_gets_the_shanghai_one(ganache_n
             deployed = sender.deploy("ModelNFT", "Models", "M", sender.signer.address, sender.signer.address)
             assert deployed.call("name") == "Models"
             assert artifact_for(client, "ModelNFT").bytecode == load_artifact("ModelNFT", "shanghai").bytecode
-            block = client.block_number()
-            with pytest.raises(UnsupportedEvmError) as info:
-                sender.deploy("AccessController")
-            assert client.block_number() == block  # refused before anything was sent
-            error = info.value
-            assert (error.contracts, error.required, error.available) == (("AccessController",), "cancun", "shanghai")
-            assert error.opcodes == ("TLOAD", "TSTORE")
-            assert str(error).startswith("AccessController needs a Cancun EVM and chain 1337 runs shanghai")
+            assert "MCOPY" in opcodes_in(bytes.fromhex(cancun.deployed_bytecode[2:]), "cancun")
     finally:
         ganache_node.revert(snapshot)
 
 
-def test_the_story_suite_is_refused_whole_on_ganache_before_anything_is_sent(
-    ganache_node: GanacheNode, tmp_path: Path
-) -> None:
-    client = ChainClient(ganache_node.rpc_url)
-    signer = LocalSigner.from_key(ganache_node.accounts[0].private_key)
-    nonce = client.nonce(signer.address)
-    with TxSender(client, signer) as sender:
-        for attempt in (
-            lambda: deploy_story_suite(sender, DeploymentManifest.load(tmp_path, client.chain_id)),
-            lambda: place_story_suite(sender),
-        ):
-            with pytest.raises(UnsupportedEvmError, match=r"^the Story suite needs a Cancun EVM") as info:
-                attempt()
-            assert set(info.value.contracts) == {"AccessController", "IPAccountImpl"}
-            assert info.value.opcodes == ("MCOPY", "TLOAD", "TSTORE")
-    assert client.nonce(signer.address) == nonce
+def test_every_shanghai_build_is_free_of_cancun_instructions_and_the_story_suite_ships_in_it() -> None:
+    shanghai = set(list_artifacts("shanghai"))
+    assert shanghai == set(list_artifacts())  # nothing is Cancun-only
+    assert {"AccessController", "IPAccountImpl"} <= shanghai
+    for name in shanghai:
+        runtime = bytes.fromhex(load_artifact(name, "shanghai").deployed_bytecode[2:])
+        assert opcodes_in(runtime, "cancun") == [], name
+    for name in ("AccessController", "IPAccountImpl"):  # the same interface in both sets
+        assert load_artifact(name, "shanghai").abi == load_artifact(name).abi, name
 
 
 @pytest.mark.slow
@@ -169,3 +142,48 @@ def test_a_chain_older_than_shanghai_is_refused_before_anything_is_sent(tmp_path
         with TxSender(client, signer) as sender, pytest.raises(UnsupportedEvmError, match="older than Shanghai"):
             sender.deploy("RunRegistry", signer.address, signer.address)
         assert client.nonce(signer.address) == 0
+
+
+def test_story_transient_permissions_on_ganache_last_for_their_block_and_origin(
+    ganache_node: GanacheNode, tmp_path: Path
+) -> None:
+    # The Shanghai AccessController keeps transient permissions in storage scoped to (block.number, tx.origin).
+    client = ChainClient(ganache_node.rpc_url)
+    snapshot = ganache_node.snapshot()
+    deployer = TxSender(client, LocalSigner.from_key(ganache_node.accounts[0].private_key))
+    owner = TxSender(client, LocalSigner.from_key(ganache_node.accounts[1].private_key))
+    try:
+        deploy_all(deployer, DeploymentManifest.load(tmp_path, client.chain_id), plan=STORY_DEPLOY_PLAN)
+        manifest = DeploymentManifest.load(tmp_path, client.chain_id)
+        access = Contract.at(client, "AccessController", manifest.entry("AccessController").address)
+        shanghai_build = load_artifact("AccessController", "shanghai").artifact_hash
+        assert manifest.entry("AccessController").artifact_hash == shanghai_build
+        registry = Contract.at(client, "IPAssetRegistry", manifest.entry("IPAssetRegistry").address)
+        module = manifest.entry("CoreMetadataModule").address
+        nft = owner.deploy("MockERC721")
+        owner.transact(nft, "mint", owner.signer.address)
+        owner.transact(registry, "register", client.chain_id, nft.address, 0)
+        ip = registry.call("ipId", client.chain_id, nft.address, 0)
+        other, third = ganache_node.accounts[2].address, ganache_node.accounts[3].address
+        everything = bytes(4)
+        owner.transact(access, "setPermission", ip, third, module, everything, 1)  # permanent ALLOW for `third`
+        owner.transact(access, "setTransientPermission", ip, other, module, everything, 1)
+        me = owner.signer.address
+
+        def seen(fn: str, signer: str, caller: str) -> int:
+            return int(access.call(fn, ip, signer, module, everything, caller=caller))
+
+        # Ganache mines each transaction in its own block; an eth_call runs at that block: same scope for the owner.
+        assert seen("getTransientPermission", other, me) == 1
+        assert seen("getPermission", other, me) == 1
+        assert seen("getPermission", third, me) == 0  # while a transient permission is set: only that table
+        assert seen("getTransientPermission", other, other) == 0  # another origin: another scope
+        assert seen("getPermission", third, other) == 1
+        ganache_node.mine(1)  # the next block: the transient table is gone
+        assert seen("getTransientPermission", other, me) == 0
+        assert seen("getPermission", other, me) == 0 and seen("getPermission", third, me) == 1
+        assert seen("getPermanentPermission", third, me) == 1
+    finally:
+        deployer.close()
+        owner.close()
+        ganache_node.revert(snapshot)

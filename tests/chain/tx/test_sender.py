@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -284,3 +285,63 @@ def test_stuck_timeout_defaults_follow_automine(client: ChainClient, signer: Loc
             assert explicit.stuck_timeout == 7
     finally:
         fresh_chain.set_automine(True)
+
+
+class _SlowFirstSend:
+    """An HTTP forwarder in front of the node that holds the node's answer to the first ``eth_sendRawTransaction``
+    request for ``delay`` seconds (the node has the transaction; the client's read times out first)."""
+
+    def __init__(self, target: str, delay: float) -> None:
+        import http.server
+        import urllib.request
+
+        forwarder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = urllib.request.Request(target, data=body, headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as reply:
+                    answer = reply.read()
+                if b"eth_sendRawTransaction" in body and not forwarder.held:
+                    forwarder.held = True
+                    time.sleep(delay)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                with contextlib.suppress(OSError):  # the client gave up waiting
+                    self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.held = False
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.anvil_only
+def test_a_send_that_timed_out_once_is_retried_not_failed(
+    fresh_chain: Devnet, probe_artifact: ContractArtifact
+) -> None:
+    # The client's read timeout (1 s) is longer than submit_timeout (0.5 s): the first failed attempt starts the
+    # submit clock, so the same signed transaction is sent again (the node already has it) instead of failing.
+    signer = LocalSigner.from_key(fresh_chain.accounts[0].private_key)
+    with TxSender(ChainClient(fresh_chain.rpc_url), signer) as deployer:
+        probe = deployer.deploy(probe_artifact, 0)
+    forwarder = _SlowFirstSend(fresh_chain.rpc_url, delay=2.0)
+    try:
+        client = ChainClient(forwarder.url, timeout=1.0)
+        with TxSender(client, signer, submit_timeout=0.5, fee_refresh=600) as sender:
+            pending = sender.send(probe, "bump", 7, gas=100_000)
+            receipt = pending.wait(30)
+        assert forwarder.held and receipt.status == 1
+        assert probe.call("total") == 7 and probe.call("calls") == 1  # sent twice, mined once
+    finally:
+        forwarder.close()
