@@ -144,7 +144,7 @@ def seed_chain(chain: Devnet, models: int, ipfs: EmbeddedBlockstore) -> dict[str
 
 
 def make_indexer(rpc_url: str, seeded: dict[str, Any], database_url: str, batch_blocks: int) -> Indexer:
-    # a batch of 500 historical tokenURI reads can take anvil longer than the default 30 s on a busy machine
+    # headroom over the default 30 s: an anvil holding 10,000 models on a busy machine answers some batches slowly
     addresses = {"ModelNFT": seeded["nft"], "RunRegistry": seeded["run_registry"]}
     gateway = ChainGateway(ChainClient(rpc_url, timeout=300), addresses)
     return Indexer(create_index_engine(database_url), gateway.event_reader(), chain_id=gateway.chain_id,

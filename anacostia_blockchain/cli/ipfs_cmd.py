@@ -5,15 +5,22 @@ Output mirrors Kubo's: ``added <cid> <name>`` per entry (root last; the ``-w`` w
 ``~/.anacostia/ipfs``); ``--api URL`` talks to a Kubo daemon instead.
 
 In a terminal, progress goes to stderr: bytes read for ``add`` from stdin and for ``car import``, bytes written for
-``car export``, a spinner with the elapsed time while ``add`` imports files. A missing file, a directory where a file
-is expected or a folder that does not exist is a one-line error before anything is stored or written.
+``car export``; ``add PATH...`` first walks the paths for the number of files and their total size, then shows files
+and bytes imported out of those totals (a spinner with the elapsed time when ``--api`` imports). A missing file, a
+directory where a file is expected or a folder that does not exist is a one-line error before anything is stored or
+written.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
+import stat
 import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,18 +48,68 @@ def _print_results(results: list[ImportResult], args: argparse.Namespace) -> Non
         print(result.cid if args.quiet else f"added {result.cid} {result.name}")
 
 
+def _measure(paths: Sequence[str], *, recursive: bool, hidden: bool) -> tuple[int, int]:
+    """The regular files ``add`` will import under ``paths`` and their total size, by the importer's rules (symlinks
+    not followed, dot entries inside folders skipped unless ``hidden``). Unreadable entries are left to the importer
+    to report."""
+    files = size = 0
+    pending = [(Path(p), True) for p in paths]
+    while pending:
+        path, top = pending.pop()
+        try:
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode):
+                files, size = files + 1, size + info.st_size
+            elif stat.S_ISDIR(info.st_mode) and (recursive or not top):
+                pending += [(path / name, False) for name in os.listdir(path) if hidden or not name.startswith(".")]
+        except OSError:
+            continue
+    return files, size
+
+
+@dataclass(slots=True)
+class _AddProgress:
+    """Files and bytes imported out of the totals, the file count shown in the description (redrawn at most
+    ten times a second; :meth:`close` shows the final counts)."""
+
+    progress: Progress
+    what: str
+    files: int
+    done: int = 0
+    shown: float = 0.0
+
+    def on_file(self, _name: str, _size: int) -> None:
+        self.done += 1
+        if time.monotonic() - self.shown >= 0.1:
+            self._show()
+
+    def close(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        self.shown = time.monotonic()
+        self.progress.update(f"{self.what}: {self.done}/{self.files} files")
+
+
 def _add(args: argparse.Namespace) -> int:
     what = f"adding {', '.join(args.paths)}" if args.paths else "adding stdin"
-    with Progress(what, unit="steps" if args.paths else "bytes") as progress:
+    with Progress(what, unit="steps" if args.paths and getattr(args, "api", None) else "bytes") as progress:
         stdin: BinaryIO = sys.stdin.buffer
+        tracker = None
         if not args.paths and progress.active:
             stdin = io.BufferedReader(CountingReader(sys.stdin.buffer, progress.advance))
-        results = _import(args, stdin)
+        elif progress.unit == "bytes" and progress.active:
+            files, size = _measure(args.paths, recursive=args.recursive, hidden=args.hidden)
+            tracker = _AddProgress(progress, what, files)
+            progress.update(f"{what}: 0/{files} files", total=size)
+        results = _import(args, stdin, tracker)
+        if tracker is not None:
+            tracker.close()
     _print_results(results, args)
     return 0
 
 
-def _import(args: argparse.Namespace, stdin: BinaryIO) -> list[ImportResult]:
+def _import(args: argparse.Namespace, stdin: BinaryIO, tracker: _AddProgress | None = None) -> list[ImportResult]:
     options = ImportOptions.resolve(profile=args.profile, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
                                     chunker=args.chunker)
     pin = args.pin == "true"
@@ -78,12 +135,15 @@ def _import(args: argparse.Namespace, stdin: BinaryIO) -> list[ImportResult]:
             results.append(wrapper)
             if isinstance(store, EmbeddedBlockstore) and pin:
                 store.pin(wrapper.cid)
-    elif isinstance(store, EmbeddedBlockstore):
-        results = store.add_paths(args.paths, pin=pin, recursive=args.recursive, wrap=args.wrap,
-                                  hidden=args.hidden, options=options)
     else:
-        results = import_paths(args.paths, recursive=args.recursive, wrap=args.wrap, hidden=args.hidden,
-                               options=options)
+        on_bytes = None if tracker is None else tracker.progress.advance
+        on_file = None if tracker is None else tracker.on_file
+        if isinstance(store, EmbeddedBlockstore):
+            results = store.add_paths(args.paths, pin=pin, recursive=args.recursive, wrap=args.wrap,
+                                      hidden=args.hidden, options=options, on_bytes=on_bytes, on_file=on_file)
+        else:
+            results = import_paths(args.paths, recursive=args.recursive, wrap=args.wrap, hidden=args.hidden,
+                                   options=options, on_bytes=on_bytes, on_file=on_file)
     return results
 
 

@@ -15,11 +15,15 @@ What it refuses rather than serving something misleading:
 - an index database that holds something else (a pipeline's metadata store) is an error (1) naming the conflict,
   before any table is created;
 - the URL is printed only once the port is bound (a port in use is an error, 1).
+
+The access log (logger ``uvicorn.access``, a line per request on stderr, JSON with ``--log-format json``) is shown
+by default; ``--log-level WARNING`` hides it.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +33,7 @@ from ..errors import ConfigurationError
 from ._errors import EXIT_OK, EXIT_USAGE
 
 DEFAULT_DEPLOYMENTS = Path("deployments")
+ACCESS_LOGGER = "uvicorn.access"
 DESCRIPTION = """Run the marketplace API, the chain indexer and the dashboard in one process, until Ctrl-C or SIGTERM.
 
 It indexes the chain at --rpc-url with the contracts of the deployment manifest (--manifest, default ./deployments
@@ -91,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     if config.run_indexer and (problem := _missing_chain(config)) is not None:
         print(f"anacostia-chain serve: error: {problem}, or --no-indexer to serve an existing index", file=sys.stderr)
         return EXIT_USAGE
+    if not (args.debug or args.log_level):
+        logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
     sock = listen(config.host, config.port)
     try:
         app = create_app(config)

@@ -51,7 +51,7 @@ from ..errors import ContentNotFoundError, CorruptBlockError, InvalidCIDError, S
 from ._file_lock import file_lock
 from .car import read_car, write_car, write_car_file
 from .cid import CID
-from .importer import ImportResult, display_name, import_bytes, import_paths, import_stream
+from .importer import ImportResult, OnBytes, OnFile, display_name, import_bytes, import_paths, import_stream
 from .multiformats import IDENTITY
 from .profiles import ImportOptions, resolve_options
 from .unixfs_reader import get_to_path, iter_directory, iter_file_content, resolve_path, walk_dag
@@ -317,13 +317,15 @@ class EmbeddedBlockstore:
 
     def add_paths(self, paths: Sequence[str | os.PathLike[str]], *, pin: bool = True, recursive: bool = False,
                   wrap: bool = False, hidden: bool = False, options: ImportOptions | None = None,
+                  on_bytes: OnBytes | None = None, on_file: OnFile | None = None,
                   **flags: object) -> list[ImportResult]:
         """``ipfs add [-r] [-w] PATH...``: every entry ``ipfs add`` would print, root last; each argument's root
-        is pinned (only the wrapper with ``wrap``)."""
+        is pinned (only the wrapper with ``wrap``). ``on_bytes`` / ``on_file`` report progress as in
+        :func:`.importer.import_paths`."""
         with self._import_transaction() as created, self._gc_guard(exclusive=False):
             with self._importing(created) as sink:
                 results = import_paths(paths, sink, recursive=recursive, wrap=wrap, hidden=hidden,
-                                       options=self._options(options, flags))
+                                       options=self._options(options, flags), on_bytes=on_bytes, on_file=on_file)
             if pin:
                 names = {display_name(p) for p in paths}
                 roots = [results[-1].cid] if wrap else [r.cid for r in results if r.name in names]
@@ -334,8 +336,8 @@ class EmbeddedBlockstore:
                      wrap: bool = False, hidden: bool = False, options: ImportOptions | None = None,
                      **flags: object) -> list[ImportResult]:
         """Every entry ``ipfs add`` would print for one path, root last."""
-        return self.add_paths([path], pin=pin, recursive=recursive, wrap=wrap, hidden=hidden, options=options,
-                              **flags)
+        return self.add_paths([path], pin=pin, recursive=recursive, wrap=wrap, hidden=hidden,
+                              options=self._options(options, flags))
 
     def add_path(self, path: str | os.PathLike[str], *, pin: bool = True, recursive: bool | None = None,
                  wrap: bool = False, hidden: bool = False, options: ImportOptions | None = None,

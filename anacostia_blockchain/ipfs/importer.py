@@ -13,6 +13,9 @@ is hashed in place (``hashlib`` releases the GIL and no per-byte Python code run
 
 ``cumulative_size`` is Kubo's ``Size``: the root block's length plus the ``Tsize`` of all its links, where a link's
 ``Tsize`` is itself that child's cumulative size (a raw leaf's is its length).
+
+Progress is reported through plain callbacks (this package draws nothing): ``on_bytes(n)`` after each chunk of content
+is imported, ``on_file(name, size)`` after each regular file of a tree is imported.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -32,6 +35,11 @@ from .dagpb import DIRECTORY, FILE, SYMLINK, PBLink, PBNode, UnixFSData, encode_
 from .hamt import build_shard, should_shard
 from .multiformats import DAG_PB, RAW, SHA2_256, multihash_encode
 from .profiles import ImportOptions, resolve_options
+
+OnBytes = Callable[[int], None]
+"""Called with the length of each chunk of file content once it is imported."""
+OnFile = Callable[[str, int], None]
+"""Called with a regular file's display name and size once it is imported."""
 
 
 @runtime_checkable
@@ -130,13 +138,15 @@ class _FileBuilder:
 
 def import_stream(
     stream: BinaryIO, sink: BlockSink | None = None, *, name: str = "", options: ImportOptions | None = None,
-    **flags: object,
+    on_bytes: OnBytes | None = None, **flags: object,
 ) -> ImportResult:
-    """Import everything readable from ``stream`` as one UnixFS file."""
+    """Import everything readable from ``stream`` as one UnixFS file; ``on_bytes`` hears each chunk's length."""
     opts = resolve_options(options, **flags)
     builder = _FileBuilder(opts, sink)
     for chunk in iter_chunks(stream, opts.chunk_size):
         builder.add_chunk(chunk)
+        if on_bytes is not None:
+            on_bytes(len(chunk))
     return builder.finish(name)
 
 
@@ -154,21 +164,22 @@ def import_bytes(
 
 def import_file(
     source: str | os.PathLike[str] | BinaryIO, sink: BlockSink | None = None, *, name: str | None = None,
-    options: ImportOptions | None = None, **flags: object,
+    options: ImportOptions | None = None, on_bytes: OnBytes | None = None, **flags: object,
 ) -> ImportResult:
     """Import a file by path (streamed from disk) or an open binary file object."""
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         try:
             with path.open("rb", buffering=0) as handle:
-                return import_stream(handle, sink, name=path.name if name is None else name, options=options, **flags)
+                return import_stream(handle, sink, name=path.name if name is None else name, options=options,
+                                     on_bytes=on_bytes, **flags)
         except FileNotFoundError as exc:
             raise StorageError(f"no such file: {path}") from exc
         except IsADirectoryError as exc:
             raise StorageError(f"{path} is a directory (use recursive import)") from exc
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return import_stream(source, sink, name=name or "", options=options, **flags)
+    return import_stream(source, sink, name=name or "", options=options, on_bytes=on_bytes, **flags)
 
 
 def compute_cid(
@@ -212,16 +223,27 @@ def symlink_node(target: str, sink: BlockSink | None, opts: ImportOptions, name:
     return ImportResult(cid, 0, len(block), name)
 
 
-def _walk(path: Path, display: str, sink: BlockSink | None, opts: ImportOptions, hidden: bool,
-          out: list[ImportResult], dirs: list[ImportResult]) -> ImportResult:
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    sink: BlockSink | None
+    opts: ImportOptions
+    hidden: bool
+    on_bytes: OnBytes | None = None
+    on_file: OnFile | None = None
+
+
+def _walk(path: Path, display: str, walk: _Walk, out: list[ImportResult], dirs: list[ImportResult]) -> ImportResult:
+    sink, opts = walk.sink, walk.opts
     mode = path.lstat().st_mode
     if stat.S_ISLNK(mode):
         result = symlink_node(os.readlink(path), sink, opts, display)
         out.append(result)
         return result
     if stat.S_ISREG(mode):
-        result = import_file(path, sink, name=display, options=opts)
+        result = import_file(path, sink, name=display, options=opts, on_bytes=walk.on_bytes)
         out.append(result)
+        if walk.on_file is not None:
+            walk.on_file(display, result.size)
         return result
     if not stat.S_ISDIR(mode):
         raise StorageError(f"{path}: unsupported file type (only regular files, directories and symlinks)")
@@ -231,10 +253,9 @@ def _walk(path: Path, display: str, sink: BlockSink | None, opts: ImportOptions,
     except OSError as exc:
         raise StorageError(f"cannot list {path}: {exc.strerror or exc}") from exc
     for child in names:
-        if not hidden and child.startswith("."):
+        if not walk.hidden and child.startswith("."):
             continue
-        children[child] = _walk(path / child, f"{display}/{child}" if display else child, sink, opts, hidden, out,
-                                dirs)
+        children[child] = _walk(path / child, f"{display}/{child}" if display else child, walk, out, dirs)
     result = build_directory(children, sink, options=opts, name=display)
     dirs.append(result)
     return result
@@ -248,15 +269,18 @@ def display_name(path: str | os.PathLike[str]) -> str:
 
 def import_paths(
     sources: Sequence[str | os.PathLike[str]], sink: BlockSink | None = None, *, recursive: bool = False,
-    wrap: bool = False, hidden: bool = False, options: ImportOptions | None = None, **flags: object,
+    wrap: bool = False, hidden: bool = False, options: ImportOptions | None = None, on_bytes: OnBytes | None = None,
+    on_file: OnFile | None = None, **flags: object,
 ) -> list[ImportResult]:
     """Kubo's ``ipfs add [-r] [-w] PATH...``: every entry in the order ``ipfs add`` prints them, the root last.
 
     Files print as they are imported, then each argument's directories in post-order; names are relative to the
     argument's parent. Hidden entries (dot files) are skipped unless ``hidden``. With ``wrap`` all arguments go
-    into one directory, printed last with an empty name, as Kubo's wrapper is.
+    into one directory, printed last with an empty name, as Kubo's wrapper is. ``on_bytes`` hears each chunk of
+    content imported, ``on_file`` each regular file (its display name and size) once imported.
     """
     opts = resolve_options(options, **flags)
+    walk = _Walk(sink, opts, hidden, on_bytes, on_file)
     results: list[ImportResult] = []
     tops: dict[str, ImportResult] = {}
     for source in sources:
@@ -268,7 +292,7 @@ def import_paths(
         files: list[ImportResult] = []
         dirs: list[ImportResult] = []
         base = display_name(path)
-        tops[base] = _walk(path, base, sink, opts, hidden, files, dirs)
+        tops[base] = _walk(path, base, walk, files, dirs)
         results += files + dirs
     if wrap:
         results.append(build_directory(tops, sink, options=opts, name=""))
@@ -280,4 +304,5 @@ def import_path(
     hidden: bool = False, options: ImportOptions | None = None, **flags: object,
 ) -> list[ImportResult]:
     """:func:`import_paths` for one path."""
-    return import_paths([source], sink, recursive=recursive, wrap=wrap, hidden=hidden, options=options, **flags)
+    return import_paths([source], sink, recursive=recursive, wrap=wrap, hidden=hidden,
+                        options=resolve_options(options, **flags))

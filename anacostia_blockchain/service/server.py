@@ -3,7 +3,9 @@ demo, tests that need a real HTTP server).
 
 Both bind 127.0.0.1 unless told otherwise and give open dashboard streams (server-sent events, which never end on
 their own) 5 s at shutdown. uvicorn's own proxy-header handling is off (by default it would believe the
-``X-Forwarded-For`` of any local client): the app applies it for ``ServiceConfig.trusted_proxies`` only.
+``X-Forwarded-For`` of any local client): the app applies it for ``ServiceConfig.trusted_proxies`` only. uvicorn
+installs no log handlers of its own: its records (the access log on logger ``uvicorn.access``, one INFO line per
+request) go through the process's logging setup.
 :class:`BackgroundServer` picks a free port unless given one, returns from ``start`` only once the socket accepts
 requests, and lets in-flight requests finish on ``stop``.
 
@@ -100,7 +102,8 @@ def _config(app: Any, host: str, port: int) -> uvicorn.Config:
         host=host,
         port=port,
         http=CoalescingHttpProtocol,
-        log_level="warning",
+        log_config=None,  # no handlers of uvicorn's own: the process's logging (the CLI's text or JSON) applies
+        log_level=None,  # uvicorn.access (one INFO line per request) shows where its level or the root's lets it
         proxy_headers=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )

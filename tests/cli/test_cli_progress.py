@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -166,3 +167,25 @@ def test_the_demo_narrates_in_its_own_lines(tmp_path: Path, tty: bool) -> None:
         assert ESC in done.err and "dropping batch-smudged.csv" in done.err  # the spinner shows the step
     else:
         assert done.err == ""
+
+
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "pipe"])
+def test_add_of_a_tree_counts_files_and_bytes(tmp_path: Path, tty: bool) -> None:
+    tree = tmp_path / "tree"
+    for name, size in {"a.bin": 500_000, "sub/b.bin": 1_000_000, "sub/deeper/c.txt": 0}.items():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_bytes(os.urandom(size))
+    (tree / ".hidden").write_bytes(b"skipped without -H")
+    argv = ["ipfs", "add", "-r", str(tree), "--repo", str(tmp_path / f"repo-{tty}")]
+    added = run_cli(argv, tty=tty, env={"COLUMNS": "300"})  # one line for a long temporary path
+    assert added.code == 0, added.err
+    assert [line.split()[2] for line in added.out.splitlines()] == [
+        "tree/a.bin", "tree/sub/b.bin", "tree/sub/deeper/c.txt", "tree/sub/deeper", "tree/sub", "tree"]
+    assert added.out == run_cli(argv, tty=not tty).out  # stdout is the same with or without the display
+    if tty:
+        assert ESC in added.err
+        shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", added.err)  # the frames drawn, without colours
+        # the last frame: every file and every byte out of the totals measured before importing
+        assert re.search(rf"adding {re.escape(str(tree))}: 3/3 files \S+ 1\.5/1\.5 MB", shown), shown
+    else:
+        assert added.err == ""

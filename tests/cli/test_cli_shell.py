@@ -181,6 +181,18 @@ def test_deploy_json_parses_and_matches_the_manifest(fresh_chain: Devnet, tmp_pa
     assert {c["status"] for c in second["contracts"].values()} == {"reused"}
 
 
+def test_deploy_to_an_unwritable_manifest_folder_is_one_line_before_any_gas(devnet: Devnet, tmp_path: Path, capsys,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANACOSTIA_PRIVATE_KEY", devnet.accounts[0].private_key)
+    blocker = write(tmp_path / "not-a-folder", "a file where the manifest folder should be")
+    nonce = devnet.rpc("eth_getTransactionCount", [devnet.accounts[0].address, "pending"])
+    assert main(["deploy", "--rpc-url", devnet.rpc_url, "--manifest", str(blocker / "deployments")]) == 1
+    err = one_line_error(capsys)
+    assert err.startswith(f"error: cannot write the deployment manifest {blocker / 'deployments'}/")
+    assert "Not a directory" in err and "--manifest" in err and "Traceback" not in err
+    assert devnet.rpc("eth_getTransactionCount", [devnet.accounts[0].address, "pending"]) == nonce  # nothing sent
+
+
 # --- examples, shell options, version, python -m, completion --------------------------------------------------------
 @pytest.mark.parametrize(("path", "listed", "parser"), COMMANDS, ids=[" ".join(p) for p, _, _ in COMMANDS])
 def test_every_command_shows_an_example_and_the_shell_options(path: tuple[str, ...], listed: str,

@@ -123,3 +123,25 @@ def test_serve_help_documents_its_exit_codes() -> None:
     help_text = subprocess.run([sys.executable, "-m", "anacostia_blockchain", "serve", "--help"],
                                capture_output=True, text=True, check=True).stdout
     assert "Exit codes: 0 stopped" in help_text and "2 usage" in help_text and "Example:" in help_text
+
+
+def test_serve_writes_an_access_log_line_per_request_as_json_on_request(tmp_path: Path) -> None:
+    port = free_port()
+    process = serve(["--port", str(port), "--db", f"sqlite:///{tmp_path / 'index.db'}", "--chain-id", "31337",
+                     "--no-indexer", "--log-format", "json"], {"ANACOSTIA_SERVICE_KEY": "cd" * 32}, cwd=tmp_path)
+    try:
+        assert process.stdout is not None
+        assert f"http://127.0.0.1:{port}/" in process.stdout.readline(), process.poll()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status?page=1", timeout=30) as response:
+            assert response.status == 200
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+    records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    access = [r for r in records if r["logger"] == "uvicorn.access"]
+    assert [(r["level"], r["message"].split(" - ", 1)[1]) for r in access] == [
+        ("INFO", '"GET /status?page=1 HTTP/1.1" 200')]
+    assert access[0]["message"].startswith("127.0.0.1:")

@@ -49,6 +49,7 @@ from ..state import ServiceState
 from ..types import ManifestVerifier
 from . import auth, keys, lineage, market, runs, status
 from .metrics import install_metrics
+from .offload import close_async_reads
 from .responses import document_errors
 
 if TYPE_CHECKING:
@@ -210,6 +211,7 @@ def _lifespan(state: ServiceState, run_workers: bool) -> Callable[[FastAPI], Abs
                 worker.stop()
             if monitor is not None:
                 monitor.stop()
+            await close_async_reads(_app)
             state.reads.dispose()
             state.engine.dispose()
 

@@ -18,6 +18,8 @@ from fastapi import APIRouter, Path, Request, Response
 from ...chain.encoding import checksum
 from ...errors import AnacostiaError, ConfigurationError, NotFoundError, ValidationError
 from ..index import ModelFilter, metric_decimal, metrics_json, model_page_json, queries, run_key
+from ..index.driver_reads import AsyncReads
+from ..index.listing import model_page_json_async
 from ..state import ServiceState, StateDep, state_of
 from .bodies import (
     AnchorInfo,
@@ -75,7 +77,8 @@ async def list_models(request: Request) -> Response:
         page_size=q.page_size,
     )
     state = state_of(request)
-    body = await read_index(request, state.reads, filters.offset, partial(_model_page, state, filters))
+    body = await read_index(request, state.reads, filters.offset, partial(_model_page, state, filters),
+                            partial(_model_page_async, filters=filters))
     # ModelPage documents the body (response_model); the body itself is spliced from JSON the index rendered when
     # the rows were written (index/listing_json.py), so no Pydantic object is built or validated per item here.
     return Response(body, media_type="application/json")
@@ -84,6 +87,10 @@ async def list_models(request: Request) -> Response:
 def _model_page(state: ServiceState, filters: ModelFilter) -> bytes:
     with state.reads.connect() as conn:
         return model_page_json(conn, filters)
+
+
+async def _model_page_async(reads: AsyncReads, filters: ModelFilter) -> bytes | None:
+    return await model_page_json_async(reads, filters)
 
 
 def _live_verification(state: ServiceState, model: dict[str, Any]) -> LiveVerification:

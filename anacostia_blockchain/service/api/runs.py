@@ -10,13 +10,14 @@ root really commits to that manifest.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic_core import to_json
 
 from ...errors import AnacostiaError, StorageError
 from ..index import queries
+from ..index.driver_reads import AsyncReads
 from ..state import StateDep, state_of
 from .bodies import RunBody, RunPage, RunVerification
 from .offload import read_index
@@ -37,13 +38,18 @@ async def list_runs(request: Request) -> Response:
     q = parse_query(RunQuery, request)
     engine = state_of(request).reads
 
-    def read() -> bytes:
-        with engine.connect() as conn:
-            total, exact, items = queries.list_runs(conn, q.page, q.page_size, q.pipeline_id)
+    def body_of(total: int, exact: bool, items: list[dict[str, Any]]) -> bytes:
         # the rows have RunBody's fields in its order: dumped as they are, not validated into objects first
         return to_json({"total": total, "total_exact": exact, "page": q.page, "page_size": q.page_size, "items": items})
 
-    body = await read_index(request, engine, (q.page - 1) * q.page_size, read)
+    def read() -> bytes:
+        with engine.connect() as conn:
+            return body_of(*queries.list_runs(conn, q.page, q.page_size, q.pipeline_id))
+
+    async def read_async(reads: AsyncReads) -> bytes:
+        return body_of(*await queries.list_runs_async(reads, q.page, q.page_size, q.pipeline_id))
+
+    body = await read_index(request, engine, (q.page - 1) * q.page_size, read, read_async)
     return Response(body, media_type="application/json")
 
 

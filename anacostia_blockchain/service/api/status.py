@@ -17,9 +17,9 @@ router = APIRouter(tags=["service"])
 
 @router.get("/status", response_model=StatusBody, summary="Index progress and health")
 async def status(request: Request) -> Response:
-    """Two one-row reads (the cursor and the counts the indexer keeps), on the event loop on SQLite."""
+    """One read of the cursor and the counts the indexer keeps, on the event loop (on PostgreSQL asynchronously)."""
     state = state_of(request)
-    info = await read_index(request, state.reads, 0, partial(_index_status, state))
+    info = await read_index(request, state.reads, 0, partial(_index_status, state), queries.index_status_async)
     body = StatusBody(
         chain_id=state.gateway.chain_id if state.gateway is not None else state.config.chain_id,
         indexer_error=state.indexer.last_error if state.indexer is not None else None,

@@ -48,8 +48,9 @@ def create_read_engine(engine: Engine) -> Engine:
     SQLite: ``engine`` itself (in-process: nothing to save). PostgreSQL: a small pool of its own whose connections
     run in autocommit mode and are not pinged at checkout. Each of those reads is one statement, so a transaction
     only added a ``BEGIN`` and a ``ROLLBACK`` round trip, and the ping a third: with them a read cost the server and
-    the database about 0.3 ms more CPU. A connection the database dropped fails the one read that finds out; the
-    pool's connections are then replaced.
+    the database about 0.3 ms more CPU. A connection the database dropped fails the one read that finds out, and is
+    then replaced. (The list endpoints and ``/status`` read PostgreSQL on the event loop's own connections,
+    ``driver_reads.AsyncReads``; this pool serves what they hand back.)
     """
     if engine.dialect.name == "sqlite":
         return engine

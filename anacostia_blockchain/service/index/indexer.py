@@ -14,8 +14,12 @@ Each step (:meth:`Indexer.sync_once`):
    batch is simply read again — no gap and, because the transaction rolled back, no duplicate (``index_events`` is
    also unique on block hash + log index as a second line of defence).
 
-``MetadataUpdate`` events are enriched with the ``tokenURI`` current at that block (one batched ``eth_call``), so
-the stored log alone is enough to rebuild a model.
+``MetadataUpdate`` events are enriched with the ``tokenURI`` current at that block, so the stored log alone is
+enough to rebuild a model. One ``eth_getLogs`` of ``MetadataUpdate`` over the blocks after the batch, up to the head,
+says which tokens changed again; a token's last update in the batch is read at the head unless it did (its URI there
+is the one that update set), all in one batched ``eth_call``. Only the other updates are read at their own block:
+reads at blocks older than the states a node keeps in memory are slow (on anvil several milliseconds each, repeated
+for every call) and refused by a pruned node (then the current URI is taken).
 
 Runs in a background thread (:meth:`start` / :meth:`stop`) or step by step from tests and benchmarks.
 """
@@ -139,7 +143,7 @@ class Indexer(BackgroundLoop):
                 return None
             last = min(head, first + self.batch_blocks - 1)
             events = self.reader.read(first, last)
-            self._enrich_token_uris(events)
+            self._enrich_token_uris(events, last, self.chain_head)
             checkpoint = self.reader.block_hashes([last])
             stored = self._commit_batch(first, last, events, checkpoint)
         self.on_batch_committed(first, last, stored)
@@ -234,18 +238,30 @@ class Indexer(BackgroundLoop):
         return added
 
     # --- applying a batch ---------------------------------------------------------------------------------------------
-    def _enrich_token_uris(self, events: list[EventLog]) -> None:
+    def _enrich_token_uris(self, events: list[EventLog], last: int, head: int) -> None:
+        """Add ``tokenURI`` to each ``MetadataUpdate`` in ``events`` (blocks up to ``last``; ``head`` >= ``last``)."""
         updates = [e for e in events if e.contract == "ModelNFT" and e.name == "MetadataUpdate"]
         if not updates or self.nft is None:
             return
-        results: list[Any] = []
-        for chunk in _chunks(updates):
-            results += self.nft.token_uris([(int(e.args["_tokenId"]), e.block_number) for e in chunk])
-        # A node without archive state cannot answer at old blocks: fall back to the current URI for those.
-        missing = [i for i, uri in enumerate(results) if isinstance(uri, Exception)]
-        if missing:
-            latest = self.nft.token_uris([(int(updates[i].args["_tokenId"]), "latest") for i in missing])
-            for i, uri in zip(missing, latest, strict=True):
+        tokens = [int(e.args["_tokenId"]) for e in updates]
+        final = {token: i for i, token in enumerate(tokens)}  # each token's last update in the batch
+        changed_later = self.nft.metadata_updated(last + 1, head)
+        blocks = [
+            head if final[token] == i and token not in changed_later else e.block_number
+            for i, (token, e) in enumerate(zip(tokens, updates, strict=True))
+        ]
+        results = _read_uris(self.nft, list(zip(tokens, blocks, strict=True)))
+        # A token gone at the head (burned) is read at its event's block; a node without archive state cannot
+        # answer at old blocks: the current URI is taken for those.
+        for fallback in ("event block", "latest"):
+            missing = [i for i, uri in enumerate(results) if isinstance(uri, Exception)
+                       and (fallback == "latest" or blocks[i] == head)]
+            if not missing:
+                continue
+            retry: list[tuple[int, int | str]] = [
+                (tokens[i], updates[i].block_number if fallback == "event block" else "latest") for i in missing
+            ]
+            for i, uri in zip(missing, _read_uris(self.nft, retry), strict=True):
                 results[i] = uri
         for event, uri in zip(updates, results, strict=True):
             if not isinstance(uri, Exception):
@@ -365,6 +381,14 @@ class Indexer(BackgroundLoop):
         ).first()
         if numbers is not None:
             conn.execute(delete(s.index_blocks).where(s.index_blocks.c.number <= numbers.number))
+
+
+def _read_uris(nft: ModelNFTClient, reads: Sequence[tuple[int, int | str]]) -> list[Any]:
+    """``tokenURI`` reads in batches of ``_IN_CHUNK`` (each result a URI or the node's error for that read)."""
+    results: list[Any] = []
+    for chunk in _chunks(reads):
+        results += nft.token_uris(list(chunk))
+    return results
 
 
 def _event_from_row(row: Any) -> EventLog:

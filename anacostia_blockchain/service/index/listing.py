@@ -26,6 +26,7 @@ How a page stays cheap at any offset and under load:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -42,9 +43,10 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from . import schema as s
+from .driver_reads import AsyncReads, fetch_rows, fetch_scalar
 from .listing_json import item_json, model_fragment, page_json
 from .metric_values import sort_key
 from .migrations import stored_metadata_fragments
@@ -220,12 +222,8 @@ def counted_page_statement(shape: ListingShape) -> Select[Any]:
     return page_statement(shape).add_columns(count_statement(shape).scalar_subquery().label("total"))
 
 
-def model_page_json(conn: Connection, f: ModelFilter) -> bytes:
-    """The ``GET /models`` response body (a ``ModelPage``) for ``f``: one indexed statement, spliced JSON (a second
-    one, the count alone, only for a page past the last match).
-
-    ``total`` counts the matches up to :func:`count_limit` (``total_exact`` false when there are more): counting
-    every match of a broad filter walked thousands of index entries per request, more than the page itself."""
+def _page_params(f: ModelFilter) -> tuple[ListingShape, dict[str, Any], int]:
+    """The shape of ``f``, its statements' parameters and its :func:`count_limit`."""
     shape = ListingShape.of(f)
     params: dict[str, Any] = {name: getattr(f, name) for name in shape.present}
     for bound in ("min_metric", "max_metric"):
@@ -233,20 +231,54 @@ def model_page_json(conn: Connection, f: ModelFilter) -> bytes:
             params[bound] = sort_key(params[bound])
     limit = count_limit(f.offset, f.page_size)
     params.update(count_limit=limit + 1, page_limit=f.page_size, page_offset=f.offset)
-    rows = conn.execute(counted_page_statement(shape), params).all()
-    # an empty page (past the last match) carries no count: ask for it alone
-    counted = int(rows[0].total if rows else conn.execute(count_statement(shape), params).scalar_one())
-    items = [item_json(*_complete(conn, row)) for row in rows]
+    return shape, params, limit
+
+
+def _page_body(f: ModelFilter, shape: ListingShape, limit: int, counted: int, items: list[str]) -> bytes:
     if not shape.present:  # the kept count of every model: exact
         return page_json(counted, True, f.page, f.page_size, items)
     return page_json(min(counted, limit), counted <= limit, f.page, f.page_size, items)
 
 
-def _complete(conn: Connection, row: Row[Any]) -> tuple[Any, ...]:
+def model_page_json(conn: Connection, f: ModelFilter) -> bytes:
+    """The ``GET /models`` response body (a ``ModelPage``) for ``f``: one indexed statement, spliced JSON (a second
+    one, the count alone, only for a page past the last match).
+
+    ``total`` counts the matches up to :func:`count_limit` (``total_exact`` false when there are more): counting
+    every match of a broad filter walked thousands of index entries per request, more than the page itself."""
+    shape, params, limit = _page_params(f)
+    rows = fetch_rows(conn, counted_page_statement(shape), params)
+    # an empty page (past the last match) carries no count (the last column): ask for it alone
+    counted = int(rows[0][-1] if rows else fetch_scalar(conn, count_statement(shape), params))
+    items = [item_json(*_complete(conn, row)) for row in rows]
+    return _page_body(f, shape, limit, counted, items)
+
+
+async def model_page_json_async(reads: AsyncReads, f: ModelFilter) -> bytes | None:
+    """:func:`model_page_json` on :class:`AsyncReads` (PostgreSQL); ``None`` when a row of the page lacks its
+    pre-rendered fragments (see :func:`_complete`): the caller then reads the page with :func:`model_page_json`."""
+    shape, params, limit = _page_params(f)
+    async with reads.connection() as conn:
+        rows = await reads.fetch_rows(conn, counted_page_statement(shape), params)
+        if not rows:
+            rows_count = await reads.fetch_rows(conn, count_statement(shape), params)
+    if any(not _is_complete(row) for row in rows):
+        return None
+    counted = int(rows[0][-1] if rows else rows_count[0][0])
+    return _page_body(f, shape, limit, counted, [item_json(*row[:7]) for row in rows])
+
+
+def _is_complete(row: Sequence[Any]) -> bool:
+    """Whether ``row`` carries every fragment its item needs (rows written by this version always do)."""
+    model_json, name_json, status, metrics_json = row[1], row[4], row[5], row[6]
+    return model_json is not None and (status is None or (name_json is not None and metrics_json is not None))
+
+
+def _complete(conn: Connection, row: Sequence[Any]) -> tuple[Any, ...]:
     """``row``'s item fields with its fragments, rendered now if missing: a row written by an older version of the
     indexer or fetcher still running against this database (a rolling upgrade). Otherwise ``row`` as is."""
     token_id, model_json, minted_block, sales, name_json, status, metrics_json = tuple(row)[:7]
-    if model_json is not None and (status is None or (name_json is not None and metrics_json is not None)):
+    if _is_complete(row):
         return token_id, model_json, minted_block, sales, name_json, status, metrics_json
     model = conn.execute(select(s.models).where(s.models.c.token_id == token_id)).mappings().one()
     if model_json is None:

@@ -99,7 +99,9 @@ def sort_key(number: Decimal) -> bytes:
     so that a longer magnitude sorts first."""
     if not number:
         return _ZERO
-    sign, digits, _exponent = number.normalize().as_tuple()
+    sign, digits, _exponent = number.as_tuple()  # exact (normalize() would round to the context's 28 digits)
+    while len(digits) > 1 and digits[-1] == 0:
+        digits = digits[:-1]
     exponent = (number.adjusted() + 1 + _EXPONENT_BIAS).to_bytes(2, "big")
     body = exponent + bytes(0x30 + d for d in digits)
     if not sign:

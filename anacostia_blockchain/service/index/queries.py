@@ -7,6 +7,7 @@ only once its metadata document is verified against its CID — unverified numbe
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, and_, bindparam, func, select, true
@@ -16,6 +17,7 @@ from ...chain.contracts import stage_name
 from ...errors import NotFoundError
 from . import schema as s
 from .counts import COUNTED
+from .driver_reads import AsyncReads, fetch_rows, fetch_scalar
 from .listing import count_limit, kept_count
 from .metric_values import metric_decimal
 
@@ -139,21 +141,20 @@ MODELS_OF_RUN = select(s.models.c.token_id).where(
 ).order_by(s.models.c.token_id)
 
 
-def list_runs(
-    conn: Connection, page: int, page_size: int, pipeline_id: str | None
-) -> tuple[int, bool, list[dict[str, Any]]]:
-    """``(total, total_exact, runs)``: one page of runs, newest anchor first, each with the token ids of the models
-    minted from it; the total is counted like the model listing's (up to ``listing.count_limit`` for one pipeline,
-    the kept count for all)."""
-    count, page_query = RUNS_STATEMENTS[pipeline_id is not None]
+def _runs_params(page: int, page_size: int, pipeline_id: str | None) -> tuple[dict[str, Any], int]:
     offset = (page - 1) * page_size
     limit = count_limit(offset, page_size)
     params: dict[str, Any] = {"count_limit": limit + 1, "page_limit": page_size, "page_offset": offset}
     if pipeline_id is not None:
         params["pipeline_id"] = pipeline_id.lower()
+    return params, limit
+
+
+def _runs_page(rows: Sequence[Sequence[Any]]) -> tuple[int | None, list[dict[str, Any]]]:
+    """The count (``None`` for no rows) and the runs of a page's rows: one row per run and model."""
     runs: dict[str, dict[str, Any]] = {}
     counted: int | None = None
-    for *columns, model, total in conn.execute(page_query, params).all():  # the run's columns, a model, the count
+    for *columns, model, total in rows:  # the run's columns, a model, the count
         counted = int(total)
         key = columns[RUN_KEY]
         run = runs.get(key)
@@ -161,11 +162,41 @@ def list_runs(
             run = runs[key] = {**dict(zip(RUN_COLUMNS, columns, strict=True)), "models": []}
         if model is not None:
             run["models"].append(int(model))
-    if counted is None:  # a page past the last run
-        counted = int(conn.execute(count, params).scalar_one())
+    return counted, list(runs.values())
+
+
+def _runs_result(counted: int, limit: int, pipeline_id: str | None, runs: list[dict[str, Any]]
+                 ) -> tuple[int, bool, list[dict[str, Any]]]:
     if pipeline_id is None:  # the kept count of every run: exact
-        return counted, True, list(runs.values())
-    return min(counted, limit), counted <= limit, list(runs.values())
+        return counted, True, runs
+    return min(counted, limit), counted <= limit, runs
+
+
+def list_runs(
+    conn: Connection, page: int, page_size: int, pipeline_id: str | None
+) -> tuple[int, bool, list[dict[str, Any]]]:
+    """``(total, total_exact, runs)``: one page of runs, newest anchor first, each with the token ids of the models
+    minted from it; the total is counted like the model listing's (up to ``listing.count_limit`` for one pipeline,
+    the kept count for all)."""
+    count, page_query = RUNS_STATEMENTS[pipeline_id is not None]
+    params, limit = _runs_params(page, page_size, pipeline_id)
+    counted, runs = _runs_page(fetch_rows(conn, page_query, params))
+    if counted is None:  # a page past the last run
+        counted = int(fetch_scalar(conn, count, params))
+    return _runs_result(counted, limit, pipeline_id, runs)
+
+
+async def list_runs_async(
+    reads: AsyncReads, page: int, page_size: int, pipeline_id: str | None
+) -> tuple[int, bool, list[dict[str, Any]]]:
+    """:func:`list_runs` on :class:`AsyncReads` (PostgreSQL)."""
+    count, page_query = RUNS_STATEMENTS[pipeline_id is not None]
+    params, limit = _runs_params(page, page_size, pipeline_id)
+    async with reads.connection() as conn:
+        counted, runs = _runs_page(await reads.fetch_rows(conn, page_query, params))
+        if counted is None:
+            counted = int((await reads.fetch_rows(conn, count, params))[0][0])
+    return _runs_result(counted, limit, pipeline_id, runs)
 
 
 def get_run(conn: Connection, key: str) -> dict[str, Any]:
@@ -184,12 +215,22 @@ STATUS = select(s.index_cursor.c.next_block, s.index_counts.c.name, s.index_coun
 )
 
 
-def index_status(conn: Connection) -> dict[str, Any]:
-    """The cursor and the row counts the indexer keeps (``counts.py``)."""
+def _status(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
     next_block = None
     counts = dict.fromkeys(COUNTED, 0)
-    for cursor, name, value in conn.execute(STATUS):
+    for cursor, name, value in rows:
         next_block = cursor
         if name is not None:
             counts[name] = int(value)
     return {"next_block": next_block, **counts}
+
+
+def index_status(conn: Connection) -> dict[str, Any]:
+    """The cursor and the row counts the indexer keeps (``counts.py``)."""
+    return _status(fetch_rows(conn, STATUS))
+
+
+async def index_status_async(reads: AsyncReads) -> dict[str, Any]:
+    """:func:`index_status` on :class:`AsyncReads` (PostgreSQL)."""
+    async with reads.connection() as conn:
+        return _status(await reads.fetch_rows(conn, STATUS))

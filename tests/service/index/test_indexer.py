@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from service_helpers import AppFactory, state
 from service_world import WorldSetup, sender_for
@@ -167,3 +169,51 @@ def test_a_reorg_deeper_than_the_kept_window_is_refused(make_app: AppFactory, sq
     chain.mine(6)
     with pytest.raises(IndexerError, match="deeper than the 2 kept blocks"):
         indexer.check_reorg()
+
+
+def metadata_updates(indexer: Indexer) -> list[tuple[int, int, str]]:
+    """(block, token id, stored tokenURI) of every indexed ``MetadataUpdate``."""
+    with indexer.engine.connect() as conn:
+        rows = conn.execute(
+            select(s.index_events.c.block_number, s.index_events.c.args)
+            .where(s.index_events.c.event == "MetadataUpdate").order_by(s.index_events.c.block_number)
+        ).all()
+    return [(r.block_number, int(json.loads(r.args)["_tokenId"]), json.loads(r.args).get("tokenURI")) for r in rows]
+
+
+@pytest.mark.parametrize("changed_later", [False, True], ids=["read_at_head", "changed_after_the_batch"])
+def test_token_uris_are_read_at_the_head_unless_changed_after_the_batch(
+    make_app: AppFactory, sqlite_url: str, world: WorldSetup, chain: Devnet, monkeypatch: pytest.MonkeyPatch,
+    changed_later: bool,
+) -> None:
+    chain.mine(3)  # the head lies past every batch that holds a mint
+    indexer = state(make_app(sqlite_url, indexer_batch_blocks=1)).indexer
+    assert indexer is not None and indexer.nft is not None
+    nft = indexer.nft
+    reads: list[tuple[int, int | str]] = []
+    real_reads, real_updated = nft.token_uris, nft.metadata_updated
+
+    def recording_reads(requested: list[tuple[int, int | str]]) -> list[object]:
+        reads.extend(requested)
+        return list(real_reads(requested))
+
+    def updated(from_block: int, to_block: int) -> set[int]:  # the node's answer, plus "everything changed later"
+        found = real_updated(from_block, to_block)
+        return found | {world.listed_token, world.plain_token} if changed_later else found
+
+    monkeypatch.setattr(nft, "token_uris", recording_reads)
+    monkeypatch.setattr(nft, "metadata_updated", updated)
+    head = chain.block_number()
+    indexer.sync_to_head()
+
+    stored = metadata_updates(indexer)
+    assert {token for _, token, _ in stored} >= {world.listed_token, world.plain_token}
+    expected = {world.listed_token: f"ipfs://{world.metadata_cid}",
+                world.plain_token: f"ipfs://{world.plain_metadata_cid}"}
+    assert all(uri == expected[token] for _, token, uri in stored if token in expected)
+    event_blocks = {block for block, _, _ in stored}
+    assert max(event_blocks) < head
+    read_blocks = {block for _, block in reads}
+    assert read_blocks == (event_blocks if changed_later else {head})
+    assert real_updated(head + 1, head) == set()
+    assert real_updated(min(event_blocks), max(event_blocks)) == {token for _, token, _ in stored}

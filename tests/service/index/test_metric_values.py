@@ -59,6 +59,9 @@ def test_sort_keys_at_the_edges() -> None:
     keys = [sort_key(v) for v in values]
     assert keys == sorted(keys)
     assert sort_key(Decimal("0.5")) == sort_key(Decimal("0.50")) and sort_key(Decimal("-0")) == sort_key(Decimal(0))
+    # more significant digits than the default decimal context keeps (28) still order exactly
+    big, bigger = Decimal("9999999999999999999999999999500000000000"), Decimal("1.8E+39")
+    assert big > bigger and sort_key(big) > sort_key(bigger)
 
 
 def test_metrics_json_writes_the_exact_digits_as_json_numbers() -> None:
