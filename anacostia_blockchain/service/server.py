@@ -5,7 +5,9 @@ Both bind 127.0.0.1 unless told otherwise and give open dashboard streams (serve
 their own) 5 s at shutdown. uvicorn's own proxy-header handling is off (by default it would believe the
 ``X-Forwarded-For`` of any local client): the app applies it for ``ServiceConfig.trusted_proxies`` only. uvicorn
 installs no log handlers of its own: its records (the access log on logger ``uvicorn.access``, one INFO line per
-request) go through the process's logging setup.
+request) go through the process's logging setup. :func:`serve_forever` (the ``serve`` command) writes the access log;
+:class:`BackgroundServer`, a server embedded in another program (the demo, tests), writes none (uvicorn turns
+logger ``uvicorn.access`` off for the whole process) unless given ``access_log=True``.
 :class:`BackgroundServer` picks a free port unless given one, returns from ``start`` only once the socket accepts
 requests, and lets in-flight requests finish on ``stop``.
 
@@ -48,7 +50,7 @@ def listen(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
 
 def serve_forever(app: Any, host: str = "127.0.0.1", port: int = 8000, *, sock: socket.socket | None = None) -> None:
     """Serve ``app`` in the foreground until SIGINT/SIGTERM, on ``sock`` (from :func:`listen`) or on ``host:port``."""
-    server = uvicorn.Server(_config(app, host, port))
+    server = uvicorn.Server(_config(app, host, port, access_log=True))
     server.run(sockets=[sock if sock is not None else listen(host, port)])
 
 
@@ -96,7 +98,7 @@ class CoalescingHttpProtocol(HttpToolsProtocol):
         super().connection_made(_CoalescedWrites(transport, self.loop))  # type: ignore[arg-type]
 
 
-def _config(app: Any, host: str, port: int) -> uvicorn.Config:
+def _config(app: Any, host: str, port: int, *, access_log: bool) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -105,6 +107,7 @@ def _config(app: Any, host: str, port: int) -> uvicorn.Config:
         log_config=None,  # no handlers of uvicorn's own: the process's logging (the CLI's text or JSON) applies
         log_level=None,  # uvicorn.access (one INFO line per request) shows where its level or the root's lets it
         proxy_headers=False,
+        access_log=access_log,  # False: logger uvicorn.access gets no handlers and does not propagate (process-wide)
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
@@ -119,11 +122,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 class BackgroundServer:
     """``with BackgroundServer(app) as server: ... server.url ...``"""
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int | None = None, startup_timeout: float = 15.0):
+    def __init__(
+        self, app: Any, *, host: str = "127.0.0.1", port: int | None = None, startup_timeout: float = 15.0,
+        access_log: bool = False,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.startup_timeout = startup_timeout
-        self._server = uvicorn.Server(_config(app, host, self.port))
+        self._server = uvicorn.Server(_config(app, host, self.port, access_log=access_log))
         self._thread = threading.Thread(target=self._server.run, name=f"uvicorn-{self.port}", daemon=True)
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,11 @@ def nonce_too_low(p: Provoker) -> Observed:
     signer = p.fresh_signer()
     for nonce in range(2):
         assert p.raw(signer, nonce).error is None
+    # both mined first (automine answers before it mines): an unmined nonce 1 would be a replacement instead
+    deadline = time.monotonic() + 30
+    while p.client.nonce(signer.address, "latest") < 2:
+        assert time.monotonic() < deadline, "the node did not mine nonces 0 and 1"
+        time.sleep(0.01)
     return p.raw(signer, 1, value=2)  # (not nonce 0: Ganache 7 executes a nonce-0 transaction again)
 
 
